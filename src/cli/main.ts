@@ -1,0 +1,113 @@
+/**
+ * The `poselift` command line. Every failure ends with one line on stderr naming the input and the fix,
+ * and a non-zero exit code.
+ */
+import path from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { POSENET_DEFAULTS, trainPosenet } from '../posenet/train.js';
+import { ROOTNET_DEFAULTS, trainRootnet } from '../rootnet/train.js';
+import { saveTrainedModel } from '../train/export.js';
+import { POSENET_INPUT_DIM } from '../posenet/features.js';
+import { ROOTNET_INPUT_DIM } from '../rootnet/features.js';
+import { defaultDataDir, defaultModelsDir } from '../core/paths.js';
+import { evalCommand } from './eval.js';
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function positiveNumber(v: string): number {
+  const n = Number(v);
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('expected a positive number');
+  return n;
+}
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+export function buildProgram(): Command {
+  const program = new Command('poselift')
+    .description('Photos, videos and 2D keypoints of people -> camera-frame 3D joints in millimetres')
+    .showHelpAfterError();
+
+  program
+    .command('train')
+    .description('train a model on a pose-dataset/1 folder and write <out>/<model>.onnx and its model card')
+    .argument('<model>', 'posenet | rootnet')
+    .option('--data <dir>', 'pose-dataset/1 training folder', defaultDataDir('h36m-train'))
+    .option('--epochs <n>', 'epochs (an epoch = every 5th frame x all views)', positiveInt)
+    .option('--out <dir>', 'output folder', defaultModelsDir())
+    .option('--val-subjects <list>', 'held-out subjects, comma-separated', 'S8')
+    .option('--hidden <n>', 'hidden units', positiveInt)
+    .option('--batch <n>', 'batch size', positiveInt)
+    .option('--lr <x>', 'initial learning rate', positiveNumber)
+    .option('--seed <n>', 'random seed', positiveInt)
+    .action(async (model: string, o) => {
+      if (model !== 'posenet' && model !== 'rootnet') {
+        throw new Error(`train: unknown model "${model}"; use posenet or rootnet`);
+      }
+      const base = model === 'posenet' ? POSENET_DEFAULTS : ROOTNET_DEFAULTS;
+      const cfg = {
+        ...base,
+        data: path.resolve(o.data),
+        valSubjects: String(o.valSubjects).split(',').map((s) => s.trim()).filter(Boolean),
+        ...(o.epochs ? { epochs: o.epochs } : {}),
+        ...(o.hidden ? { hidden: o.hidden } : {}),
+        ...(o.batch ? { batchSize: o.batch } : {}),
+        ...(o.lr ? { lr: o.lr } : {}),
+        ...(o.seed ? { seed: o.seed } : {}),
+      };
+      const trained = model === 'posenet' ? await trainPosenet(cfg, log) : await trainRootnet(cfg, log);
+      const args = process.argv.slice(2).map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ');
+      const files = saveTrainedModel(path.resolve(o.out), trained, {
+        name: model,
+        description:
+          model === 'posenet'
+            ? 'Lifts 2D keypoints (h36m17, normalised camera coordinates) to root-relative camera-frame 3D joints in millimetres (the PoseNet stage of poselift).'
+            : 'Predicts the RootNet correction gamma of the k-calibrated root depth, Z_root = k / sqrt(gamma), from the 2D pose and its box (the RootNet stage of poselift).',
+        command: `poselift ${args}`,
+        config: { ...cfg, data: path.basename(cfg.data) },
+        inputDoc:
+          model === 'posenet'
+            ? `${POSENET_INPUT_DIM} floats: 17 x (u, v centred at the pelvis and divided by the RMS radius, visible) + centre ray (u, v); u = X/Z, v = Y/Z undistorted`
+            : `${ROOTNET_INPUT_DIM} floats: the PoseNet features + log RMS radius + log box width and height over the radius`,
+        outputDoc:
+          model === 'posenet'
+            ? '51 floats: 17 x (x, y, z) root-relative camera-frame joints in metres (h36m17)'
+            : '1 float: log gamma; Z_root = k / sqrt(gamma), k = sqrt(fx fy A_real / A_box), A_real = 2000 x 2000 mm',
+      });
+      log(`wrote ${files.onnx} and ${files.card}`);
+    });
+
+  program
+    .command('eval')
+    .description('run the production lift path on every view of every sequence of a pose-dataset/1 folder and print metrics')
+    .argument('<dataset>', 'pose-dataset/1 folder')
+    .requiredOption('--input <mode>', 'gt2d (project the ground truth through the camera) | points2d (stored detections)')
+    .option('--stride <n>', 'take every Nth frame', positiveInt, 1)
+    .option('--json', 'print one JSON object on stdout')
+    .option('--models <dir>', 'folder with posenet.onnx and rootnet.onnx', defaultModelsDir())
+    .option('--no-fit', 'skip the fitter (depth search only)')
+    .action(async (dataset: string, o) => {
+      await evalCommand(dataset, o);
+    });
+
+  return program;
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    const e = err as { code?: string; exitCode?: number; message?: string };
+    if (e.code && e.code.startsWith('commander.')) {
+      process.exitCode = e.exitCode ?? 2;
+      return;
+    }
+    process.stderr.write(`poselift: ${e.message ?? String(err)}\n`);
+    process.exitCode = 1;
+  }
+}

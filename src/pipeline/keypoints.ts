@@ -1,0 +1,21 @@
+/**
+ * From detector pixels to what the lifter consumes: any layout -> h36m17 (adapters) -> undistorted
+ * normalised camera coordinates (u = X/Z, v = Y/Z) with the score kept.
+ */
+import { toH36m17 } from '../core/layouts.js';
+import type { Intrinsics, Keypoints2D } from '../core/types.js';
+import { undistortPixels } from '../geometry/camera.js';
+
+/** 17 x [u, v, score]; missing joints are NaN with score 0. */
+export function normalisedH36m(kp: Keypoints2D, cam: Intrinsics, minScore = 0): Float64Array {
+  const h = toH36m17(kp, minScore);
+  const uv = undistortPixels(cam, h, 3);
+  const out = new Float64Array(17 * 3);
+  for (let j = 0; j < 17; j++) {
+    const ok = Number.isFinite(uv[j * 2]) && Number.isFinite(uv[j * 2 + 1]);
+    out[j * 3] = ok ? uv[j * 2] : NaN;
+    out[j * 3 + 1] = ok ? uv[j * 2 + 1] : NaN;
+    out[j * 3 + 2] = ok ? h[j * 3 + 2] : 0;
+  }
+  return out;
+}

@@ -1,0 +1,149 @@
+/**
+ * Train PoseNet (2D keypoints -> root-relative 3D) on a pose-dataset/1 folder and export it to ONNX.
+ * Reproduces the committed `models/posenet.onnx` with the defaults: `poselift train posenet`.
+ */
+import { Rng } from '../core/rng.js';
+import type { MlpSpec } from '../nn/mlp-trainer.js';
+import type { MlpTrainer } from '../nn/mlp-trainer.js';
+import { DEFAULT_AUGMENT, NO_AUGMENT } from '../train/augment.js';
+import { runTraining } from '../train/loop.js';
+import { allSamples, cameraPose, loadPoseBank, SampleStream, type PoseBank } from '../train/pose-bank.js';
+import { makeSample } from '../train/augment.js';
+import { decodeOutput, encodeKeypoints, encodeTarget, J, POSENET_INPUT_DIM, POSENET_OUTPUT_DIM } from './features.js';
+
+export interface PosenetTrainConfig {
+  data: string;
+  valSubjects: string[];
+  epochs: number;
+  /** an epoch = every Nth frame of the training subjects x their views */
+  epochFrameStride: number;
+  valFrameStride: number;
+  hidden: number;
+  blocks: number;
+  dropout: number;
+  batchSize: number;
+  lr: number;
+  finalLr: number;
+  seed: number;
+}
+
+export const POSENET_DEFAULTS: Omit<PosenetTrainConfig, 'data'> = {
+  valSubjects: ['S8'],
+  epochs: 20,
+  epochFrameStride: 5,
+  valFrameStride: 25,
+  hidden: 1024,
+  blocks: 2,
+  dropout: 0.2,
+  batchSize: 512,
+  lr: 1e-3,
+  finalLr: 1e-5,
+  seed: 1,
+};
+
+export interface ValidationSet {
+  x: Float32Array;
+  /** camera-frame root-relative ground truth, mm (n x 17 x 3, NaN = undefined joint) */
+  gt: Float64Array;
+  n: number;
+}
+
+/** Validation inputs from a bank: every (frame, view), clean or with the training noise (fixed seed). */
+export function buildPosenetValidation(bank: PoseBank, noisy: boolean, seed = 12345): ValidationSet {
+  const items = [...allSamples(bank)];
+  const x = new Float32Array(items.length * POSENET_INPUT_DIM);
+  const gt = new Float64Array(items.length * J * 3);
+  const cam = new Float64Array(J * 3), tgt = new Float64Array(J * 3), kp = new Float64Array(J * 3);
+  const rng = new Rng(seed);
+  let n = 0;
+  for (const it of items) {
+    cameraPose(bank, it.entry, it.view, cam);
+    if (!makeSample(cam, rng, noisy ? { ...DEFAULT_AUGMENT, flip: 0 } : NO_AUGMENT, tgt, kp)) continue;
+    if (!encodeKeypoints(kp, x, n * POSENET_INPUT_DIM)) continue;
+    for (let j = 0; j < J; j++) for (let a = 0; a < 3; a++) gt[(n * J + j) * 3 + a] = tgt[j * 3 + a] - tgt[a];
+    n++;
+  }
+  return { x: x.subarray(0, n * POSENET_INPUT_DIM), gt: gt.subarray(0, n * J * 3), n };
+}
+
+/** Root-relative MPJPE (mm) of the network on a validation set. */
+export async function posenetValidationMpjpe(t: MlpTrainer, v: ValidationSet): Promise<number> {
+  const out = await t.predict(v.x, v.n);
+  const pose = new Float64Array(J * 3);
+  let sum = 0, cnt = 0;
+  for (let i = 0; i < v.n; i++) {
+    decodeOutput(out, i * POSENET_OUTPUT_DIM, pose);
+    for (let j = 1; j < J; j++) {
+      const g = (i * J + j) * 3;
+      if (!Number.isFinite(v.gt[g])) continue;
+      sum += Math.hypot(pose[j * 3] - v.gt[g], pose[j * 3 + 1] - v.gt[g + 1], pose[j * 3 + 2] - v.gt[g + 2]);
+      cnt++;
+    }
+  }
+  return sum / Math.max(1, cnt);
+}
+
+export interface TrainedModel {
+  trainer: MlpTrainer;
+  spec: MlpSpec;
+  metrics: Record<string, number>;
+  seconds: number;
+  samplesPerSecond: number;
+  trainSubjects: string[];
+  valSubjects: string[];
+  trainSamples: number;
+}
+
+export async function trainPosenet(cfg: PosenetTrainConfig, log: (s: string) => void): Promise<TrainedModel> {
+  const train = loadPoseBank(cfg.data, { excludeSubjects: cfg.valSubjects });
+  const val = loadPoseBank(cfg.data, { subjects: cfg.valSubjects, stride: cfg.valFrameStride });
+  const clean = buildPosenetValidation(val, false);
+  const noisy = buildPosenetValidation(val, true);
+  const views = train.cameras.reduce((a, c) => a + c.length, 0) / train.cameras.length;
+  const stepsPerEpoch = Math.max(1, Math.round((train.count * views) / cfg.epochFrameStride / cfg.batchSize));
+  log(
+    `posenet: train ${train.subjects.join(',')} (${train.count} frames), validate ${val.subjects.join(',')} ` +
+      `(${clean.n} samples), ${cfg.epochs} epochs x ${stepsPerEpoch} steps of ${cfg.batchSize}`,
+  );
+  const spec: MlpSpec = {
+    inputDim: POSENET_INPUT_DIM, outputDim: POSENET_OUTPUT_DIM,
+    hidden: cfg.hidden, blocks: cfg.blocks, dropout: cfg.dropout, batchNorm: true,
+  };
+  const stream = new SampleStream(train, new Rng(cfg.seed), DEFAULT_AUGMENT);
+  const tgt = new Float64Array(J * 3), kp = new Float64Array(J * 3);
+  const res = await runTraining({
+    spec,
+    train: { batchSize: cfg.batchSize, lr: cfg.lr, seed: cfg.seed, loss: 'joint-l2' },
+    epochs: cfg.epochs,
+    stepsPerEpoch,
+    finalLr: cfg.finalLr,
+    weightsPerRow: J,
+    fillBatch: (x, y, w) => {
+      for (let b = 0; b < cfg.batchSize; b++) {
+        do stream.next(tgt, kp); while (!encodeKeypoints(kp, x, b * POSENET_INPUT_DIM));
+        encodeTarget(tgt, y, b * POSENET_OUTPUT_DIM);
+        for (let j = 0; j < J; j++) {
+          const ok = Number.isFinite(y[b * POSENET_OUTPUT_DIM + j * 3]);
+          w[b * J + j] = ok ? 1 : 0;
+          if (!ok) y[b * POSENET_OUTPUT_DIM + j * 3] = y[b * POSENET_OUTPUT_DIM + j * 3 + 1] = y[b * POSENET_OUTPUT_DIM + j * 3 + 2] = 0;
+        }
+      }
+    },
+    validate: async (t) => ({
+      val_mpjpe_mm: await posenetValidationMpjpe(t, clean),
+      val_noisy_mpjpe_mm: await posenetValidationMpjpe(t, noisy),
+    }),
+    log,
+  });
+  const last = res.history[res.history.length - 1];
+  return {
+    trainer: res.trainer,
+    spec,
+    metrics: { val_mpjpe_mm: last.val_mpjpe_mm, val_noisy_mpjpe_mm: last.val_noisy_mpjpe_mm, final_loss: last.loss },
+    seconds: res.seconds,
+    samplesPerSecond: res.samplesPerSecond,
+    trainSubjects: train.subjects,
+    valSubjects: val.subjects,
+    trainSamples: res.history.length * stepsPerEpoch * cfg.batchSize,
+  };
+}

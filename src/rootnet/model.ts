@@ -1,0 +1,54 @@
+/**
+ * RootNet inference: absolute root (pelvis) depth from the k-value of the person box and the learned
+ * gamma correction, Z_root = k / sqrt(gamma).
+ */
+import { loadOnnxModel, type OnnxModel } from '../nn/onnx-run.js';
+import { encodeRootFeatures, ROOTNET_INPUT_DIM, ROOTNET_OUTPUT_DIM } from './features.js';
+import { depthFromGamma, type Box } from './kvalue.js';
+
+export interface RootEstimate {
+  /** root depth along the optical axis, mm */
+  z: number;
+  /** k-value, mm */
+  k: number;
+  gamma: number;
+  /** person box in normalised coordinates */
+  box: Box;
+}
+
+export class RootNet {
+  private constructor(private readonly model: OnnxModel, readonly file: string) {}
+
+  static async load(file: string): Promise<RootNet> {
+    const model = await loadOnnxModel(file);
+    if (model.inputDim !== ROOTNET_INPUT_DIM || model.outputDim !== ROOTNET_OUTPUT_DIM) {
+      throw new Error(
+        `${file}: not a RootNet model (input ${model.inputDim}, output ${model.outputDim}; expected ` +
+          `${ROOTNET_INPUT_DIM} -> ${ROOTNET_OUTPUT_DIM}); retrain it with \`poselift train rootnet\``,
+      );
+    }
+    return new RootNet(model, file);
+  }
+
+  get version(): string {
+    return this.model.metadata.version ?? 'unknown';
+  }
+
+  /** Root depth for each person's normalised keypoints (17 x [u, v, score]); null when not liftable. */
+  async predict(people: ArrayLike<number>[]): Promise<(RootEstimate | null)[]> {
+    const x = new Float32Array(people.length * ROOTNET_INPUT_DIM);
+    const feats: ({ k: number; box: Box; row: number } | null)[] = [];
+    let n = 0;
+    for (const kp of people) {
+      const f = encodeRootFeatures(kp, x, n * ROOTNET_INPUT_DIM);
+      feats.push(f ? { ...f, row: n++ } : null);
+    }
+    if (n === 0) return people.map(() => null);
+    const out = await this.model.run(x.subarray(0, n * ROOTNET_INPUT_DIM), n);
+    return feats.map((f) => {
+      if (!f) return null;
+      const gamma = Math.exp(out[f.row]);
+      return { z: depthFromGamma(f.k, gamma), k: f.k, gamma, box: f.box };
+    });
+  }
+}

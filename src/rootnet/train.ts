@@ -1,0 +1,141 @@
+/**
+ * Train RootNet's gamma model (2D pose + box -> log gamma, Z_root = k / sqrt(gamma)) on a pose-dataset/1
+ * folder and export it to ONNX. Reproduces `models/rootnet.onnx` with the defaults: `poselift train rootnet`.
+ */
+import { Rng } from '../core/rng.js';
+import type { MlpSpec, MlpTrainer } from '../nn/mlp-trainer.js';
+import { DEFAULT_AUGMENT, makeSample, NO_AUGMENT } from '../train/augment.js';
+import { runTraining } from '../train/loop.js';
+import { allSamples, cameraPose, loadPoseBank, SampleStream, type PoseBank } from '../train/pose-bank.js';
+import type { TrainedModel } from '../posenet/train.js';
+import { J } from '../posenet/features.js';
+import { encodeRootFeatures, ROOTNET_INPUT_DIM, ROOTNET_OUTPUT_DIM } from './features.js';
+import { depthFromGamma, gammaFromDepth } from './kvalue.js';
+
+export interface RootnetTrainConfig {
+  data: string;
+  valSubjects: string[];
+  epochs: number;
+  epochFrameStride: number;
+  valFrameStride: number;
+  hidden: number;
+  blocks: number;
+  dropout: number;
+  batchSize: number;
+  lr: number;
+  finalLr: number;
+  seed: number;
+}
+
+export const ROOTNET_DEFAULTS: Omit<RootnetTrainConfig, 'data'> = {
+  valSubjects: ['S8'],
+  epochs: 20,
+  epochFrameStride: 5,
+  valFrameStride: 25,
+  hidden: 256,
+  blocks: 2,
+  dropout: 0.1,
+  batchSize: 512,
+  lr: 1e-3,
+  finalLr: 1e-5,
+  seed: 2,
+};
+
+interface RootValidation {
+  x: Float32Array;
+  k: Float64Array;
+  z: Float64Array;
+  n: number;
+}
+
+function buildRootValidation(bank: PoseBank, noisy: boolean, seed = 54321): RootValidation {
+  const items = [...allSamples(bank)];
+  const x = new Float32Array(items.length * ROOTNET_INPUT_DIM);
+  const k = new Float64Array(items.length), z = new Float64Array(items.length);
+  const cam = new Float64Array(J * 3), tgt = new Float64Array(J * 3), kp = new Float64Array(J * 3);
+  const rng = new Rng(seed);
+  let n = 0;
+  for (const it of items) {
+    cameraPose(bank, it.entry, it.view, cam);
+    if (!makeSample(cam, rng, noisy ? { ...DEFAULT_AUGMENT, flip: 0 } : NO_AUGMENT, tgt, kp)) continue;
+    const f = encodeRootFeatures(kp, x, n * ROOTNET_INPUT_DIM);
+    if (!f) continue;
+    k[n] = f.k; z[n] = tgt[2]; n++;
+  }
+  return { x: x.subarray(0, n * ROOTNET_INPUT_DIM), k: k.subarray(0, n), z: z.subarray(0, n), n };
+}
+
+/** Mean absolute root-depth error (mm) of the model on a validation set. */
+async function rootDepthError(t: MlpTrainer, v: RootValidation): Promise<number> {
+  const out = await t.predict(v.x, v.n);
+  let s = 0;
+  for (let i = 0; i < v.n; i++) s += Math.abs(depthFromGamma(v.k[i], Math.exp(out[i])) - v.z[i]);
+  return s / v.n;
+}
+
+export async function trainRootnet(cfg: RootnetTrainConfig, log: (s: string) => void): Promise<TrainedModel> {
+  const train = loadPoseBank(cfg.data, { excludeSubjects: cfg.valSubjects });
+  const val = loadPoseBank(cfg.data, { subjects: cfg.valSubjects, stride: cfg.valFrameStride });
+  const clean = buildRootValidation(val, false);
+  const noisy = buildRootValidation(val, true);
+  const views = train.cameras.reduce((a, c) => a + c.length, 0) / train.cameras.length;
+  const stepsPerEpoch = Math.max(1, Math.round((train.count * views) / cfg.epochFrameStride / cfg.batchSize));
+  // Baseline: the k-value alone with the training set's mean log gamma (no pose information).
+  const stream = new SampleStream(train, new Rng(cfg.seed), DEFAULT_AUGMENT);
+  const tgt = new Float64Array(J * 3), kp = new Float64Array(J * 3);
+  const row = new Float32Array(ROOTNET_INPUT_DIM);
+  let meanLogGamma = 0;
+  for (let i = 0; i < 20000; i++) {
+    let f;
+    do { stream.next(tgt, kp); f = encodeRootFeatures(kp, row, 0); } while (!f);
+    meanLogGamma += Math.log(gammaFromDepth(f.k, tgt[2])) / 20000;
+  }
+  let kOnly = 0;
+  for (let i = 0; i < clean.n; i++) kOnly += Math.abs(depthFromGamma(clean.k[i], Math.exp(meanLogGamma)) - clean.z[i]);
+  kOnly /= clean.n;
+  log(
+    `rootnet: train ${train.subjects.join(',')}, validate ${val.subjects.join(',')} (${clean.n} samples); ` +
+      `k-value with a constant gamma: ${kOnly.toFixed(1)} mm mean depth error`,
+  );
+  const spec: MlpSpec = {
+    inputDim: ROOTNET_INPUT_DIM, outputDim: ROOTNET_OUTPUT_DIM,
+    hidden: cfg.hidden, blocks: cfg.blocks, dropout: cfg.dropout, batchNorm: true,
+  };
+  const res = await runTraining({
+    spec,
+    train: { batchSize: cfg.batchSize, lr: cfg.lr, seed: cfg.seed, loss: 'mse' },
+    epochs: cfg.epochs,
+    stepsPerEpoch,
+    finalLr: cfg.finalLr,
+    weightsPerRow: 1,
+    fillBatch: (x, y, w) => {
+      for (let b = 0; b < cfg.batchSize; b++) {
+        let f;
+        do { stream.next(tgt, kp); f = encodeRootFeatures(kp, x, b * ROOTNET_INPUT_DIM); } while (!f);
+        y[b] = Math.log(gammaFromDepth(f.k, tgt[2]));
+        w[b] = 1;
+      }
+    },
+    validate: async (t) => ({
+      val_depth_err_mm: await rootDepthError(t, clean),
+      val_noisy_depth_err_mm: await rootDepthError(t, noisy),
+    }),
+    log,
+  });
+  const last = res.history[res.history.length - 1];
+  return {
+    trainer: res.trainer,
+    spec,
+    metrics: {
+      val_depth_err_mm: last.val_depth_err_mm,
+      val_noisy_depth_err_mm: last.val_noisy_depth_err_mm,
+      k_only_depth_err_mm: kOnly,
+      final_loss: last.loss,
+    },
+    seconds: res.seconds,
+    samplesPerSecond: res.samplesPerSecond,
+    trainSubjects: train.subjects,
+    valSubjects: val.subjects,
+    trainSamples: res.history.length * stepsPerEpoch * cfg.batchSize,
+  };
+}

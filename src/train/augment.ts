@@ -1,0 +1,113 @@
+/**
+ * Training-time augmentation that makes the lifters robust to real 2D detectors (pure math).
+ *
+ * From a camera-frame 3D pose (h36m17, mm) it makes the 2D input a detector would give:
+ * - mirror (x -> -x with left/right swapped) half of the time, in 3D, so 2D and target stay consistent;
+ * - exact pinhole projection (the pipeline undistorts detections before lifting, so this is what it sees);
+ * - for a share of samples, Gaussian keypoint noise proportional to the person's 2D size, larger at the
+ *   extremities (wrists, ankles, head), and rare gross outliers (a detector grabbing the wrong limb);
+ * - missing joints: the patterns of the layouts the adapters feed (COCO/BlazePose: no spine, no head top;
+ *   MPII: no spine, no neck/nose) and random single-joint drop-outs.
+ */
+import { H36M17_FLIP } from '../core/layouts.js';
+import type { Rng } from '../core/rng.js';
+
+const J = 17;
+
+export interface AugmentOptions {
+  /** probability of mirroring */
+  flip: number;
+  /** probability that a sample gets keypoint noise */
+  noisy: number;
+  /** max noise sigma as a fraction of the RMS 2D radius (sampled uniformly in 0..max per sample) */
+  noiseMax: number;
+  /** per-joint probability of a gross outlier in a noisy sample */
+  outlier: number;
+  /** probability of the COCO-style missing pattern (spine, head top) */
+  cocoPattern: number;
+  /** probability of the MPII-style missing pattern (spine, neck/nose) */
+  mpiiPattern: number;
+  /** per-joint probability of a random drop-out (pelvis included: the encoder falls back to the mean) */
+  dropJoint: number;
+}
+
+export const DEFAULT_AUGMENT: AugmentOptions = {
+  flip: 0.5,
+  noisy: 0.6,
+  noiseMax: 0.08,
+  outlier: 0.01,
+  cocoPattern: 0.3,
+  mpiiPattern: 0.15,
+  dropJoint: 0.03,
+};
+
+export const NO_AUGMENT: AugmentOptions = {
+  flip: 0, noisy: 0, noiseMax: 0, outlier: 0, cocoPattern: 0, mpiiPattern: 0, dropJoint: 0,
+};
+
+/** Relative noise per joint: extremities are where detectors err most. */
+const JOINT_NOISE = [1.0, 1.0, 1.2, 1.5, 1.0, 1.2, 1.5, 1.0, 0.8, 0.9, 1.3, 0.9, 1.2, 1.6, 0.9, 1.2, 1.6];
+
+/**
+ * Make one training pair. `cam3d` is 17x3 camera-frame mm (may contain NaN joints). Writes the mirrored or
+ * original 3D into `target3d` and the 2D input (17 x [u, v, score], normalised) into `kp`.
+ * Returns false when the pose is unusable (pelvis missing or behind the camera).
+ */
+export function makeSample(
+  cam3d: ArrayLike<number>,
+  rng: Rng,
+  opt: AugmentOptions,
+  target3d: Float64Array,
+  kp: Float64Array,
+): boolean {
+  const flip = rng.next() < opt.flip;
+  for (let j = 0; j < J; j++) {
+    const s = flip ? H36M17_FLIP[j] : j;
+    target3d[j * 3] = flip ? -cam3d[s * 3] : cam3d[s * 3];
+    target3d[j * 3 + 1] = cam3d[s * 3 + 1];
+    target3d[j * 3 + 2] = cam3d[s * 3 + 2];
+  }
+  if (!(target3d[2] > 100) || !Number.isFinite(target3d[0])) return false;
+  let n = 0, mu = 0, mv = 0;
+  for (let j = 0; j < J; j++) {
+    const z = target3d[j * 3 + 2];
+    if (Number.isFinite(z) && z > 1) {
+      const u = target3d[j * 3] / z, v = target3d[j * 3 + 1] / z;
+      kp[j * 3] = u; kp[j * 3 + 1] = v; kp[j * 3 + 2] = 1;
+      n++; mu += u; mv += v;
+    } else {
+      kp[j * 3] = NaN; kp[j * 3 + 1] = NaN; kp[j * 3 + 2] = 0;
+    }
+  }
+  if (n < 4) return false;
+  if (rng.next() < opt.noisy) {
+    mu /= n; mv /= n;
+    let ss = 0;
+    for (let j = 0; j < J; j++) {
+      if (kp[j * 3 + 2] > 0) ss += (kp[j * 3] - mu) ** 2 + (kp[j * 3 + 1] - mv) ** 2;
+    }
+    const radius = Math.sqrt(ss / n);
+    const sigma = rng.uniform(0, opt.noiseMax) * radius;
+    for (let j = 0; j < J; j++) {
+      if (!(kp[j * 3 + 2] > 0)) continue;
+      const sj = sigma * JOINT_NOISE[j];
+      kp[j * 3] += sj * rng.normal();
+      kp[j * 3 + 1] += sj * rng.normal();
+      if (rng.next() < opt.outlier) {
+        kp[j * 3] += 0.5 * radius * rng.normal();
+        kp[j * 3 + 1] += 0.5 * radius * rng.normal();
+      }
+    }
+  }
+  const r = rng.next();
+  if (r < opt.cocoPattern) { drop(kp, 7); drop(kp, 10); }
+  else if (r < opt.cocoPattern + opt.mpiiPattern) { drop(kp, 7); drop(kp, 9); }
+  if (opt.dropJoint > 0) {
+    for (let j = 0; j < J; j++) if (rng.next() < opt.dropJoint) drop(kp, j);
+  }
+  return true;
+}
+
+function drop(kp: Float64Array, j: number): void {
+  kp[j * 3] = NaN; kp[j * 3 + 1] = NaN; kp[j * 3 + 2] = 0;
+}

@@ -1,0 +1,72 @@
+/**
+ * Writes a trained model: `<name>.onnx` (inference graph, metadata inside) and `<name>.md`, its model
+ * card, with the data, licence, command, wall time and the validation metrics of this very run.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { TrainedModel } from '../posenet/train.js';
+import { writeFileAtomic } from '../core/atomic.js';
+
+export interface ExportInfo {
+  name: 'posenet' | 'rootnet';
+  description: string;
+  command: string;
+  config: Record<string, unknown>;
+  inputDoc: string;
+  outputDoc: string;
+}
+
+export function saveTrainedModel(outDir: string, m: TrainedModel, info: ExportInfo): { onnx: string; card: string } {
+  fs.mkdirSync(outDir, { recursive: true });
+  const onnx = path.join(outDir, `${info.name}.onnx`);
+  const card = path.join(outDir, `${info.name}.md`);
+  const trainedAt = new Date().toISOString();
+  m.trainer.exportOnnx(onnx, {
+    name: info.name,
+    version: `${info.name}-${trainedAt.slice(0, 10)}`,
+    trained_at: trainedAt,
+    input: info.inputDoc,
+    output: info.outputDoc,
+    architecture: JSON.stringify(m.spec),
+    train_subjects: m.trainSubjects.join(','),
+    val_subjects: m.valSubjects.join(','),
+    metrics: JSON.stringify(m.metrics),
+    licence: 'Weights derived from Human3.6M: research use only (Human3.6M licence).',
+  });
+  const cpus = os.cpus();
+  const lines = [
+    `# Model card: ${info.name}`,
+    '',
+    info.description,
+    '',
+    '| | |',
+    '|---|---|',
+    `| file | \`${info.name}.onnx\` (${(fs.statSync(onnx).size / 1e6).toFixed(1)} MB, float32, onnxruntime-node) |`,
+    `| architecture | residual MLP: ${m.spec.inputDim} -> ${m.spec.hidden} x (1 + ${m.spec.blocks} blocks x 2) -> ${m.spec.outputDim}, BatchNorm (folded), dropout ${m.spec.dropout} |`,
+    `| input | ${info.inputDoc} |`,
+    `| output | ${info.outputDoc} |`,
+    `| training data | Human3.6M (Ionescu et al., TPAMI 2014) subjects ${m.trainSubjects.join(', ')}, all four cameras, from \`../shared/data/h36m-train\` |`,
+    `| validation data | held-out subject(s) ${m.valSubjects.join(', ')}, every 25th frame, four cameras |`,
+    `| licence | **research use only**: the weights derive from Human3.6M, whose licence allows research use only. The code is MIT. |`,
+    `| command | \`${info.command}\` |`,
+    `| training samples | ${m.trainSamples.toLocaleString('en-US')} (${m.samplesPerSecond.toFixed(0)} samples/s) |`,
+    `| wall time | ${(m.seconds / 60).toFixed(1)} min on ${cpus.length} cores (${cpus[0]?.model ?? 'unknown CPU'}) |`,
+    `| trained | ${trainedAt} |`,
+    '',
+    '## Validation metrics (this run)',
+    '',
+    '| metric | value |',
+    '|---|---|',
+    ...Object.entries(m.metrics).map(([k, v]) => `| ${k} | ${v.toFixed(k === 'final_loss' ? 5 : 1)} |`),
+    '',
+    '## Configuration',
+    '',
+    '```json',
+    JSON.stringify(info.config, null, 2),
+    '```',
+    '',
+  ];
+  writeFileAtomic(card, lines.join('\n'));
+  return { onnx, card };
+}

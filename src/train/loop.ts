@@ -1,0 +1,61 @@
+/**
+ * The training loop shared by PoseNet and RootNet: Adam on batches drawn from an augmented stream, an
+ * exponential learning-rate decay over the whole run, validation after every epoch, and an ONNX export
+ * of the final weights.
+ */
+import { MlpTrainer, type MlpSpec, type TrainOptions } from '../nn/mlp-trainer.js';
+
+export interface LoopOptions {
+  spec: MlpSpec;
+  train: TrainOptions;
+  epochs: number;
+  stepsPerEpoch: number;
+  /** learning rate at the last step (decays exponentially from train.lr) */
+  finalLr: number;
+  /** fill x (B*in), y (B*out), w (loss weights) with one fresh batch */
+  fillBatch: (x: Float32Array, y: Float32Array, w: Float32Array) => void;
+  /** loss-weight columns per row: out for 'mse', out/3 for 'joint-l2' */
+  weightsPerRow: number;
+  /** validation after every epoch; returns named metrics (lower is better for the first one) */
+  validate: (t: MlpTrainer) => Promise<Record<string, number>>;
+  log: (line: string) => void;
+}
+
+export interface LoopResult {
+  trainer: MlpTrainer;
+  history: Array<{ epoch: number; loss: number; seconds: number } & Record<string, number>>;
+  seconds: number;
+  samplesPerSecond: number;
+}
+
+export async function runTraining(o: LoopOptions): Promise<LoopResult> {
+  const B = o.train.batchSize;
+  const trainer = await MlpTrainer.create(o.spec, o.train);
+  const x = new Float32Array(B * o.spec.inputDim);
+  const y = new Float32Array(B * o.spec.outputDim);
+  const w = new Float32Array(B * o.weightsPerRow);
+  const totalSteps = o.epochs * o.stepsPerEpoch;
+  const decay = Math.log(o.finalLr / o.train.lr);
+  const history: LoopResult['history'] = [];
+  const t0 = Date.now();
+  let step = 0;
+  for (let epoch = 1; epoch <= o.epochs; epoch++) {
+    let lossSum = 0;
+    for (let s = 0; s < o.stepsPerEpoch; s++, step++) {
+      trainer.setLearningRate(o.train.lr * Math.exp((decay * step) / Math.max(1, totalSteps - 1)));
+      o.fillBatch(x, y, w);
+      lossSum += await trainer.step(x, y, w);
+    }
+    const metrics = await o.validate(trainer);
+    const seconds = (Date.now() - t0) / 1000;
+    const loss = lossSum / o.stepsPerEpoch;
+    history.push({ epoch, loss, seconds, ...metrics });
+    o.log(
+      `epoch ${epoch}/${o.epochs}  loss ${loss.toFixed(5)}  ` +
+        Object.entries(metrics).map(([k, v]) => `${k} ${v.toFixed(2)}`).join('  ') +
+        `  ${seconds.toFixed(0)} s`,
+    );
+  }
+  const seconds = (Date.now() - t0) / 1000;
+  return { trainer, history, seconds, samplesPerSecond: (totalSteps * B) / seconds };
+}

@@ -1,0 +1,105 @@
+/**
+ * Training and validation poses from a pose-dataset/1 folder, held in memory as world-frame float32
+ * (Human3.6M train: 355k frames x 17 x 3 x 4 bytes = 72 MB) and turned into camera-frame samples on demand
+ * for each of a sequence's calibrated views.
+ */
+import type { Camera } from '../core/types.js';
+import type { Rng } from '../core/rng.js';
+import { openDataset } from '../data/dataset.js';
+import { makeSample, type AugmentOptions } from './augment.js';
+
+const J = 17;
+
+export interface BankOptions {
+  /** keep only these subjects (by `subject`, or by the sequence id prefix before '/') */
+  subjects?: string[];
+  /** drop these subjects */
+  excludeSubjects?: string[];
+  /** take every Nth frame */
+  stride?: number;
+}
+
+export interface PoseBank {
+  /** one world-frame array per kept sequence: frames x 17 x 3 */
+  worlds: Float32Array[];
+  /** the calibrated cameras of each kept sequence's views */
+  cameras: Camera[][];
+  /** flat (sequence, frame) pairs of the kept frames */
+  entries: Int32Array;
+  count: number;
+  subjects: string[];
+}
+
+function subjectOf(seq: { id: string; subject?: string }): string {
+  return seq.subject ?? seq.id.split('/')[0];
+}
+
+export function loadPoseBank(dir: string, opt: BankOptions = {}): PoseBank {
+  const ds = openDataset(dir);
+  try {
+    const stride = Math.max(1, Math.floor(opt.stride ?? 1));
+    const worlds: Float32Array[] = [];
+    const cameras: Camera[][] = [];
+    const pairs: number[] = [];
+    const subjects = new Set<string>();
+    ds.index.sequences.forEach((seq, si) => {
+      const subj = subjectOf(seq);
+      if (opt.subjects && !opt.subjects.includes(subj)) return;
+      if (opt.excludeSubjects && opt.excludeSubjects.includes(subj)) return;
+      const k = worlds.length;
+      worlds.push(ds.readWorld3d(si, 0, seq.frames));
+      cameras.push(seq.views.map((v) => ds.cameras[v.camera]));
+      subjects.add(subj);
+      for (let f = 0; f < seq.frames; f += stride) pairs.push(k, f);
+    });
+    if (pairs.length === 0) {
+      throw new Error(`${dir}: no frames left after the subject filter (${JSON.stringify(opt)})`);
+    }
+    return { worlds, cameras, entries: Int32Array.from(pairs), count: pairs.length / 2, subjects: [...subjects].sort() };
+  } finally {
+    ds.close();
+  }
+}
+
+/** Camera-frame joints (mm) of entry `e` seen by view `v` into `out` (17 x 3). */
+export function cameraPose(bank: PoseBank, e: number, v: number, out: Float64Array): void {
+  const s = bank.entries[e * 2], f = bank.entries[e * 2 + 1];
+  const w = bank.worlds[s];
+  const cam = bank.cameras[s][v];
+  const R = cam.R, C = cam.C;
+  const base = f * J * 3;
+  for (let j = 0; j < J; j++) {
+    const x = w[base + j * 3] - C[0], y = w[base + j * 3 + 1] - C[1], z = w[base + j * 3 + 2] - C[2];
+    out[j * 3] = R[0][0] * x + R[0][1] * y + R[0][2] * z;
+    out[j * 3 + 1] = R[1][0] * x + R[1][1] * y + R[1][2] * z;
+    out[j * 3 + 2] = R[2][0] * x + R[2][1] * y + R[2][2] * z;
+  }
+}
+
+/**
+ * Draws random (frame, view) samples from a bank with augmentation: each call to `next` fills the
+ * camera-frame target (17 x 3 mm) and the 2D input (17 x [u, v, score], normalised).
+ */
+export class SampleStream {
+  private readonly cam = new Float64Array(J * 3);
+
+  constructor(private readonly bank: PoseBank, private readonly rng: Rng, private readonly aug: AugmentOptions) {}
+
+  next(target3d: Float64Array, kp: Float64Array): void {
+    for (let tries = 0; tries < 100; tries++) {
+      const e = this.rng.int(this.bank.count);
+      const views = this.bank.cameras[this.bank.entries[e * 2]].length;
+      cameraPose(this.bank, e, this.rng.int(views), this.cam);
+      if (makeSample(this.cam, this.rng, this.aug, target3d, kp)) return;
+    }
+    throw new Error('training data: 100 unusable poses in a row (pelvis missing or behind the camera)');
+  }
+}
+
+/** Every (entry, view) of a bank in order: the deterministic validation set. */
+export function* allSamples(bank: PoseBank): Generator<{ entry: number; view: number }> {
+  for (let e = 0; e < bank.count; e++) {
+    const views = bank.cameras[bank.entries[e * 2]].length;
+    for (let v = 0; v < views; v++) yield { entry: e, view: v };
+  }
+}
