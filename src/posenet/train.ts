@@ -6,7 +6,7 @@ import { Rng } from '../core/rng.js';
 import type { MlpSpec } from '../nn/mlp-trainer.js';
 import type { MlpTrainer } from '../nn/mlp-trainer.js';
 import { DEFAULT_AUGMENT, NO_AUGMENT } from '../train/augment.js';
-import { runTraining } from '../train/loop.js';
+import { runTraining, STEPS_PER_RUN } from '../train/loop.js';
 import { allSamples, cameraPose, loadPoseBank, SampleStream, type PoseBank } from '../train/pose-bank.js';
 import { makeSample } from '../train/augment.js';
 import { decodeOutput, encodeKeypoints, encodeTarget, J, POSENET_INPUT_DIM, POSENET_OUTPUT_DIM } from './features.js';
@@ -29,7 +29,7 @@ export interface PosenetTrainConfig {
 
 export const POSENET_DEFAULTS: Omit<PosenetTrainConfig, 'data'> = {
   valSubjects: ['S8'],
-  epochs: 20,
+  epochs: 40,
   epochFrameStride: 5,
   valFrameStride: 25,
   hidden: 1024,
@@ -100,7 +100,7 @@ export async function trainPosenet(cfg: PosenetTrainConfig, log: (s: string) => 
   const clean = buildPosenetValidation(val, false);
   const noisy = buildPosenetValidation(val, true);
   const views = train.cameras.reduce((a, c) => a + c.length, 0) / train.cameras.length;
-  const stepsPerEpoch = Math.max(1, Math.round((train.count * views) / cfg.epochFrameStride / cfg.batchSize));
+  const stepsPerEpoch = STEPS_PER_RUN * Math.max(1, Math.round((train.count * views) / cfg.epochFrameStride / cfg.batchSize / STEPS_PER_RUN));
   log(
     `posenet: train ${train.subjects.join(',')} (${train.count} frames), validate ${val.subjects.join(',')} ` +
       `(${clean.n} samples), ${cfg.epochs} epochs x ${stepsPerEpoch} steps of ${cfg.batchSize}`,

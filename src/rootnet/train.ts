@@ -5,7 +5,7 @@
 import { Rng } from '../core/rng.js';
 import type { MlpSpec, MlpTrainer } from '../nn/mlp-trainer.js';
 import { DEFAULT_AUGMENT, makeSample, NO_AUGMENT } from '../train/augment.js';
-import { runTraining } from '../train/loop.js';
+import { runTraining, STEPS_PER_RUN } from '../train/loop.js';
 import { allSamples, cameraPose, loadPoseBank, SampleStream, type PoseBank } from '../train/pose-bank.js';
 import type { TrainedModel } from '../posenet/train.js';
 import { J } from '../posenet/features.js';
@@ -79,7 +79,7 @@ export async function trainRootnet(cfg: RootnetTrainConfig, log: (s: string) => 
   const clean = buildRootValidation(val, false);
   const noisy = buildRootValidation(val, true);
   const views = train.cameras.reduce((a, c) => a + c.length, 0) / train.cameras.length;
-  const stepsPerEpoch = Math.max(1, Math.round((train.count * views) / cfg.epochFrameStride / cfg.batchSize));
+  const stepsPerEpoch = STEPS_PER_RUN * Math.max(1, Math.round((train.count * views) / cfg.epochFrameStride / cfg.batchSize / STEPS_PER_RUN));
   // Baseline: the k-value alone with the training set's mean log gamma (no pose information).
   const stream = new SampleStream(train, new Rng(cfg.seed), DEFAULT_AUGMENT);
   const tgt = new Float64Array(J * 3), kp = new Float64Array(J * 3);

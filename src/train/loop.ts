@@ -5,6 +5,9 @@
  */
 import { MlpTrainer, type MlpSpec, type TrainOptions } from '../nn/mlp-trainer.js';
 
+/** Training steps per onnxruntime call. */
+export const STEPS_PER_RUN = 4;
+
 export interface LoopOptions {
   spec: MlpSpec;
   train: TrainOptions;
@@ -31,20 +34,29 @@ export interface LoopResult {
 export async function runTraining(o: LoopOptions): Promise<LoopResult> {
   const B = o.train.batchSize;
   const trainer = await MlpTrainer.create(o.spec, o.train);
-  const x = new Float32Array(B * o.spec.inputDim);
-  const y = new Float32Array(B * o.spec.outputDim);
-  const w = new Float32Array(B * o.weightsPerRow);
+  // K steps per graph run (MlpTrainer.stepMany): one weight copy-out per K steps instead of per step.
+  const K = STEPS_PER_RUN;
+  const x = new Float32Array(K * B * o.spec.inputDim);
+  const y = new Float32Array(K * B * o.spec.outputDim);
+  const w = new Float32Array(K * B * o.weightsPerRow);
   const totalSteps = o.epochs * o.stepsPerEpoch;
+  if (o.stepsPerEpoch % K !== 0) throw new Error(`stepsPerEpoch must be a multiple of ${K}`);
   const decay = Math.log(o.finalLr / o.train.lr);
   const history: LoopResult['history'] = [];
   const t0 = Date.now();
   let step = 0;
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     let lossSum = 0;
-    for (let s = 0; s < o.stepsPerEpoch; s++, step++) {
+    for (let s = 0; s < o.stepsPerEpoch; s += K, step += K) {
       trainer.setLearningRate(o.train.lr * Math.exp((decay * step) / Math.max(1, totalSteps - 1)));
-      o.fillBatch(x, y, w);
-      lossSum += await trainer.step(x, y, w);
+      for (let k = 0; k < K; k++) {
+        o.fillBatch(
+          x.subarray(k * B * o.spec.inputDim, (k + 1) * B * o.spec.inputDim),
+          y.subarray(k * B * o.spec.outputDim, (k + 1) * B * o.spec.outputDim),
+          w.subarray(k * B * o.weightsPerRow, (k + 1) * B * o.weightsPerRow),
+        );
+      }
+      for (const l of await trainer.stepMany(x, y, w)) lossSum += l;
     }
     const metrics = await o.validate(trainer);
     const seconds = (Date.now() - t0) / 1000;

@@ -1,0 +1,110 @@
+/**
+ * The production lift path, shared by `poselift eval`, `run`, `lift` and the workers:
+ *   normalised h36m17 keypoints -> PoseNet (root-relative 3D) -> RootNet (root depth)
+ *   -> depth search (global translation) -> skeleton fitter -> camera-frame joints (mm).
+ * PoseNet and RootNet run batched over all person-frames given in one call.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Intrinsics } from '../core/types.js';
+import { validateIntrinsics } from '../geometry/camera.js';
+import { liftPerson, liftSequence, type LiftInput, type LiftResult } from '../lift/lift.js';
+import type { Vec3 } from '../lift/depth-search.js';
+import { PoseNet } from '../posenet/model.js';
+import { RootNet } from '../rootnet/model.js';
+
+export interface LiftedPerson {
+  /** camera-frame joints, h36m17, 17 x 3 mm */
+  joints3d: Float64Array;
+  /** camera-frame pelvis, mm */
+  root: Vec3;
+  /** PoseNet's root-relative joints, mm */
+  rel3d: Float64Array;
+  /** RootNet's root depth, mm */
+  rootnetZ: number;
+  /** RMS reprojection error of the fitted joints over the used keypoints, px */
+  reprojectionPx: number;
+}
+
+export interface LiftCallOptions {
+  /** run the skeleton fitter (default true); false = PoseNet placed by the depth search only */
+  fit?: boolean;
+}
+
+export class Lifter {
+  private constructor(readonly posenet: PoseNet, readonly rootnet: RootNet) {}
+
+  static async load(modelsDir: string): Promise<Lifter> {
+    const p = path.join(modelsDir, 'posenet.onnx'), r = path.join(modelsDir, 'rootnet.onnx');
+    for (const f of [p, r]) {
+      if (!fs.existsSync(f)) {
+        throw new Error(`${f}: model file missing; pass --models with the folder holding posenet.onnx and rootnet.onnx, or train them with \`poselift train\``);
+      }
+    }
+    const [posenet, rootnet] = await Promise.all([PoseNet.load(p), RootNet.load(r)]);
+    return new Lifter(posenet, rootnet);
+  }
+
+  get versions(): { posenet: string; rootnet: string } {
+    return { posenet: this.posenet.version, rootnet: this.rootnet.version };
+  }
+
+  /** PoseNet + RootNet for a batch; null entries where a person cannot be lifted. */
+  private async prepare(people: (Float64Array | null)[], cam: Intrinsics): Promise<(LiftInput | null)[]> {
+    validateIntrinsics(cam, 'camera');
+    const idx: number[] = [];
+    const kps: Float64Array[] = [];
+    people.forEach((p, i) => { if (p) { idx.push(i); kps.push(p); } });
+    const [rels, roots] = await Promise.all([this.posenet.predict(kps), this.rootnet.predict(kps)]);
+    const out: (LiftInput | null)[] = people.map(() => null);
+    idx.forEach((i, n) => {
+      const rel = rels[n], root = roots[n], kp = kps[n];
+      if (!rel || !root) return;
+      const kp2d = new Float64Array(34), conf = new Float64Array(17);
+      for (let j = 0; j < 17; j++) {
+        kp2d[j * 2] = kp[j * 3]; kp2d[j * 2 + 1] = kp[j * 3 + 1];
+        conf[j] = Number.isFinite(kp[j * 3]) ? kp[j * 3 + 2] : 0;
+      }
+      out[i] = { rel, kp2d, conf, zRoot: root.z, fx: cam.fx, fy: cam.fy };
+    });
+    return out;
+  }
+
+  private static result(input: LiftInput, r: LiftResult): LiftedPerson {
+    return {
+      joints3d: r.joints3d,
+      root: r.root,
+      rel3d: Float64Array.from(input.rel),
+      rootnetZ: input.zRoot,
+      reprojectionPx: r.residualPx,
+    };
+  }
+
+  /** Independent person-frames (photos, or people of one frame): no temporal term. */
+  async liftBatch(people: (Float64Array | null)[], cam: Intrinsics, o: LiftCallOptions = {}): Promise<(LiftedPerson | null)[]> {
+    const inputs = await this.prepare(people, cam);
+    const fitOpts = o.fit === false ? { maxIterations: 0 } : {};
+    return inputs.map((x) => (x ? Lifter.result(x, liftPerson(x, fitOpts)) : null));
+  }
+
+  /**
+   * One person over consecutive frames at `fps` (a track): the fitter's temporal term smooths it. Frames
+   * where the person cannot be lifted split the track; each run of liftable frames is fitted on its own.
+   */
+  async liftTrack(frames: (Float64Array | null)[], cam: Intrinsics, fps: number, o: LiftCallOptions = {}): Promise<(LiftedPerson | null)[]> {
+    const inputs = await this.prepare(frames, cam);
+    const out: (LiftedPerson | null)[] = frames.map(() => null);
+    const fitOpts = o.fit === false ? { maxIterations: 0, sequenceIterations: 0 } : {};
+    let i = 0;
+    while (i < inputs.length) {
+      if (!inputs[i]) { i++; continue; }
+      let j = i;
+      while (j < inputs.length && inputs[j]) j++;
+      const run = inputs.slice(i, j) as LiftInput[];
+      const res = run.length >= 3 ? liftSequence(run, fps, fitOpts) : run.map((x) => liftPerson(x, fitOpts));
+      res.forEach((r, k) => { out[i + k] = Lifter.result(run[k], r); });
+      i = j;
+    }
+    return out;
+  }
+}

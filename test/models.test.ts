@@ -1,0 +1,112 @@
+/**
+ * The committed models and the production lift path on data they never saw: the held-out subject S8 of
+ * ../shared/data/h36m-train and the four real photos of ../shared/data/h36m-images, through the CLI.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { CLI, DATA, MODELS } from './helpers.js';
+
+const run = promisify(execFile);
+
+interface CliResult { code: number; stdout: string; stderr: string }
+
+async function poselift(...args: string[]): Promise<CliResult> {
+  try {
+    const r = await run(process.execPath, [CLI, ...args], { maxBuffer: 1 << 24 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+/** A pose-dataset/1 view of h36m-train restricted to some subjects (the blob is linked, not copied). */
+function subjectSlice(subjects: string[]): string {
+  const src = path.join(DATA, 'h36m-train');
+  const index = JSON.parse(fs.readFileSync(path.join(src, 'index.json'), 'utf8'));
+  index.sequences = index.sequences.filter((s: { subject: string }) => subjects.includes(s.subject));
+  index.name = `h36m-train ${subjects.join(',')}`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'poselift-slice-'));
+  fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify(index));
+  fs.symlinkSync(path.join(src, 'world3d.f32'), path.join(dir, 'world3d.f32'));
+  return dir;
+}
+
+const KEYS = ['frames', 'mpjpe', 'pa_mpjpe', 'n_mpjpe', 'mpjpe_abs', 'mrpe', 'mrpe_xyz', 'pck150', 'auc', 'accel', 'ms_per_frame'];
+
+test('eval on the four real photos: JSON with every metric, within the targets', async () => {
+  const r = await poselift('eval', path.join(DATA, 'h36m-images'), '--input', 'gt2d', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const m = JSON.parse(r.stdout);
+  for (const k of KEYS) assert.ok(k in m, `missing ${k}`);
+  assert.equal(m.frames, 4);
+  assert.equal(m.joints, 'h36m17');
+  assert.equal(m.units, 'mm');
+  assert.ok(m.mpjpe < LIMITS.imagesMpjpe, `MPJPE ${m.mpjpe}`);
+  assert.ok(m.pa_mpjpe < m.mpjpe);
+  assert.ok(m.mrpe < LIMITS.imagesMrpe, `MRPE ${m.mrpe}`);
+  assert.equal(m.accel, null, 'single images have no acceleration');
+});
+
+test('eval on held-out subject S8 (never trained on), ground-truth 2D through the camera model', async () => {
+  const dir = subjectSlice(['S8']);
+  try {
+    const r = await poselift('eval', dir, '--input', 'gt2d', '--stride', '100', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const m = JSON.parse(r.stdout);
+    assert.ok(m.frames > 2500, `frames ${m.frames}`);
+    assert.ok(m.mpjpe < LIMITS.s8Mpjpe, `S8 MPJPE ${m.mpjpe}`);
+    assert.ok(m.pa_mpjpe < LIMITS.s8PaMpjpe, `S8 PA-MPJPE ${m.pa_mpjpe}`);
+    assert.ok(m.mrpe < LIMITS.s8Mrpe, `S8 MRPE ${m.mrpe}`);
+    assert.ok(m.pck150 > LIMITS.s8Pck, `S8 PCK ${m.pck150}`);
+    assert.ok(Number.isFinite(m.accel));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('bad inputs: one clear error naming the file and the field, non-zero exit', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'poselift-bad-'));
+  try {
+    let r = await poselift('eval', path.join(dir, 'nope'), '--input', 'gt2d');
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /nope.*does not exist/);
+    fs.writeFileSync(path.join(dir, 'index.json'), '{"format": "pose-dataset/1", ');
+    r = await poselift('eval', dir, '--input', 'gt2d');
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /index\.json/);
+    r = await poselift('eval', path.join(DATA, 'h36m-images'), '--input', 'points2d');
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /has no points2d/);
+    r = await poselift('eval', path.join(DATA, 'h36m-images'), '--input', 'gt2d', '--models', dir);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /posenet\.onnx: model file missing/);
+    assert.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the committed models carry a model card with the licence and the training command', () => {
+  for (const name of ['posenet', 'rootnet']) {
+    const card = fs.readFileSync(path.join(MODELS, `${name}.md`), 'utf8');
+    assert.match(card, /research use only/);
+    assert.match(card, new RegExp(`poselift train ${name}`));
+    assert.ok(fs.statSync(path.join(MODELS, `${name}.onnx`)).size > 10_000);
+  }
+});
+
+/** Thresholds: measured values (README) plus a margin that still catches a regression. */
+const LIMITS = {
+  imagesMpjpe: 70,
+  imagesMrpe: 250,
+  s8Mpjpe: 60,
+  s8PaMpjpe: 45,
+  s8Mrpe: 250,
+  s8Pck: 0.9,
+};
