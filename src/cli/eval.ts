@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openDataset, type PoseDataset } from '../data/dataset.js';
-import { MetricsAccumulator } from '../eval/metrics.js';
+import { MetricsAccumulator, type MetricsSummary } from '../eval/metrics.js';
 import type { Keypoints2D } from '../core/types.js';
 import { Lifter } from '../pipeline/lifter.js';
 import { normalisedH36m } from '../pipeline/keypoints.js';
@@ -21,21 +21,13 @@ export interface EvalOptions {
   fit?: boolean;
 }
 
-export interface EvalReport {
+export interface EvalReport extends Omit<MetricsSummary, 'accel'> {
   dataset: string;
   input: EvalInput;
   stride: number;
   joints: 'h36m17';
   units: 'mm';
-  frames: number;
-  mpjpe: number;
-  pa_mpjpe: number;
-  n_mpjpe: number;
-  mpjpe_abs: number;
-  mrpe: number;
-  mrpe_xyz: [number, number, number];
-  pck150: number;
-  auc: number;
+  /** mm / frame^2; null when no sequence has fps > 0 */
   accel: number | null;
   ms_per_frame: number;
   /** frames whose 2D had too few joints to lift (counted as not evaluated) */

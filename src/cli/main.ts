@@ -38,7 +38,7 @@ export function buildProgram(): Command {
     .option('--data <dir>', 'pose-dataset/1 training folder', defaultDataDir('h36m-train'))
     .option('--epochs <n>', 'epochs (an epoch = every 5th frame x all views)', positiveInt)
     .option('--out <dir>', 'output folder', defaultModelsDir())
-    .option('--val-subjects <list>', 'held-out subjects, comma-separated', 'S8')
+    .option('--val-subjects <list>', 'held-out subjects, comma-separated', 'S1')
     .option('--hidden <n>', 'hidden units', positiveInt)
     .option('--batch <n>', 'batch size', positiveInt)
     .option('--lr <x>', 'initial learning rate', positiveNumber)

@@ -19,12 +19,11 @@
  * rows (entries 0 or 1/(1-p)); idx is drawn fresh every step and 1/64 of the pool is regenerated
  * every step, so the pool turns over every 64 steps (exact per-element Bernoulli(p) marginals).
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { ort, cpuSessionOptions } from './ort-session.js';
 import { adamVScale, buildEvalGraph, buildExportGraph, buildTrainGraph, lossWeightDim, stateIn, type LossKind, type StepIO, type TrainGraph } from './mlp-graphs.js';
 import { initParams, numel, paramDefs, validateSpec, type MlpSpec } from './mlp-spec.js';
 import { Prng, mixSeed } from './prng.js';
+import { writeFileAtomic } from '../core/atomic.js';
 
 export type { MlpSpec } from './mlp-spec.js';
 
@@ -358,16 +357,7 @@ export class MlpTrainer {
 
   /** Writes the inference model atomically (temp file + rename). Input "input" [N, in], output "output" [N, out]. */
   exportOnnx(file: string, metadata: Record<string, string> = {}): void {
-    const bytes = this.exportOnnxBytes(metadata);
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-    try {
-      fs.writeFileSync(tmp, bytes);
-      fs.renameSync(tmp, file);
-    } catch (e) {
-      fs.rmSync(tmp, { force: true });
-      throw e;
-    }
+    writeFileAtomic(file, this.exportOnnxBytes(metadata));
   }
 
   async dispose(): Promise<void> {

@@ -3,32 +3,16 @@
  * Reproduces the committed `models/posenet.onnx` with the defaults: `poselift train posenet`.
  */
 import { Rng } from '../core/rng.js';
-import type { MlpSpec } from '../nn/mlp-trainer.js';
-import type { MlpTrainer } from '../nn/mlp-trainer.js';
-import { DEFAULT_AUGMENT, NO_AUGMENT } from '../train/augment.js';
-import { runTraining, STEPS_PER_RUN } from '../train/loop.js';
-import { allSamples, cameraPose, loadPoseBank, SampleStream, type PoseBank } from '../train/pose-bank.js';
-import { makeSample } from '../train/augment.js';
+import type { MlpSpec, MlpTrainer } from '../nn/mlp-trainer.js';
+import { DEFAULT_AUGMENT } from '../train/augment.js';
+import { loadBanks, runTraining, trainedModel, type TrainConfig, type TrainedModel } from '../train/loop.js';
+import { forEachValidationPair, pairCount, SampleStream, type PoseBank } from '../train/pose-bank.js';
 import { decodeOutput, encodeKeypoints, encodeTarget, J, POSENET_INPUT_DIM, POSENET_OUTPUT_DIM } from './features.js';
 
-export interface PosenetTrainConfig {
-  data: string;
-  valSubjects: string[];
-  epochs: number;
-  /** an epoch = every Nth frame of the training subjects x their views */
-  epochFrameStride: number;
-  valFrameStride: number;
-  hidden: number;
-  blocks: number;
-  dropout: number;
-  batchSize: number;
-  lr: number;
-  finalLr: number;
-  seed: number;
-}
+export type { TrainedModel } from '../train/loop.js';
 
-export const POSENET_DEFAULTS: Omit<PosenetTrainConfig, 'data'> = {
-  valSubjects: ['S8'],
+export const POSENET_DEFAULTS: Omit<TrainConfig, 'data'> = {
+  valSubjects: ['S1'],
   epochs: 40,
   epochFrameStride: 5,
   valFrameStride: 25,
@@ -50,19 +34,15 @@ export interface ValidationSet {
 
 /** Validation inputs from a bank: every (frame, view), clean or with the training noise (fixed seed). */
 export function buildPosenetValidation(bank: PoseBank, noisy: boolean, seed = 12345): ValidationSet {
-  const items = [...allSamples(bank)];
-  const x = new Float32Array(items.length * POSENET_INPUT_DIM);
-  const gt = new Float64Array(items.length * J * 3);
-  const cam = new Float64Array(J * 3), tgt = new Float64Array(J * 3), kp = new Float64Array(J * 3);
-  const rng = new Rng(seed);
+  const cap = pairCount(bank);
+  const x = new Float32Array(cap * POSENET_INPUT_DIM);
+  const gt = new Float64Array(cap * J * 3);
   let n = 0;
-  for (const it of items) {
-    cameraPose(bank, it.entry, it.view, cam);
-    if (!makeSample(cam, rng, noisy ? { ...DEFAULT_AUGMENT, flip: 0 } : NO_AUGMENT, tgt, kp)) continue;
-    if (!encodeKeypoints(kp, x, n * POSENET_INPUT_DIM)) continue;
+  forEachValidationPair(bank, noisy, seed, (tgt, kp) => {
+    if (!encodeKeypoints(kp, x, n * POSENET_INPUT_DIM)) return;
     for (let j = 0; j < J; j++) for (let a = 0; a < 3; a++) gt[(n * J + j) * 3 + a] = tgt[j * 3 + a] - tgt[a];
     n++;
-  }
+  });
   return { x: x.subarray(0, n * POSENET_INPUT_DIM), gt: gt.subarray(0, n * J * 3), n };
 }
 
@@ -83,24 +63,11 @@ export async function posenetValidationMpjpe(t: MlpTrainer, v: ValidationSet): P
   return sum / Math.max(1, cnt);
 }
 
-export interface TrainedModel {
-  trainer: MlpTrainer;
-  spec: MlpSpec;
-  metrics: Record<string, number>;
-  seconds: number;
-  samplesPerSecond: number;
-  trainSubjects: string[];
-  valSubjects: string[];
-  trainSamples: number;
-}
-
-export async function trainPosenet(cfg: PosenetTrainConfig, log: (s: string) => void): Promise<TrainedModel> {
-  const train = loadPoseBank(cfg.data, { excludeSubjects: cfg.valSubjects });
-  const val = loadPoseBank(cfg.data, { subjects: cfg.valSubjects, stride: cfg.valFrameStride });
+export async function trainPosenet(cfg: TrainConfig, log: (s: string) => void): Promise<TrainedModel> {
+  const banks = loadBanks(cfg);
+  const { train, val, stepsPerEpoch } = banks;
   const clean = buildPosenetValidation(val, false);
   const noisy = buildPosenetValidation(val, true);
-  const views = train.cameras.reduce((a, c) => a + c.length, 0) / train.cameras.length;
-  const stepsPerEpoch = STEPS_PER_RUN * Math.max(1, Math.round((train.count * views) / cfg.epochFrameStride / cfg.batchSize / STEPS_PER_RUN));
   log(
     `posenet: train ${train.subjects.join(',')} (${train.count} frames), validate ${val.subjects.join(',')} ` +
       `(${clean.n} samples), ${cfg.epochs} epochs x ${stepsPerEpoch} steps of ${cfg.batchSize}`,
@@ -136,14 +103,7 @@ export async function trainPosenet(cfg: PosenetTrainConfig, log: (s: string) => 
     log,
   });
   const last = res.history[res.history.length - 1];
-  return {
-    trainer: res.trainer,
-    spec,
-    metrics: { val_mpjpe_mm: last.val_mpjpe_mm, val_noisy_mpjpe_mm: last.val_noisy_mpjpe_mm, final_loss: last.loss },
-    seconds: res.seconds,
-    samplesPerSecond: res.samplesPerSecond,
-    trainSubjects: train.subjects,
-    valSubjects: val.subjects,
-    trainSamples: res.history.length * stepsPerEpoch * cfg.batchSize,
-  };
+  return trainedModel(res, spec, banks, {
+    val_mpjpe_mm: last.val_mpjpe_mm, val_noisy_mpjpe_mm: last.val_noisy_mpjpe_mm, final_loss: last.loss,
+  }, cfg.batchSize, stepsPerEpoch);
 }

@@ -4,31 +4,15 @@
  */
 import { Rng } from '../core/rng.js';
 import type { MlpSpec, MlpTrainer } from '../nn/mlp-trainer.js';
-import { DEFAULT_AUGMENT, makeSample, NO_AUGMENT } from '../train/augment.js';
-import { runTraining, STEPS_PER_RUN } from '../train/loop.js';
-import { allSamples, cameraPose, loadPoseBank, SampleStream, type PoseBank } from '../train/pose-bank.js';
-import type { TrainedModel } from '../posenet/train.js';
+import { DEFAULT_AUGMENT } from '../train/augment.js';
+import { loadBanks, runTraining, trainedModel, type TrainConfig, type TrainedModel } from '../train/loop.js';
+import { forEachValidationPair, pairCount, SampleStream, type PoseBank } from '../train/pose-bank.js';
 import { J } from '../posenet/features.js';
 import { encodeRootFeatures, ROOTNET_INPUT_DIM, ROOTNET_OUTPUT_DIM } from './features.js';
 import { depthFromGamma, gammaFromDepth } from './kvalue.js';
 
-export interface RootnetTrainConfig {
-  data: string;
-  valSubjects: string[];
-  epochs: number;
-  epochFrameStride: number;
-  valFrameStride: number;
-  hidden: number;
-  blocks: number;
-  dropout: number;
-  batchSize: number;
-  lr: number;
-  finalLr: number;
-  seed: number;
-}
-
-export const ROOTNET_DEFAULTS: Omit<RootnetTrainConfig, 'data'> = {
-  valSubjects: ['S8'],
+export const ROOTNET_DEFAULTS: Omit<TrainConfig, 'data'> = {
+  valSubjects: ['S1'],
   epochs: 20,
   epochFrameStride: 5,
   valFrameStride: 25,
@@ -49,19 +33,15 @@ interface RootValidation {
 }
 
 function buildRootValidation(bank: PoseBank, noisy: boolean, seed = 54321): RootValidation {
-  const items = [...allSamples(bank)];
-  const x = new Float32Array(items.length * ROOTNET_INPUT_DIM);
-  const k = new Float64Array(items.length), z = new Float64Array(items.length);
-  const cam = new Float64Array(J * 3), tgt = new Float64Array(J * 3), kp = new Float64Array(J * 3);
-  const rng = new Rng(seed);
+  const cap = pairCount(bank);
+  const x = new Float32Array(cap * ROOTNET_INPUT_DIM);
+  const k = new Float64Array(cap), z = new Float64Array(cap);
   let n = 0;
-  for (const it of items) {
-    cameraPose(bank, it.entry, it.view, cam);
-    if (!makeSample(cam, rng, noisy ? { ...DEFAULT_AUGMENT, flip: 0 } : NO_AUGMENT, tgt, kp)) continue;
+  forEachValidationPair(bank, noisy, seed, (tgt, kp) => {
     const f = encodeRootFeatures(kp, x, n * ROOTNET_INPUT_DIM);
-    if (!f) continue;
+    if (!f) return;
     k[n] = f.k; z[n] = tgt[2]; n++;
-  }
+  });
   return { x: x.subarray(0, n * ROOTNET_INPUT_DIM), k: k.subarray(0, n), z: z.subarray(0, n), n };
 }
 
@@ -73,13 +53,11 @@ async function rootDepthError(t: MlpTrainer, v: RootValidation): Promise<number>
   return s / v.n;
 }
 
-export async function trainRootnet(cfg: RootnetTrainConfig, log: (s: string) => void): Promise<TrainedModel> {
-  const train = loadPoseBank(cfg.data, { excludeSubjects: cfg.valSubjects });
-  const val = loadPoseBank(cfg.data, { subjects: cfg.valSubjects, stride: cfg.valFrameStride });
+export async function trainRootnet(cfg: TrainConfig, log: (s: string) => void): Promise<TrainedModel> {
+  const banks = loadBanks(cfg);
+  const { train, val, stepsPerEpoch } = banks;
   const clean = buildRootValidation(val, false);
   const noisy = buildRootValidation(val, true);
-  const views = train.cameras.reduce((a, c) => a + c.length, 0) / train.cameras.length;
-  const stepsPerEpoch = STEPS_PER_RUN * Math.max(1, Math.round((train.count * views) / cfg.epochFrameStride / cfg.batchSize / STEPS_PER_RUN));
   // Baseline: the k-value alone with the training set's mean log gamma (no pose information).
   const stream = new SampleStream(train, new Rng(cfg.seed), DEFAULT_AUGMENT);
   const tgt = new Float64Array(J * 3), kp = new Float64Array(J * 3);
@@ -123,19 +101,10 @@ export async function trainRootnet(cfg: RootnetTrainConfig, log: (s: string) => 
     log,
   });
   const last = res.history[res.history.length - 1];
-  return {
-    trainer: res.trainer,
-    spec,
-    metrics: {
-      val_depth_err_mm: last.val_depth_err_mm,
-      val_noisy_depth_err_mm: last.val_noisy_depth_err_mm,
-      k_only_depth_err_mm: kOnly,
-      final_loss: last.loss,
-    },
-    seconds: res.seconds,
-    samplesPerSecond: res.samplesPerSecond,
-    trainSubjects: train.subjects,
-    valSubjects: val.subjects,
-    trainSamples: res.history.length * stepsPerEpoch * cfg.batchSize,
-  };
+  return trainedModel(res, spec, banks, {
+    val_depth_err_mm: last.val_depth_err_mm,
+    val_noisy_depth_err_mm: last.val_noisy_depth_err_mm,
+    k_only_depth_err_mm: kOnly,
+    final_loss: last.loss,
+  }, cfg.batchSize, stepsPerEpoch);
 }

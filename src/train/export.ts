@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { TrainedModel } from '../posenet/train.js';
+import type { TrainedModel } from './loop.js';
 import { writeFileAtomic } from '../core/atomic.js';
 
 export interface ExportInfo {

@@ -4,6 +4,62 @@
  * of the final weights.
  */
 import { MlpTrainer, type MlpSpec, type TrainOptions } from '../nn/mlp-trainer.js';
+import { loadPoseBank, type PoseBank } from './pose-bank.js';
+
+/** What `poselift train posenet|rootnet` takes (each model has its own defaults). */
+export interface TrainConfig {
+  data: string;
+  valSubjects: string[];
+  epochs: number;
+  /** an epoch = every Nth frame of the training subjects x their views */
+  epochFrameStride: number;
+  valFrameStride: number;
+  hidden: number;
+  blocks: number;
+  dropout: number;
+  batchSize: number;
+  lr: number;
+  finalLr: number;
+  seed: number;
+}
+
+/** A finished run: the trainer with its weights and what the model card reports. */
+export interface TrainedModel {
+  trainer: MlpTrainer;
+  spec: MlpSpec;
+  metrics: Record<string, number>;
+  seconds: number;
+  samplesPerSecond: number;
+  trainSubjects: string[];
+  valSubjects: string[];
+  trainSamples: number;
+}
+
+/** The training subjects (all but the held-out ones), the validation subjects, and the epoch length. */
+export function loadBanks(cfg: TrainConfig): { train: PoseBank; val: PoseBank; stepsPerEpoch: number } {
+  const train = loadPoseBank(cfg.data, { excludeSubjects: cfg.valSubjects });
+  const val = loadPoseBank(cfg.data, { subjects: cfg.valSubjects, stride: cfg.valFrameStride });
+  const views = train.cameras.reduce((a, c) => a + c.length, 0) / train.cameras.length;
+  const batches = (train.count * views) / cfg.epochFrameStride / cfg.batchSize;
+  return { train, val, stepsPerEpoch: STEPS_PER_RUN * Math.max(1, Math.round(batches / STEPS_PER_RUN)) };
+}
+
+/** The model card's numbers from a finished loop. */
+export function trainedModel(
+  res: LoopResult, spec: MlpSpec, banks: { train: PoseBank; val: PoseBank }, metrics: Record<string, number>,
+  batchSize: number, stepsPerEpoch: number,
+): TrainedModel {
+  return {
+    trainer: res.trainer,
+    spec,
+    metrics,
+    seconds: res.seconds,
+    samplesPerSecond: res.samplesPerSecond,
+    trainSubjects: banks.train.subjects,
+    valSubjects: banks.val.subjects,
+    trainSamples: res.history.length * stepsPerEpoch * batchSize,
+  };
+}
 
 /** Training steps per onnxruntime call. */
 export const STEPS_PER_RUN = 4;

@@ -4,9 +4,9 @@
  * for each of a sequence's calibrated views.
  */
 import type { Camera } from '../core/types.js';
-import type { Rng } from '../core/rng.js';
 import { openDataset } from '../data/dataset.js';
-import { makeSample, type AugmentOptions } from './augment.js';
+import { DEFAULT_AUGMENT, makeSample, NO_AUGMENT, type AugmentOptions } from './augment.js';
+import { Rng } from '../core/rng.js';
 
 const J = 17;
 
@@ -102,4 +102,27 @@ export function* allSamples(bank: PoseBank): Generator<{ entry: number; view: nu
     const views = bank.cameras[bank.entries[e * 2]].length;
     for (let v = 0; v < views; v++) yield { entry: e, view: v };
   }
+}
+
+/**
+ * Every (frame, view) of a bank as a validation pair: clean 2D, or 2D with the training noise and
+ * missing joints (fixed seed, no mirroring). `visit` gets the camera-frame target and the 2D input.
+ */
+export function forEachValidationPair(
+  bank: PoseBank, noisy: boolean, seed: number, visit: (target3d: Float64Array, kp: Float64Array) => void,
+): void {
+  const cam = new Float64Array(J * 3), tgt = new Float64Array(J * 3), kp = new Float64Array(J * 3);
+  const rng = new Rng(seed);
+  const aug = noisy ? { ...DEFAULT_AUGMENT, flip: 0 } : NO_AUGMENT;
+  for (const it of allSamples(bank)) {
+    cameraPose(bank, it.entry, it.view, cam);
+    if (makeSample(cam, rng, aug, tgt, kp)) visit(tgt, kp);
+  }
+}
+
+/** Number of (frame, view) pairs in a bank. */
+export function pairCount(bank: PoseBank): number {
+  let n = 0;
+  for (let e = 0; e < bank.count; e++) n += bank.cameras[bank.entries[e * 2]].length;
+  return n;
 }
