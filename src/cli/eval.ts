@@ -9,6 +9,7 @@ import { openDataset, type PoseDataset } from '../data/dataset.js';
 import { MetricsAccumulator, type MetricsSummary } from '../eval/metrics.js';
 import type { Keypoints2D } from '../core/types.js';
 import { Lifter } from '../pipeline/lifter.js';
+import type { LiftSequenceOptions } from '../lift/lift.js';
 import { normalisedH36m } from '../pipeline/keypoints.js';
 
 export type EvalInput = 'gt2d' | 'points2d';
@@ -19,6 +20,10 @@ export interface EvalOptions {
   json?: boolean;
   models: string;
   fit?: boolean;
+  /** only sequences of these subjects (e.g. the held-out S1 of h36m-train) */
+  subjects?: string[];
+  /** depth-search / fitter overrides (tuning); production defaults otherwise */
+  lift?: LiftSequenceOptions;
 }
 
 export interface EvalReport extends Omit<MetricsSummary, 'accel'> {
@@ -32,6 +37,7 @@ export interface EvalReport extends Omit<MetricsSummary, 'accel'> {
   ms_per_frame: number;
   /** frames whose 2D had too few joints to lift (counted as not evaluated) */
   unliftable: number;
+  subjects?: string[];
 }
 
 /** 2D keypoints of frame i of a view, as a detector would hand them to the pipeline. */
@@ -75,8 +81,13 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
     const lifter = await Lifter.load(o.models);
     const acc = new MetricsAccumulator();
     let liftMs = 0, unliftable = 0;
+    const wanted = o.subjects && o.subjects.length ? new Set(o.subjects) : null;
+    if (wanted && !ds.sequences.some((s) => s.subject !== undefined && wanted.has(s.subject))) {
+      throw new Error(`${ds.indexPath}: no sequence of subject(s) ${[...wanted].join(', ')}; check --subjects`);
+    }
     for (let si = 0; si < ds.sequences.length; si++) {
       const seq = ds.sequences[si];
+      if (wanted && !(seq.subject !== undefined && wanted.has(seq.subject))) continue;
       const frames: number[] = [];
       for (let f = 0; f < seq.frames; f += o.stride) frames.push(f);
       for (let vi = 0; vi < seq.views.length; vi++) {
@@ -87,8 +98,8 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
         const norm = kps.map((k) => normalisedH36m(k, cam));
         const fps = seq.fps > 0 ? seq.fps / o.stride : 0;
         const out = fps > 0 && frames.length > 2
-          ? await lifter.liftTrack(norm, cam, fps, { fit: o.fit !== false })
-          : await lifter.liftBatch(norm, cam, { fit: o.fit !== false });
+          ? await lifter.liftTrack(norm, cam, fps, { fit: o.fit !== false, lift: o.lift })
+          : await lifter.liftBatch(norm, cam, { fit: o.fit !== false, lift: o.lift });
         liftMs += performance.now() - t0;
         frames.forEach((f, i) => {
           const r = out[i];
@@ -110,6 +121,7 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
       accel: Number.isFinite(m.accel) ? m.accel : null,
       ms_per_frame: liftMs / Math.max(1, m.frames + unliftable),
       unliftable,
+      ...(wanted ? { subjects: [...wanted] } : {}),
     };
   } finally {
     ds.close();
@@ -129,7 +141,7 @@ export async function evalCommand(dir: string, o: EvalOptions): Promise<void> {
   }
   const rows: [string, string][] = [
     ['data set', `${r.dataset} (${dir})`],
-    ['input', `${r.input}, every ${r.stride} frame(s)`],
+    ['input', `${r.input}, every ${r.stride} frame(s)${r.subjects ? `, subjects ${r.subjects.join(',')}` : ''}`],
     ['frames (person-views)', String(r.frames)],
     ['MPJPE, root-aligned (mm)', fmt(r.mpjpe)],
     ['PA-MPJPE (mm)', fmt(r.pa_mpjpe)],

@@ -88,9 +88,11 @@ export function buildProgram(): Command {
     .option('--stride <n>', 'take every Nth frame', positiveInt, 1)
     .option('--json', 'print one JSON object on stdout')
     .option('--models <dir>', 'folder with posenet.onnx and rootnet.onnx', defaultModelsDir())
+    .option('--subjects <list>', 'only these subjects, comma-separated (e.g. the held-out S1)')
     .option('--no-fit', 'skip the fitter (depth search only)')
     .action(async (dataset: string, o) => {
-      await evalCommand(dataset, o);
+      const subjects = o.subjects ? String(o.subjects).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined;
+      await evalCommand(dataset, { ...o, subjects });
     });
 
   return program;

@@ -54,3 +54,11 @@ export function liftSequence(inputs: readonly LiftInput[], fps: number, opts: Li
   const fits = fitSequence(inputs.map((x, i) => toFrame(x, roots[i])), fps, opts);
   return fits.map((f, i) => ({ ...f, initialRoot: roots[i] }));
 }
+
+/** Depth search only: PoseNet's pose placed at the searched translation, no fit (the fitter's baseline). */
+export function placePerson(input: LiftInput, opts: LiftOptions = {}): LiftResult {
+  const ds = search(input, opts.search);
+  const joints3d = new Float64Array(51);
+  for (let j = 0; j < 17; j++) for (let a = 0; a < 3; a++) joints3d[j * 3 + a] = input.rel[j * 3 + a] + ds.T[a];
+  return { joints3d, root: [joints3d[0], joints3d[1], joints3d[2]], residualPx: ds.residualPx, iterations: 0, initialRoot: ds.T };
+}

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Intrinsics } from '../core/types.js';
 import { validateIntrinsics } from '../geometry/camera.js';
-import { liftPerson, liftSequence, type LiftInput, type LiftResult } from '../lift/lift.js';
+import { liftPerson, liftSequence, placePerson, type LiftInput, type LiftResult, type LiftSequenceOptions } from '../lift/lift.js';
 import type { Vec3 } from '../lift/depth-search.js';
 import { PoseNet } from '../posenet/model.js';
 import { RootNet } from '../rootnet/model.js';
@@ -29,7 +29,12 @@ export interface LiftedPerson {
 export interface LiftCallOptions {
   /** run the skeleton fitter (default true); false = PoseNet placed by the depth search only */
   fit?: boolean;
+  /** depth-search and fitter settings (defaults: LIFT_DEFAULTS) */
+  lift?: LiftSequenceOptions;
 }
+
+/** The production settings of the depth search and the fitter (tuned on the held-out subject). */
+export const LIFT_DEFAULTS: LiftSequenceOptions = {};
 
 export class Lifter {
   private constructor(readonly posenet: PoseNet, readonly rootnet: RootNet) {}
@@ -83,8 +88,9 @@ export class Lifter {
   /** Independent person-frames (photos, or people of one frame): no temporal term. */
   async liftBatch(people: (Float64Array | null)[], cam: Intrinsics, o: LiftCallOptions = {}): Promise<(LiftedPerson | null)[]> {
     const inputs = await this.prepare(people, cam);
-    const fitOpts = o.fit === false ? { maxIterations: 0 } : {};
-    return inputs.map((x) => (x ? Lifter.result(x, liftPerson(x, fitOpts)) : null));
+    const opts = { ...LIFT_DEFAULTS, ...o.lift };
+    const lift = o.fit === false ? placePerson : liftPerson;
+    return inputs.map((x) => (x ? Lifter.result(x, lift(x, opts)) : null));
   }
 
   /**
@@ -94,14 +100,16 @@ export class Lifter {
   async liftTrack(frames: (Float64Array | null)[], cam: Intrinsics, fps: number, o: LiftCallOptions = {}): Promise<(LiftedPerson | null)[]> {
     const inputs = await this.prepare(frames, cam);
     const out: (LiftedPerson | null)[] = frames.map(() => null);
-    const fitOpts = o.fit === false ? { maxIterations: 0, sequenceIterations: 0 } : {};
+    const opts = { ...LIFT_DEFAULTS, ...o.lift };
     let i = 0;
     while (i < inputs.length) {
       if (!inputs[i]) { i++; continue; }
       let j = i;
       while (j < inputs.length && inputs[j]) j++;
       const run = inputs.slice(i, j) as LiftInput[];
-      const res = run.length >= 3 ? liftSequence(run, fps, fitOpts) : run.map((x) => liftPerson(x, fitOpts));
+      const res = o.fit === false
+        ? run.map((x) => placePerson(x, opts))
+        : run.length >= 3 ? liftSequence(run, fps, opts) : run.map((x) => liftPerson(x, opts));
       res.forEach((r, k) => { out[i + k] = Lifter.result(run[k], r); });
       i = j;
     }
