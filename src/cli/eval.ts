@@ -20,6 +20,8 @@ export interface EvalOptions {
   json?: boolean;
   models: string;
   fit?: boolean;
+  /** PoseNet test-time mirroring (default true) */
+  flipTest?: boolean;
   /** only sequences of these subjects (e.g. the held-out S1 of h36m-train) */
   subjects?: string[];
   /** depth-search / fitter overrides (tuning); production defaults otherwise */
@@ -98,8 +100,8 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
         const norm = kps.map((k) => normalisedH36m(k, cam));
         const fps = seq.fps > 0 ? seq.fps / o.stride : 0;
         const out = fps > 0 && frames.length > 2
-          ? await lifter.liftTrack(norm, cam, fps, { fit: o.fit !== false, lift: o.lift })
-          : await lifter.liftBatch(norm, cam, { fit: o.fit !== false, lift: o.lift });
+          ? await lifter.liftTrack(norm, cam, fps, { fit: o.fit !== false, lift: o.lift, flipTest: o.flipTest })
+          : await lifter.liftBatch(norm, cam, { fit: o.fit !== false, lift: o.lift, flipTest: o.flipTest });
         liftMs += performance.now() - t0;
         frames.forEach((f, i) => {
           const r = out[i];

@@ -29,6 +29,8 @@ export interface LiftedPerson {
 export interface LiftCallOptions {
   /** run the skeleton fitter (default true); false = PoseNet placed by the depth search only */
   fit?: boolean;
+  /** average PoseNet's answers for the input and its mirror image (default true) */
+  flipTest?: boolean;
   /** depth-search and fitter settings (defaults: LIFT_DEFAULTS) */
   lift?: LiftSequenceOptions;
 }
@@ -55,12 +57,12 @@ export class Lifter {
   }
 
   /** PoseNet + RootNet for a batch; null entries where a person cannot be lifted. */
-  private async prepare(people: (Float64Array | null)[], cam: Intrinsics): Promise<(LiftInput | null)[]> {
+  private async prepare(people: (Float64Array | null)[], cam: Intrinsics, o: LiftCallOptions): Promise<(LiftInput | null)[]> {
     validateIntrinsics(cam, 'camera');
     const idx: number[] = [];
     const kps: Float64Array[] = [];
     people.forEach((p, i) => { if (p) { idx.push(i); kps.push(p); } });
-    const [rels, roots] = await Promise.all([this.posenet.predict(kps), this.rootnet.predict(kps)]);
+    const [rels, roots] = await Promise.all([this.posenet.predict(kps, { flipTest: o.flipTest }), this.rootnet.predict(kps, { flipTest: o.flipTest })]);
     const out: (LiftInput | null)[] = people.map(() => null);
     idx.forEach((i, n) => {
       const rel = rels[n], root = roots[n], kp = kps[n];
@@ -87,7 +89,7 @@ export class Lifter {
 
   /** Independent person-frames (photos, or people of one frame): no temporal term. */
   async liftBatch(people: (Float64Array | null)[], cam: Intrinsics, o: LiftCallOptions = {}): Promise<(LiftedPerson | null)[]> {
-    const inputs = await this.prepare(people, cam);
+    const inputs = await this.prepare(people, cam, o);
     const opts = { ...LIFT_DEFAULTS, ...o.lift };
     const lift = o.fit === false ? placePerson : liftPerson;
     return inputs.map((x) => (x ? Lifter.result(x, lift(x, opts)) : null));
@@ -98,7 +100,7 @@ export class Lifter {
    * where the person cannot be lifted split the track; each run of liftable frames is fitted on its own.
    */
   async liftTrack(frames: (Float64Array | null)[], cam: Intrinsics, fps: number, o: LiftCallOptions = {}): Promise<(LiftedPerson | null)[]> {
-    const inputs = await this.prepare(frames, cam);
+    const inputs = await this.prepare(frames, cam, o);
     const out: (LiftedPerson | null)[] = frames.map(() => null);
     const opts = { ...LIFT_DEFAULTS, ...o.lift };
     let i = 0;

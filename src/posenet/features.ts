@@ -14,6 +14,8 @@
  * Output (POSENET_OUTPUT_DIM = 51): root-relative camera-frame joints in metres (pelvis row is 0 and
  * is predicted as such), converted to millimetres by `decodeOutput`.
  */
+import { H36M17_FLIP } from '../core/layouts.js';
+
 export const J = 17;
 export const POSENET_INPUT_DIM = J * 3 + 2;
 export const POSENET_OUTPUT_DIM = J * 3;
@@ -66,6 +68,17 @@ export function encodeKeypoints(kp: ArrayLike<number>, out: Float32Array, offset
 export function isVisible(kp: ArrayLike<number>, j: number): boolean {
   const u = kp[j * 3], v = kp[j * 3 + 1], c = kp[j * 3 + 2];
   return Number.isFinite(u) && Number.isFinite(v) && c > MIN_SCORE;
+}
+
+/** Mirror normalised keypoints about the optical axis (u -> -u) with left and right swapped. */
+export function mirrorKeypoints(kp: ArrayLike<number>, out: Float64Array): Float64Array {
+  for (let j = 0; j < J; j++) {
+    const f = H36M17_FLIP[j];
+    out[j * 3] = -kp[f * 3];
+    out[j * 3 + 1] = kp[f * 3 + 1];
+    out[j * 3 + 2] = kp[f * 3 + 2];
+  }
+  return out;
 }
 
 /** Network output row (metres, root-relative) -> 17 x 3 millimetres with the pelvis exactly 0. */

@@ -3,7 +3,8 @@
  * joints (mm). One batched ONNX call for any number of people.
  */
 import { loadOnnxModel, type OnnxModel } from '../nn/onnx-run.js';
-import { decodeOutput, encodeKeypoints, POSENET_INPUT_DIM, POSENET_OUTPUT_DIM } from './features.js';
+import { H36M17_FLIP } from '../core/layouts.js';
+import { decodeOutput, encodeKeypoints, J, mirrorKeypoints, POSENET_INPUT_DIM, POSENET_OUTPUT_DIM } from './features.js';
 
 export class PoseNet {
   private constructor(private readonly model: OnnxModel, readonly file: string) {}
@@ -27,16 +28,36 @@ export class PoseNet {
    * Root-relative 3D (17 x 3 mm, pelvis = 0) for each person's normalised keypoints (17 x [u, v, score]);
    * null for a person with fewer than 4 usable joints.
    */
-  async predict(people: ArrayLike<number>[]): Promise<(Float64Array | null)[]> {
-    const x = new Float32Array(people.length * POSENET_INPUT_DIM);
+  async predict(people: ArrayLike<number>[], o: { flipTest?: boolean } = {}): Promise<(Float64Array | null)[]> {
+    const flipTest = o.flipTest ?? true;
+    const copies = flipTest ? 2 : 1;
+    const x = new Float32Array(people.length * copies * POSENET_INPUT_DIM);
     const rowOf: number[] = [];
+    const mirrored = new Float64Array(J * 3);
     let n = 0;
     for (const kp of people) {
-      if (encodeKeypoints(kp, x, n * POSENET_INPUT_DIM)) rowOf.push(n++);
-      else rowOf.push(-1);
+      if (!encodeKeypoints(kp, x, n * copies * POSENET_INPUT_DIM)) { rowOf.push(-1); continue; }
+      if (flipTest) {
+        mirrorKeypoints(kp, mirrored);
+        encodeKeypoints(mirrored, x, (n * 2 + 1) * POSENET_INPUT_DIM);
+      }
+      rowOf.push(n++);
     }
     if (n === 0) return people.map(() => null);
-    const out = await this.model.run(x.subarray(0, n * POSENET_INPUT_DIM), n);
-    return rowOf.map((r) => (r < 0 ? null : decodeOutput(out, r * POSENET_OUTPUT_DIM)));
+    const out = await this.model.run(x.subarray(0, n * copies * POSENET_INPUT_DIM), n * copies);
+    return rowOf.map((r) => {
+      if (r < 0) return null;
+      const pose = decodeOutput(out, r * copies * POSENET_OUTPUT_DIM);
+      if (!flipTest) return pose;
+      // Test-time mirroring: the mirrored input's answer, mirrored back, averaged with the direct one.
+      const m = decodeOutput(out, (r * 2 + 1) * POSENET_OUTPUT_DIM);
+      for (let j = 0; j < J; j++) {
+        const f = H36M17_FLIP[j];
+        pose[j * 3] = 0.5 * (pose[j * 3] - m[f * 3]);
+        pose[j * 3 + 1] = 0.5 * (pose[j * 3 + 1] + m[f * 3 + 1]);
+        pose[j * 3 + 2] = 0.5 * (pose[j * 3 + 2] + m[f * 3 + 2]);
+      }
+      return pose;
+    });
   }
 }

