@@ -148,11 +148,12 @@ test('the committed models carry a model card with the licence and the training 
 
 /** Thresholds: measured values (README) plus a margin that still catches a regression. */
 const LIMITS = {
-  imagesMpjpe: 70,
-  imagesMrpe: 250,
-  heldMpjpe: 60,
-  heldPaMpjpe: 45,
-  heldMrpe: 250,
-  heldPck: 0.9,
+  // measured 2026-11-22: images 66.8 / 153.5 mm; S1 every 100th frame 44.9 / 34.8 / 118.9 mm, PCK 0.96
+  imagesMpjpe: 75,
+  imagesMrpe: 200,
+  heldMpjpe: 50,
+  heldPaMpjpe: 40,
+  heldMrpe: 140,
+  heldPck: 0.93,
   detMpjpe: 75,
 };

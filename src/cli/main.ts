@@ -95,6 +95,24 @@ export function buildProgram(): Command {
       await evalCommand(dataset, { ...o, subjects });
     });
 
+  program
+    .command('run')
+    .description('photos, folders of photos or videos -> one poselift/1 JSON of camera-frame 3D joints (mm) per input')
+    .argument('<inputs...>', 'a photo, a folder of photos (independent frames) or a video')
+    .option('--camera <file>', 'intrinsics JSON {fx,fy,cx,cy[,k,p]} or a pose-dataset/1 camera {f,c[,size,k,p]} (default: EXIF 35 mm focal, else a 60° field of view)')
+    .option('--detector <name>', 'movenet-lightning | movenet-thunder | movenet-multipose | blazepose', 'movenet-thunder')
+    .option('--fps <n>', 'video: frames per second to sample (default: the video\'s rate)', positiveNumber)
+    .option('--start <s>', 'video: start time in seconds', (v: string) => { const n = Number(v); if (!(n >= 0) || !Number.isFinite(n)) throw new InvalidArgumentError('expected seconds >= 0'); return n; })
+    .option('--duration <s>', 'video: seconds to process', positiveNumber)
+    .option('--out <path>', 'output file (one input) or folder (default: ./<name>.poselift.json)')
+    .option('--overlay <dir>', 'also write PNGs with the 2D keypoints and the reprojected 3D skeleton')
+    .option('--models <dir>', 'folder with posenet.onnx and rootnet.onnx', defaultModelsDir())
+    .option('--max-people <n>', 'at most this many people per frame', positiveInt)
+    .action(async (inputs: string[], o) => {
+      const { runCommand } = await import('./run.js');
+      await runCommand(inputs, o);
+    });
+
   return program;
 }
 

@@ -1,0 +1,54 @@
+/** `poselift run INPUT..`: the CLI side (options, progress bar on a TTY, summary lines on stderr). */
+import type { DetectorName } from '../detect/types.js';
+import { DETECTOR_NAMES } from '../detect/types.js';
+import { runInputs, type RunOptions } from '../run/run.js';
+
+export interface RunCliOptions {
+  camera?: string;
+  detector: string;
+  fps?: number;
+  start?: number;
+  duration?: number;
+  out?: string;
+  overlay?: string;
+  models: string;
+  maxPeople?: number;
+}
+
+export async function runCommand(inputs: string[], o: RunCliOptions): Promise<void> {
+  if (!(DETECTOR_NAMES as readonly string[]).includes(o.detector)) {
+    throw new Error(`run: unknown --detector "${o.detector}"; use one of ${DETECTOR_NAMES.join(', ')}`);
+  }
+  const log = (s: string) => process.stderr.write(`${s}\n`);
+  const opts: RunOptions = {
+    camera: o.camera, detector: o.detector as DetectorName, fps: o.fps, start: o.start, duration: o.duration,
+    out: o.out, overlay: o.overlay, models: o.models, maxPeople: o.maxPeople, warn: (m) => log(`poselift: warning: ${m}`),
+  };
+  if (process.stderr.isTTY) {
+    const { SingleBar, Presets } = (await import('cli-progress')).default;
+    let bar: InstanceType<typeof SingleBar> | undefined;
+    const t0 = { t: 0 };
+    opts.progressStart = (total, label) => {
+      t0.t = Date.now();
+      bar = new SingleBar({
+        format: `${label.length > 30 ? '…' + label.slice(-29) : label} [{bar}] {value}/{total} frames | {rate} fps | ETA {eta_formatted}`,
+        stream: process.stderr, hideCursor: true, clearOnComplete: true, etaBuffer: 30,
+      }, Presets.shades_classic);
+      bar.start(Math.max(1, total), 0, { rate: '0.0' });
+    };
+    opts.progress = (done, total) => {
+      const dt = (Date.now() - t0.t) / 1000;
+      bar?.setTotal(Math.max(1, total));
+      bar?.update(done, { rate: dt > 0 ? (done / dt).toFixed(1) : '0.0' });
+    };
+    opts.progressStop = () => { bar?.stop(); bar = undefined; };
+  }
+  const results = await runInputs(inputs, opts);
+  for (const r of results) {
+    const n = r.doc.frames.length;
+    const people = r.doc.frames.reduce((a, f) => a + f.people.length, 0);
+    const c = r.doc.camera;
+    log(`${r.input}: ${n} frame(s), ${people} person-frame(s), camera ${c.source} (fx ${c.fx.toFixed(1)} px), ` +
+      `${(n / Math.max(1e-9, r.seconds)).toFixed(2)} frames/s -> ${r.out}`);
+  }
+}

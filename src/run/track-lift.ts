@@ -1,0 +1,71 @@
+/**
+ * Temporal lifting of one track as its frames arrive, in overlapping windows: every `window` buffered
+ * frames are lifted with `Lifter.liftTrack` (the fitter's acceleration term), the last `overlap` frames
+ * of a window are lifted again as the start of the next one and the two answers are cross-faded there
+ * (linear weights), so there is no seam and memory is O(window) per track, independent of video length.
+ */
+import type { Intrinsics } from '../core/types.js';
+import type { LiftCallOptions, LiftedPerson, Lifter } from '../pipeline/lifter.js';
+
+export const TRACK_WINDOW = 96;
+export const TRACK_OVERLAP = 24;
+
+interface Entry<K> { key: K; kp: Float64Array | null }
+
+export class WindowedTrackLifter<K> {
+  private buf: Entry<K>[] = [];
+  /** results of the previous window for buf[0 .. carry.length) */
+  private carry: (LiftedPerson | null)[] = [];
+
+  constructor(
+    private readonly lifter: Lifter,
+    private readonly cam: Intrinsics,
+    private readonly fps: number,
+    /** receives each frame's final result, in order */
+    private readonly emit: (key: K, r: LiftedPerson | null) => void,
+    private readonly opts: LiftCallOptions = {},
+    private readonly window = TRACK_WINDOW,
+    private readonly overlap = TRACK_OVERLAP,
+  ) {
+    if (!(overlap >= 0 && window > overlap)) throw new Error('WindowedTrackLifter: need window > overlap >= 0');
+  }
+
+  /** Add the next frame of the track (kp = normalised h36m17, or null when the person was not seen). */
+  async push(key: K, kp: Float64Array | null): Promise<void> {
+    this.buf.push({ key, kp });
+    if (this.buf.length >= this.window) await this.flush(false);
+  }
+
+  /** Lift and emit everything still buffered (the track ended). */
+  async finish(): Promise<void> {
+    if (this.buf.length) await this.flush(true);
+  }
+
+  private async flush(final: boolean): Promise<void> {
+    const buf = this.buf;
+    const res = buf.some((e) => e.kp)
+      ? await this.lifter.liftTrack(buf.map((e) => e.kp), this.cam, this.fps, this.opts)
+      : buf.map(() => null);
+    const n = this.carry.length;
+    for (let i = 0; i < n; i++) res[i] = blend(this.carry[i], res[i], (i + 1) / (n + 1));
+    const keep = final ? 0 : Math.min(this.overlap, buf.length);
+    const done = buf.length - keep;
+    for (let i = 0; i < done; i++) this.emit(buf[i].key, res[i]);
+    this.buf = buf.slice(done);
+    this.carry = res.slice(done);
+  }
+}
+
+/** (1 - w) a + w b, for the joints, the root, PoseNet's pose and the residual; either side may be null. */
+function blend(a: LiftedPerson | null, b: LiftedPerson | null, w: number): LiftedPerson | null {
+  if (!a) return b;
+  if (!b) return a;
+  const mix = (x: Float64Array, y: Float64Array) => x.map((v, i) => (1 - w) * v + w * y[i]);
+  return {
+    joints3d: mix(a.joints3d, b.joints3d),
+    root: [0, 1, 2].map((i) => (1 - w) * a.root[i] + w * b.root[i]) as LiftedPerson['root'],
+    rel3d: mix(a.rel3d, b.rel3d),
+    rootnetZ: (1 - w) * a.rootnetZ + w * b.rootnetZ,
+    reprojectionPx: (1 - w) * a.reprojectionPx + w * b.reprojectionPx,
+  };
+}
