@@ -12,7 +12,7 @@ import { Lifter } from '../pipeline/lifter.js';
 import type { LiftSequenceOptions } from '../lift/lift.js';
 import { normalisedH36m } from '../pipeline/keypoints.js';
 
-export type EvalInput = 'gt2d' | 'points2d';
+export type EvalInput = 'gt2d' | 'points2d' | 'images';
 
 export interface EvalOptions {
   input: string;
@@ -65,8 +65,8 @@ function keypointsOf(ds: PoseDataset, si: number, vi: number, input: EvalInput, 
 }
 
 export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s: string) => void): Promise<EvalReport> {
-  if (o.input !== 'gt2d' && o.input !== 'points2d') {
-    throw new Error(`eval: --input "${o.input}" is not supported; use gt2d or points2d`);
+  if (o.input !== 'gt2d' && o.input !== 'points2d' && o.input !== 'images') {
+    throw new Error(`eval: --input "${o.input}" is not supported; use gt2d, points2d or images`);
   }
   const input: EvalInput = o.input;
   const ds = openDataset(dir);
@@ -80,7 +80,16 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
         }
       }));
     }
+    if (input === 'images') {
+      ds.sequences.forEach((s, si) => s.views.forEach((v, vi) => {
+        if (ds.imagePath(si, vi, 0) === undefined) {
+          throw new Error(`${ds.indexPath}: sequences[${si}].views[${vi}] lists no images; use --input gt2d or points2d`);
+        }
+      }));
+    }
     const lifter = await Lifter.load(o.models);
+    // --input images: the whole `poselift run` path from pixels (MoveNet Thunder, best-scoring person)
+    const detector = input === 'images' ? await (await import('../detect/index.js')).createDetector('movenet-thunder') : undefined;
     const acc = new MetricsAccumulator();
     let liftMs = 0, unliftable = 0;
     const wanted = o.subjects && o.subjects.length ? new Set(o.subjects) : null;
@@ -94,10 +103,10 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
       for (let f = 0; f < seq.frames; f += o.stride) frames.push(f);
       for (let vi = 0; vi < seq.views.length; vi++) {
         const cam = ds.camera(si, vi);
-        const kps = keypointsOf(ds, si, vi, input, frames);
+        const kps: (Keypoints2D | null)[] = detector ? await detectFrames(ds, si, vi, frames, detector) : keypointsOf(ds, si, vi, input, frames);
         const gtAll = ds.cameraFrame3d(si, vi, frames[0], frames[frames.length - 1] - frames[0] + 1);
         const t0 = performance.now();
-        const norm = kps.map((k) => normalisedH36m(k, cam));
+        const norm = kps.map((k) => (k ? normalisedH36m(k, cam) : null));
         const fps = seq.fps > 0 ? seq.fps / o.stride : 0;
         const out = fps > 0 && frames.length > 2
           ? await lifter.liftTrack(norm, cam, fps, { fit: o.fit !== false, lift: o.lift, flipTest: o.flipTest })
@@ -112,6 +121,7 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
       }
       progress?.(`${seq.id}: ${frames.length} frames x ${seq.views.length} views`);
     }
+    detector?.dispose();
     const m = acc.result();
     return {
       dataset: ds.index.name ?? path.basename(ds.dir),
@@ -128,6 +138,17 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
   } finally {
     ds.close();
   }
+}
+
+/** --input images: detect the people of each frame's image; the best-scoring person, or null. */
+async function detectFrames(ds: PoseDataset, si: number, vi: number, frames: number[], det: import('../detect/index.js').Detector): Promise<(Keypoints2D | null)[]> {
+  const { readImage } = await import('../detect/index.js');
+  const out: (Keypoints2D | null)[] = [];
+  for (const f of frames) {
+    const people = await det.detect(await readImage(ds.imagePath(si, vi, f)!));
+    out.push(people[0]?.keypoints ?? null);
+  }
+  return out;
 }
 
 function fmt(v: number | null, d = 1): string {

@@ -311,7 +311,6 @@ async function runVideo(s: Session, input: string): Promise<PoseliftDoc> {
   const total = expectedFrames(info, fps, start, s.o.duration);
   const det = await s.det();
   det.reset();
-  const single = det.name !== 'movenet-multipose';
   const tracker = new Tracker();
   const tracks = new Map<number, TrackState>();
   const frames: FrameOut[] = [];
@@ -325,7 +324,9 @@ async function runVideo(s: Session, input: string): Promise<PoseliftDoc> {
     if (t) { await t.lifter.finish(); tracks.delete(id); }
   };
   for await (const vf of readVideoFrames(input, { fps, start, duration: s.o.duration })) {
-    const dets = limitPeople(await det.detect(vf.frame, { track: single && vf.index > 0 }), s.o.maxPeople);
+    // every frame is detected afresh (with MoveNet's crop refinement): the detector's own tracking mode
+    // (crop from the previous frame) stays stuck on the old region after a cut or a fast move
+    const dets = limitPeople(await det.detect(vf.frame), s.o.maxPeople);
     const ids = tracker.update(dets.map((d) => ({ bbox: d.bbox, keypoints: d.keypoints.data })));
     const frame: FrameOut = { index: vf.index, time_s: r4(vf.timeS), people: [] };
     frames.push(frame);
