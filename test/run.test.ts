@@ -36,7 +36,9 @@ const photos = index.sequences.map((s: any) => ({
  * values plus ~10 %, so a regression fails while the miss stays visible (see the report / README).
  */
 const LIMITS: Record<string, { mpjpe: number; root: number }> = {
-  S1: { mpjpe: 70, root: 260 }, S5: { mpjpe: 135, root: 240 }, S7: { mpjpe: 105, root: 420 }, S8: { mpjpe: 45, root: 150 },
+  // measured with the 70-epoch PoseNet, MoveNet Thunder (MPJPE / root): S1 59.2 / 270.9, S5 112.4 / 139.2,
+  // S7 91.7 / 321.3, S8 29.8 / 41.5 mm; limits about 10 % above
+  S1: { mpjpe: 65, root: 300 }, S5: { mpjpe: 124, root: 155 }, S7: { mpjpe: 101, root: 355 }, S8: { mpjpe: 35, root: 50 },
 };
 
 let tmp = '';
@@ -58,6 +60,7 @@ function camFile(i: number): string {
 }
 
 test('photos with true intrinsics: schema-valid, per-photo MPJPE and root error within the measured limits', async () => {
+  const failures: string[] = [];
   for (let i = 0; i < photos.length; i++) {
     const p = photos[i];
     const [r] = await runInputs([p.file], { ...base, camera: camFile(i), out: path.join(tmp, 'photos') + '/' });
@@ -76,9 +79,10 @@ test('photos with true intrinsics: schema-valid, per-photo MPJPE and root error 
     const rootErr = Math.hypot(root[0] - gt[0], root[1] - gt[1], root[2] - gt[2]);
     const lim = LIMITS[p.id.slice(0, 2)];
     console.log(`${p.id}: MPJPE ${mpjpe.toFixed(1)} mm, root error ${rootErr.toFixed(1)} mm, reprojection ${person.reprojection_px} px`);
-    assert.ok(mpjpe <= lim.mpjpe, `${p.id}: MPJPE ${mpjpe.toFixed(1)} > ${lim.mpjpe}`);
-    assert.ok(rootErr <= lim.root, `${p.id}: root error ${rootErr.toFixed(1)} > ${lim.root}`);
+    if (mpjpe > lim.mpjpe) failures.push(`${p.id}: MPJPE ${mpjpe.toFixed(1)} > ${lim.mpjpe}`);
+    if (rootErr > lim.root) failures.push(`${p.id}: root error ${rootErr.toFixed(1)} > ${lim.root}`);
   }
+  assert.deepEqual(failures, []);
 });
 
 test('a folder of photos: one frame per image, fps 0, default camera without EXIF', async () => {
@@ -183,8 +187,8 @@ test('eval --input images: the run path from pixels with the views\' true intrin
   assert.equal(r.frames, 4);
   assert.equal(r.unliftable, 0);
   console.log(`eval images: MPJPE ${r.mpjpe.toFixed(1)} mm, MRPE ${r.mrpe.toFixed(1)} mm`);
-  // measured 77.1 / 239.0 with the 2026-11-22 models (targets 70 / 200 missed, see LIMITS)
-  assert.ok(r.mpjpe <= 85 && r.mrpe <= 265, `${r.mpjpe} / ${r.mrpe}`);
+  // measured 73.3 / 193.3 with the 70-epoch PoseNet (MPJPE target 70 missed, see LIMITS)
+  assert.ok(r.mpjpe <= 81 && r.mrpe <= 213, `${r.mpjpe} / ${r.mrpe}`);
 });
 
 test('intrinsics from EXIF FocalLengthIn35mmFilm: f = f35 / 36 x max(width, height)', async () => {

@@ -38,7 +38,8 @@ export interface LiftCallOptions {
 /**
  * The production settings of the depth search and the fitter, chosen on the held-out subject S1
  * (`poselift eval ../shared/data/h36m-train --input gt2d --subjects S1`, README): RootNet's depth enters
- * as a 50 mm prior on the searched and on the fitted root depth (MRPE 119 -> 103 mm on 3 sequences at
+ * as a 50 mm prior on the searched and on the fitted root depth (measured with the first, 40-epoch
+ * PoseNet: MRPE 119 -> 103 mm on 3 sequences at
  * 25 fps, MPJPE unchanged), and two window iterations of the temporal fit are as good as four at 2/3
  * of the time (1.15 vs 1.79 ms per person-frame, accel 1.30 mm/frame^2 either way).
  */

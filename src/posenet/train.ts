@@ -13,7 +13,7 @@ export type { TrainedModel } from '../train/loop.js';
 
 export const POSENET_DEFAULTS: Omit<TrainConfig, 'data'> = {
   valSubjects: ['S1'],
-  epochs: 40,
+  epochs: 70,
   epochFrameStride: 5,
   valFrameStride: 25,
   hidden: 1024,
