@@ -19,3 +19,4 @@ export { kValue } from './rootnet/kvalue.js';
 export { MetricsAccumulator, mpjpe, paMpjpe, nMpjpe, mpjpeAbs, rootError, pck, auc, accelError } from './eval/metrics.js';
 export { evaluateDataset, type EvalReport } from './cli/eval.js';
 export { defaultModelsDir } from './core/paths.js';
+export { liftKeypointFile } from './keypoints/lift.js';

@@ -84,7 +84,7 @@ export function buildProgram(): Command {
     .command('eval')
     .description('run the production lift path on every view of every sequence of a pose-dataset/1 folder and print metrics')
     .argument('<dataset>', 'pose-dataset/1 folder')
-    .requiredOption('--input <mode>', 'gt2d (project the ground truth through the camera) | points2d (stored detections)')
+    .requiredOption('--input <mode>', 'gt2d (project the ground truth through the camera) | points2d (stored detections) | images (detect from the views\' images)')
     .option('--stride <n>', 'take every Nth frame', positiveInt, 1)
     .option('--json', 'print one JSON object on stdout')
     .option('--models <dir>', 'folder with posenet.onnx and rootnet.onnx', defaultModelsDir())
@@ -111,6 +111,23 @@ export function buildProgram(): Command {
     .action(async (inputs: string[], o) => {
       const { runCommand } = await import('./run.js');
       await runCommand(inputs, o);
+    });
+
+  program
+    .command('lift')
+    .description('2D keypoints from another detector (COCO JSON, OpenPose folder, CSV) -> one poselift/1 JSON of camera-frame 3D joints (mm)')
+    .argument('<input>', 'a COCO keypoints file, a folder of OpenPose *_keypoints.json, or a CSV file')
+    .requiredOption('--format <f>', 'coco | openpose | csv')
+    .option('--layout <name>', 'csv: the joint layout of its joint names / indices (h36m17, coco17, body25, coco18, mpii16, blazepose33)')
+    .option('--camera <file>', 'intrinsics JSON as in `run` (default: a 60° field of view over the image size)')
+    .option('--width <px>', 'image width for files that give none (OpenPose, CSV, COCO results)', positiveInt)
+    .option('--height <px>', 'image height for files that give none', positiveInt)
+    .option('--fps <n>', 'frames per second of the listed frames: > 0 lifts each person\'s track with the temporal term (default 0: independent frames)', (v: string) => { const n = Number(v); if (!(n >= 0) || !Number.isFinite(n)) throw new InvalidArgumentError('expected a number >= 0'); return n; })
+    .option('--out <path>', 'output file or folder (default: ./<name>.poselift.json)')
+    .option('--models <dir>', 'folder with posenet.onnx and rootnet.onnx', defaultModelsDir())
+    .action(async (input: string, o) => {
+      const { liftCommand } = await import('../keypoints/lift.js');
+      await liftCommand(input, o);
     });
 
   return program;

@@ -48,6 +48,21 @@ export const BLAZEPOSE33_NAMES = [
   'right_ankle', 'left_heel', 'right_heel', 'left_foot_index', 'right_foot_index',
 ] as const;
 
+/** OpenPose BODY_25 (MidHip is the pelvis; Neck is OpenPose's own point between the shoulders). */
+export const BODY25_NAMES = [
+  'nose', 'neck', 'right_shoulder', 'right_elbow', 'right_wrist', 'left_shoulder', 'left_elbow', 'left_wrist',
+  'mid_hip', 'right_hip', 'right_knee', 'right_ankle', 'left_hip', 'left_knee', 'left_ankle', 'right_eye',
+  'left_eye', 'right_ear', 'left_ear', 'left_big_toe', 'left_small_toe', 'left_heel', 'right_big_toe',
+  'right_small_toe', 'right_heel',
+] as const;
+
+/** OpenPose COCO-18 (COCO-17 plus a synthetic neck, in OpenPose's order). */
+export const COCO18_NAMES = [
+  'nose', 'neck', 'right_shoulder', 'right_elbow', 'right_wrist', 'left_shoulder', 'left_elbow', 'left_wrist',
+  'right_hip', 'right_knee', 'right_ankle', 'left_hip', 'left_knee', 'left_ankle', 'right_eye', 'left_eye',
+  'right_ear', 'left_ear',
+] as const;
+
 /** Source of one h36m17 joint: a source index, the midpoint of two, or nothing. */
 type JointSource = number | readonly [number, number] | null;
 
@@ -71,6 +86,17 @@ export const LAYOUTS: Readonly<Record<string, LayoutDef>> = {
   blazepose33: {
     names: BLAZEPOSE33_NAMES,
     toH36m: [[23, 24], 24, 26, 28, 23, 25, 27, null, [11, 12], 0, null, 11, 13, 15, 12, 14, 16],
+  },
+  // OpenPose's "neck" is not H36M's neck/nose (nor its thorax): thorax is the shoulders' midpoint as for
+  // coco17; spine and head top have no equivalent. BODY_25's MidHip is the pelvis.
+  body25: {
+    names: BODY25_NAMES,
+    //        pelvis rhip rknee rank lhip lknee lank spine thorax nose head lsho lelb lwri rsho relb rwri
+    toH36m: [8, 9, 10, 11, 12, 13, 14, null, [2, 5], 0, null, 5, 6, 7, 2, 3, 4],
+  },
+  coco18: {
+    names: COCO18_NAMES,
+    toH36m: [[8, 11], 8, 9, 10, 11, 12, 13, null, [2, 5], 0, null, 5, 6, 7, 2, 3, 4],
   },
 };
 
@@ -135,3 +161,4 @@ export function toH36m17(kp: Keypoints2D, minScore = 0): Float64Array {
 function scoreOf(s: number): number {
   return Number.isFinite(s) ? Math.max(0, Math.min(1, s)) : 1;
 }
+

@@ -75,9 +75,10 @@ export interface PoseliftDoc {
   joints: 'h36m17';
   units: 'mm';
   frame: 'camera (x right, y down, z forward)';
-  input: { path: string; kind: 'image' | 'images' | 'video'; frames: number; width: number; height: number; start_s?: number; duration_s?: number | null; source_fps?: number };
+  input: { path: string; kind: 'image' | 'images' | 'video' | 'keypoints'; frames: number; width: number; height: number; start_s?: number; duration_s?: number | null; source_fps?: number };
   camera: CameraOut;
-  detector: { name: DetectorName; layout: string };
+  /** for `poselift lift` (2D from a file): name 'keypoints-file' and the file's layout */
+  detector: { name: DetectorName | 'keypoints-file'; layout: string };
   models: { posenet: string; rootnet: string };
   fps: number;
   frames: FrameOut[];
@@ -98,7 +99,7 @@ const r2 = (v: number) => Math.round(v * 100) / 100;
 const r3 = (v: number) => Math.round(v * 1000) / 1000;
 const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
 
-function cameraOut(c: RunCamera): CameraOut {
+export function cameraOut(c: RunCamera): CameraOut {
   const o: CameraOut = { fx: r4(c.fx), fy: r4(c.fy), cx: r4(c.cx), cy: r4(c.cy), width: c.width, height: c.height, source: c.source };
   // distortion coefficients as given (rounding would lose small ones)
   if (c.k) o.k = [...c.k];
@@ -110,7 +111,7 @@ function sameCamera(a: CameraOut, b: CameraOut): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-function personOut(id: number, d: DetectedPerson, lifted: LiftedPerson | null): PersonOut {
+export function personOut(id: number, d: DetectedPerson, lifted: LiftedPerson | null): PersonOut {
   const k = d.keypoints.data;
   const kp: number[][] = [];
   for (let i = 0; i * 3 < k.length; i++) kp.push([r2(k[i * 3]), r2(k[i * 3 + 1]), r3(k[i * 3 + 2])]);
@@ -124,7 +125,7 @@ function personOut(id: number, d: DetectedPerson, lifted: LiftedPerson | null): 
   };
 }
 
-function liftedOut(l: LiftedPerson | null): Pick<PersonOut, 'joints3d' | 'root' | 'reprojection_px'> {
+export function liftedOut(l: LiftedPerson | null): Pick<PersonOut, 'joints3d' | 'root' | 'reprojection_px'> {
   if (!l) return { joints3d: null, root: null, reprojection_px: null };
   const j: number[][] = [];
   for (let i = 0; i < 17; i++) j.push([r1(l.joints3d[i * 3]), r1(l.joints3d[i * 3 + 1]), r1(l.joints3d[i * 3 + 2])]);

@@ -1,0 +1,167 @@
+/**
+ * `poselift lift INPUT --format coco|openpose|csv`: 2D keypoints from another detector -> the same
+ * poselift/1 document as `poselift run` (same lift path, builders, tracker and windowed track lifting).
+ * `liftKeypointFile` is the entry point for the CLI and, later, the queue workers (issue 4).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from '../core/atomic.js';
+import { defaultModelsDir } from '../core/paths.js';
+import { Lifter, type LiftedPerson } from '../pipeline/lifter.js';
+import { normalisedH36m } from '../pipeline/keypoints.js';
+import { loadCameraFile, resolveCamera, type FileCamera, type RunCamera } from '../run/camera.js';
+import { cameraOut, liftedOut, personOut, type FrameOut, type PersonOut, type PoseliftDoc } from '../run/run.js';
+import { Tracker } from '../run/tracker.js';
+import { WindowedTrackLifter } from '../run/track-lift.js';
+import { readKeypointFile, KEYPOINT_FORMATS, type FileFrame, type KeypointFile, type KeypointFormat } from './read.js';
+
+export interface LiftKeypointOptions {
+  format: KeypointFormat;
+  /** csv: the layout its joint names / indices refer to (required for csv) */
+  layout?: string;
+  /** intrinsics file as in `poselift run --camera` */
+  camera?: string;
+  /** image size in pixels for frames whose file gives none (OpenPose, CSV, COCO results files) */
+  width?: number;
+  height?: number;
+  /** > 0: the frames are a sequence at this rate (temporal term per track); default 0 = independent frames */
+  fps?: number;
+  /** models folder (ignored when `lifter` is given) */
+  models?: string;
+  /** an already loaded lifter (workers keep one) */
+  lifter?: Lifter;
+}
+
+const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
+
+function frameCamera(input: string, fr: FileFrame, o: LiftKeypointOptions, fileCam: FileCamera | undefined): RunCamera {
+  let w = fr.width ?? o.width, h = fr.height ?? o.height;
+  if ((w === undefined || h === undefined) && fileCam) {
+    if (fileCam.size) [w, h] = fileCam.size;
+    else { w = Math.round(2 * fileCam.cx); h = Math.round(2 * fileCam.cy); }
+  }
+  if (w === undefined || h === undefined) {
+    throw new Error(`${input}: frame ${fr.file ?? ''} has no image size (the ${o.format} file gives none); ` +
+      'pass --width and --height in pixels (then a 60° field of view is assumed) or --camera with the intrinsics');
+  }
+  return resolveCamera(w, h, fileCam, undefined, o.camera, input);
+}
+
+/** Read a keypoint file and lift it; returns the poselift/1 document (nothing is written). */
+export async function liftKeypointFile(input: string, o: LiftKeypointOptions): Promise<PoseliftDoc> {
+  if (!KEYPOINT_FORMATS.includes(o.format)) {
+    throw new Error(`${input}: unknown --format "${String(o.format)}"; use ${KEYPOINT_FORMATS.join(', ')}`);
+  }
+  const fps = o.fps ?? 0;
+  if (!(fps >= 0) || !Number.isFinite(fps)) throw new Error(`--fps ${fps}: must be a number >= 0 (0 = independent frames)`);
+  for (const [k, v] of [['--width', o.width], ['--height', o.height]] as const) {
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new Error(`${k} ${v}: must be a positive whole number of pixels`);
+  }
+  const fileCam = o.camera ? loadCameraFile(o.camera) : undefined;
+  const kf = readKeypointFile(input, o.format, o.layout);
+  const cams = kf.frames.map((fr) => frameCamera(input, fr, o, fileCam));
+  const lifter = o.lifter ?? await Lifter.load(o.models ?? defaultModelsDir());
+  return liftFrames(input, kf, cams, fps, lifter);
+}
+
+/** Person ids: the file's (csv), tracked across frames (openpose, or any sequence), else 1..n per frame. */
+function assignIds(kf: KeypointFile, fps: number): number[][] {
+  if (kf.format === 'csv') return kf.frames.map((f) => f.people.map((p) => p.id ?? 0));
+  if (kf.format === 'openpose' || fps > 0) {
+    const tracker = new Tracker();
+    return kf.frames.map((f) => tracker.update(f.people.map((p) => ({ bbox: p.bbox, keypoints: p.data }))));
+  }
+  return kf.frames.map((f) => f.people.map((_, i) => i + 1));
+}
+
+async function liftFrames(input: string, kf: KeypointFile, cams: RunCamera[], fps: number, lifter: Lifter): Promise<PoseliftDoc> {
+  const ids = assignIds(kf, fps);
+  const head = cameraOut(cams[0]);
+  const frames: FrameOut[] = kf.frames.map((fr, i) => {
+    const f: FrameOut = { index: i, time_s: fps > 0 ? r4(i / fps) : null, people: [] };
+    if (fr.file !== undefined) f.file = fr.file;
+    const co = cameraOut(cams[i]);
+    if (JSON.stringify(co) !== JSON.stringify(head)) f.camera = co;
+    return f;
+  });
+  const people: { fi: number; out: PersonOut; kp: Float64Array }[] = [];
+  kf.frames.forEach((fr, fi) => fr.people.forEach((p, n) => {
+    const keypoints = { layout: kf.layout, data: p.data };
+    const out = personOut(ids[fi][n], { keypoints, score: p.score, bbox: p.bbox }, null);
+    frames[fi].people.push(out);
+    people.push({ fi, out, kp: normalisedH36m(keypoints, cams[fi]) });
+  }));
+  const set = (out: PersonOut, r: LiftedPerson | null) => { Object.assign(out, liftedOut(r)); };
+  if (fps > 0) {
+    const moved = frames.findIndex((f) => f.camera);
+    if (moved >= 0) {
+      throw new Error(`${input}: frame ${kf.frames[moved].file ?? moved} has other intrinsics (image size) than frame 0, ` +
+        'but --fps makes the frames one sequence from one camera; pass --camera or --width/--height, or --fps 0');
+    }
+    // each track over its frames, gaps kept as null so the temporal term sees real time steps
+    const tracks = new Map<number, typeof people>();
+    for (const p of people) {
+      let t = tracks.get(p.out.id);
+      if (!t) { t = []; tracks.set(p.out.id, t); }
+      t.push(p);
+    }
+    for (const t of tracks.values()) {
+      const wl = new WindowedTrackLifter<PersonOut | null>(lifter, cams[0], fps, (key, r) => { if (key) set(key, r); });
+      let last = t[0].fi - 1;
+      for (const p of t) {
+        for (let g = last + 1; g < p.fi; g++) await wl.push(null, null);
+        // two entries of one id in one frame (csv cannot, the tracker does not) would break the time axis
+        if (p.fi === last) throw new Error(`${input}: person ${p.out.id} appears twice in frame ${kf.frames[p.fi].file ?? p.fi}`);
+        last = p.fi;
+        await wl.push(p.out, p.kp);
+      }
+      await wl.finish();
+    }
+  } else {
+    // independent person-frames, batched per camera
+    const groups = new Map<string, typeof people>();
+    for (const p of people) {
+      const k = JSON.stringify(cameraOut(cams[p.fi]));
+      let g = groups.get(k);
+      if (!g) { g = []; groups.set(k, g); }
+      g.push(p);
+    }
+    for (const g of groups.values()) {
+      const res = await lifter.liftBatch(g.map((p) => p.kp), cams[g[0].fi]);
+      g.forEach((p, i) => set(p.out, res[i]));
+    }
+  }
+  const w = cams[0].width, h = cams[0].height;
+  return {
+    schema: 'poselift/1',
+    joints: 'h36m17',
+    units: 'mm',
+    frame: 'camera (x right, y down, z forward)',
+    input: { path: input, kind: 'keypoints', frames: frames.length, width: w, height: h },
+    camera: head,
+    detector: { name: 'keypoints-file', layout: kf.layout },
+    models: lifter.versions,
+    fps: r4(fps),
+    frames,
+  };
+}
+
+/** Where `poselift lift` writes: --out (a file, or a folder) else ./<name>.poselift.json. */
+export function liftOutputPath(input: string, out: string | undefined): string {
+  const b = path.basename(path.resolve(input)).replace(/\.(json|csv)$/i, '');
+  const name = `${b}.poselift.json`;
+  if (out === undefined) return path.resolve(name);
+  if ((fs.existsSync(out) && fs.statSync(out).isDirectory()) || /[\\/]$/.test(out)) return path.resolve(out, name);
+  return path.resolve(out);
+}
+
+/** The CLI: lift, write atomically, one summary line on stderr. */
+export async function liftCommand(input: string, o: LiftKeypointOptions & { out?: string }): Promise<void> {
+  const doc = await liftKeypointFile(input, o);
+  const out = liftOutputPath(input, o.out);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  writeFileAtomic(out, JSON.stringify(doc) + '\n');
+  const n = doc.frames.length, people = doc.frames.reduce((a, f) => a + f.people.length, 0);
+  process.stderr.write(`${input}: ${n} frame(s), ${people} person-frame(s) (${doc.detector.layout}), camera ${doc.camera.source} ` +
+    `(fx ${doc.camera.fx.toFixed(1)} px), fps ${doc.fps} -> ${out}\n`);
+}
