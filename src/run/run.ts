@@ -39,6 +39,8 @@ export interface RunOptions {
   /** start / stop of a progress display for one input */
   progressStart?: (total: number, label: string) => void;
   progressStop?: () => void;
+  /** after each input's document is written (queue workers report progress over inputs with it) */
+  onResult?: (r: RunResult, index: number) => void;
   warn?: (msg: string) => void;
 }
 
@@ -392,6 +394,7 @@ export async function runInputs(inputs: string[], o: RunOptions): Promise<RunRes
         : kinds[n] === 'images' ? await runFolder(s, input) : await runVideo(s, input);
       writeFileAtomic(outs[n], JSON.stringify(doc) + '\n');
       results.push({ input, out: outs[n], doc, seconds: (performance.now() - t0) / 1000 });
+      o.onResult?.(results[n], n);
     }
   } finally {
     s.dispose();
