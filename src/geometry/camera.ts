@@ -93,6 +93,23 @@ export function cameraToWorld(cam: Camera, camPts: PointArray, out?: Float64Arra
   return o;
 }
 
+/** Distortion coefficients with absent terms as 0. */
+interface Coeffs { k1: number; k2: number; k3: number; p1: number; p2: number }
+
+function coeffs(cam: Intrinsics): Coeffs {
+  const k = cam.k, p = cam.p;
+  return { k1: k ? k[0] : 0, k2: k ? k[1] : 0, k3: k ? k[2] : 0, p1: p ? p[0] : 0, p2: p ? p[1] : 0 };
+}
+
+/** The Human3.6M distortion of one normalised point, then the intrinsics: pixels into o[i], o[i + 1]. */
+function toPixel(cam: Intrinsics, c: Coeffs, x: number, y: number, o: Float64Array, i: number): void {
+  const r2 = x * x + y * y;
+  const radial = 1 + r2 * (c.k1 + r2 * (c.k2 + r2 * c.k3));
+  const t = c.p1 * y + c.p2 * x;
+  o[i] = cam.fx * (x * (radial + t) + c.p2 * r2) + cam.cx;
+  o[i + 1] = cam.fy * (y * (radial + t) + c.p1 * r2) + cam.cy;
+}
+
 /**
  * Apply the Human3.6M lens distortion (see the file comment) to one normalised point.
  * Returns the distorted normalised point [xd, yd].
@@ -163,22 +180,14 @@ function undistortOne(
 export function projectCameraPoints(cam: Intrinsics, camPts: PointArray, out?: Float64Array): Float64Array {
   const n = checkCount(camPts.length, 3, 'projectCameraPoints');
   const o = outArray(out, n * 2, 'projectCameraPoints');
-  const { fx, fy, cx, cy } = cam;
-  const k = cam.k, p = cam.p;
-  const k1 = k ? k[0] : 0, k2 = k ? k[1] : 0, k3 = k ? k[2] : 0;
-  const p1 = p ? p[0] : 0, p2 = p ? p[1] : 0;
+  const c = coeffs(cam);
   for (let j = 0; j < n; j++) {
     const X = camPts[j * 3], Y = camPts[j * 3 + 1], Z = camPts[j * 3 + 2];
     if (!(Z > 0) || !Number.isFinite(X) || !Number.isFinite(Y) || !Number.isFinite(Z)) {
       o[j * 2] = NaN; o[j * 2 + 1] = NaN;
       continue;
     }
-    const x = X / Z, y = Y / Z;
-    const r2 = x * x + y * y;
-    const radial = 1 + r2 * (k1 + r2 * (k2 + r2 * k3));
-    const t = p1 * y + p2 * x;
-    o[j * 2] = fx * (x * (radial + t) + p2 * r2) + cx;
-    o[j * 2 + 1] = fy * (y * (radial + t) + p1 * r2) + cy;
+    toPixel(cam, c, X / Z, Y / Z, o, j * 2);
   }
   return o;
 }
@@ -218,18 +227,8 @@ export function undistortPixels(cam: Intrinsics, px: PointArray, stride = 2, out
 export function pixelsFromNormalized(cam: Intrinsics, norm: PointArray, stride = 2, out?: Float64Array): Float64Array {
   const n = checkCount(norm.length, stride, 'pixelsFromNormalized');
   const o = outArray(out, n * 2, 'pixelsFromNormalized');
-  const { fx, fy, cx, cy } = cam;
-  const k = cam.k, p = cam.p;
-  const k1 = k ? k[0] : 0, k2 = k ? k[1] : 0, k3 = k ? k[2] : 0;
-  const p1 = p ? p[0] : 0, p2 = p ? p[1] : 0;
-  for (let j = 0; j < n; j++) {
-    const x = norm[j * stride], y = norm[j * stride + 1];
-    const r2 = x * x + y * y;
-    const radial = 1 + r2 * (k1 + r2 * (k2 + r2 * k3));
-    const t = p1 * y + p2 * x;
-    o[j * 2] = fx * (x * (radial + t) + p2 * r2) + cx;
-    o[j * 2 + 1] = fy * (y * (radial + t) + p1 * r2) + cy;
-  }
+  const c = coeffs(cam);
+  for (let j = 0; j < n; j++) toPixel(cam, c, norm[j * stride], norm[j * stride + 1], o, j * 2);
   return o;
 }
 
