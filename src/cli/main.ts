@@ -130,6 +130,66 @@ export function buildProgram(): Command {
       await liftCommand(input, o);
     });
 
+  // the job queue (workers/, GitHub issue 4): BullMQ on $REDIS_URL; loaded only when used
+  program
+    .command('worker')
+    .description('process queued jobs (BullMQ queue "poselift" on $REDIS_URL); SIGTERM / Ctrl-C finishes the current job, then exits 0')
+    .option('--concurrency <n>', 'jobs at a time', positiveInt, 1)
+    .action(async (o) => {
+      const { workerCommand } = await import('../../workers/cli.js');
+      await workerCommand(o);
+    });
+
+  program
+    .command('enqueue')
+    .description('queue a job for `poselift worker`: a video, photos / a folder, a keypoint file (--keypoints) or a pose-dataset/1 folder (--dataset); prints the job id')
+    .argument('<inputs...>', 'a video, photos or a folder of photos; with --keypoints a keypoint file; with --dataset a dataset folder')
+    .option('--camera <file>', 'intrinsics JSON as in `run`')
+    .option('--detector <name>', 'movenet-lightning | movenet-thunder | movenet-multipose | blazepose')
+    .option('--keypoints', 'the input is a keypoint file (as `poselift lift`); needs --format')
+    .option('--format <f>', 'with --keypoints: coco | openpose | csv')
+    .option('--layout <name>', 'with --keypoints --format csv: the joint layout')
+    .option('--width <px>', 'with --keypoints: image width', positiveInt)
+    .option('--height <px>', 'with --keypoints: image height', positiveInt)
+    .option('--fps <n>', 'video: sampling rate; keypoints: rate of the listed frames', positiveNumber)
+    .option('--dataset', 'the input is a pose-dataset/1 folder, evaluated as `poselift eval` (needs --input)')
+    .option('--input <mode>', 'with --dataset: gt2d | points2d')
+    .option('--stride <n>', 'with --dataset: every Nth frame', positiveInt)
+    .option('--models <dir>', 'folder with posenet.onnx and rootnet.onnx (default: the worker\'s)')
+    .option('--wait', 'wait for the job, progress on stderr; exit 0 when it completes, 1 when it fails')
+    .action(async (inputs: string[], o) => {
+      const { enqueueCommand } = await import('../../workers/cli.js');
+      await enqueueCommand(inputs, o);
+    });
+
+  program
+    .command('status')
+    .description('a queued job\'s state, progress, failed reason and result path (JSON)')
+    .argument('<id>', 'job id (printed by enqueue)')
+    .action(async (id: string) => {
+      const { statusCommand } = await import('../../workers/cli.js');
+      await statusCommand(id);
+    });
+
+  program
+    .command('result')
+    .description('print a completed job\'s result JSON, or copy it with --out')
+    .argument('<id>', 'job id')
+    .option('--out <path>', 'copy the result file here (a folder for several photos)')
+    .action(async (id: string, o) => {
+      const { resultCommand } = await import('../../workers/cli.js');
+      await resultCommand(id, o);
+    });
+
+  program
+    .command('jobs')
+    .description('recent jobs of the queue and their state')
+    .option('--limit <n>', 'at most this many', positiveInt, 20)
+    .action(async (o) => {
+      const { jobsCommand } = await import('../../workers/cli.js');
+      await jobsCommand(o);
+    });
+
   return program;
 }
 

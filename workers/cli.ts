@@ -1,0 +1,171 @@
+/** `poselift worker | enqueue | status | result | jobs`: the queue's command line (loaded lazily by src/cli/main.ts). */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Job, Queue, QueueEvents } from 'bullmq';
+import type { KeypointFormat } from '../src/keypoints/read.js';
+import {
+  checkRedis, cliConnection, workerConnection, JOB_OPTIONS, queueName, redisUrl,
+  type PoseliftJobData, type PoseliftJobResult, type PoseliftProgress,
+} from './queue.js';
+
+const err = (s: string) => process.stderr.write(`${s}\n`);
+
+export async function workerCommand(o: { concurrency?: number }): Promise<void> {
+  await checkRedis();
+  const { startWorker } = await import('./worker.js');
+  const w = startWorker({ concurrency: o.concurrency ?? 1, log: (s) => err(`poselift worker: ${s}`) });
+  await w.waitUntilReady();
+  err(`poselift worker: listening on queue "${queueName()}" at ${redisUrl()} (concurrency ${o.concurrency ?? 1}); SIGTERM / Ctrl-C finishes the current job and exits`);
+  await new Promise<void>((resolve) => {
+    let closing = false;
+    const stop = (sig: string) => {
+      if (closing) return;
+      closing = true;
+      err(`poselift worker: ${sig}: finishing the current job, then exiting`);
+      w.close().then(resolve, (e) => { err(`poselift worker: ${(e as Error).message}`); resolve(); });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  process.exit(0);
+}
+
+async function withQueue<T>(f: (q: Queue) => Promise<T>): Promise<T> {
+  await checkRedis();
+  const q = new Queue(queueName(), { connection: cliConnection() });
+  try {
+    return await f(q);
+  } finally {
+    await q.close();
+  }
+}
+
+export interface EnqueueOptions {
+  camera?: string; detector?: string; keypoints?: boolean; format?: string; layout?: string;
+  width?: number; height?: number; fps?: number; dataset?: boolean; input?: string; stride?: number;
+  models?: string; wait?: boolean;
+}
+
+/** The job data for `enqueue INPUT..` (paths made absolute: the worker may run elsewhere in the tree). */
+export async function jobDataFor(inputs: string[], o: EnqueueOptions): Promise<PoseliftJobData> {
+  const abs = inputs.map((i) => path.resolve(i));
+  const camera = o.camera ? path.resolve(o.camera) : undefined;
+  const models = o.models ? path.resolve(o.models) : undefined;
+  if (o.keypoints && o.dataset) throw new Error('enqueue: --keypoints and --dataset exclude each other');
+  const one = (what: string) => {
+    if (abs.length !== 1) throw new Error(`enqueue: ${what} takes one input, got ${abs.length}`);
+    return abs[0];
+  };
+  if (o.keypoints) {
+    if (!o.format) throw new Error('enqueue --keypoints: pass --format coco|openpose|csv');
+    return { kind: 'keypoints', input: one('--keypoints'), format: o.format as KeypointFormat, layout: o.layout, camera, width: o.width, height: o.height, fps: o.fps, models };
+  }
+  if (o.dataset) {
+    if (o.input !== 'gt2d' && o.input !== 'points2d') throw new Error('enqueue --dataset: pass --input gt2d|points2d');
+    return { kind: 'dataset', input: one('--dataset'), mode: o.input, stride: o.stride, models };
+  }
+  const { IMAGE_EXTS } = await import('../src/run/run.js');
+  const isDir = (p: string) => fs.existsSync(p) && fs.statSync(p).isDirectory();
+  if (abs.length > 1 || isDir(abs[0]) || IMAGE_EXTS.has(path.extname(abs[0]).toLowerCase())) {
+    if (abs.length > 1 && abs.some(isDir)) throw new Error('enqueue: a list of inputs must be photos; enqueue a folder on its own');
+    return { kind: 'images', inputs: abs, camera, detector: o.detector, models };
+  }
+  return { kind: 'video', input: abs[0], camera, detector: o.detector, fps: o.fps, models };
+}
+
+const progressText = (p: unknown): string => {
+  if (p && typeof p === 'object' && 'percent' in p) {
+    const q = p as PoseliftProgress;
+    return `${q.percent}% (${q.frames}${q.total ? `/${q.total}` : ''} frames)`;
+  }
+  return typeof p === 'number' ? `${p}%` : '';
+};
+
+export async function enqueueCommand(inputs: string[], o: EnqueueOptions): Promise<void> {
+  const data = await jobDataFor(inputs, o);
+  await withQueue(async (q) => {
+    let events: QueueEvents | undefined;
+    try {
+      if (o.wait) {
+        events = new QueueEvents(queueName(), { connection: workerConnection() });
+        await events.waitUntilReady();
+      }
+      const job = await q.add(data.kind, data, JOB_OPTIONS);
+      process.stdout.write(`${job.id}\n`);
+      if (!events) return;
+      events.on('progress', ({ jobId, data: p }) => { if (jobId === job.id) err(`job ${job.id}: ${progressText(p)}`); });
+      events.on('retries-exhausted', () => { /* the final failure arrives as 'failed' */ });
+      try {
+        const r = (await job.waitUntilFinished(events)) as PoseliftJobResult;
+        err(`job ${job.id} completed -> ${r.result}`);
+      } catch (e) {
+        throw new Error(`job ${job.id} failed: ${(e as Error).message}`);
+      }
+    } finally {
+      await events?.close();
+    }
+  });
+}
+
+async function getJob(q: Queue, id: string): Promise<Job<PoseliftJobData, PoseliftJobResult>> {
+  const job = await Job.fromId<PoseliftJobData, PoseliftJobResult>(q, id);
+  if (!job) throw new Error(`job ${id}: not found in queue "${queueName()}" at ${redisUrl()} (finished jobs are kept for the last 1000); list them with \`poselift jobs\``);
+  return job;
+}
+
+export async function statusCommand(id: string): Promise<void> {
+  await withQueue(async (q) => {
+    const job = await getJob(q, id);
+    const state = await job.getState();
+    const o = {
+      id: job.id, kind: job.data.kind, state, progress: job.progress, attempts: job.attemptsMade,
+      failed_reason: job.failedReason || null,
+      result: job.returnvalue?.result ?? null,
+      created: new Date(job.timestamp).toISOString(),
+      finished: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
+    };
+    process.stdout.write(JSON.stringify(o, null, 2) + '\n');
+  });
+}
+
+export async function resultCommand(id: string, o: { out?: string }): Promise<void> {
+  await withQueue(async (q) => {
+    const job = await getJob(q, id);
+    const state = await job.getState();
+    if (state !== 'completed') {
+      throw new Error(`job ${id}: is ${state}${job.failedReason ? ` (${job.failedReason})` : ''}, no result; see \`poselift status ${id}\``);
+    }
+    const files = job.returnvalue.files;
+    for (const f of files) if (!fs.existsSync(f)) throw new Error(`job ${id}: result file ${f} is gone (run the worker and this command on the same file system)`);
+    if (!o.out) {
+      for (const f of files) process.stdout.write(fs.readFileSync(f, 'utf8'));
+      return;
+    }
+    if (files.length === 1 && !(fs.existsSync(o.out) && fs.statSync(o.out).isDirectory()) && !/[\\/]$/.test(o.out)) {
+      fs.mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });
+      fs.copyFileSync(files[0], o.out);
+      err(`job ${id}: -> ${o.out}`);
+      return;
+    }
+    fs.mkdirSync(o.out, { recursive: true });
+    for (const f of files) fs.copyFileSync(f, path.join(o.out, path.basename(f)));
+    err(`job ${id}: ${files.length} file(s) -> ${o.out}`);
+  });
+}
+
+export async function jobsCommand(o: { limit?: number }): Promise<void> {
+  await withQueue(async (q) => {
+    const n = o.limit ?? 20;
+    const jobs = (await q.getJobs(['active', 'waiting', 'delayed', 'prioritized', 'completed', 'failed'], 0, n - 1, false))
+      .filter((j): j is Job => !!j);
+    jobs.sort((a, b) => b.timestamp - a.timestamp);
+    for (const j of jobs.slice(0, n)) {
+      const d = j.data as PoseliftJobData;
+      const what = d.kind === 'images' ? `${d.inputs[0]}${d.inputs.length > 1 ? ` (+${d.inputs.length - 1})` : ''}` : d.input;
+      const state = await j.getState();
+      const extra = state === 'failed' ? ` ${j.failedReason}` : state === 'completed' ? ` -> ${(j.returnvalue as PoseliftJobResult)?.result}` : ` ${progressText(j.progress)}`;
+      process.stdout.write(`${j.id}\t${state}\t${d.kind}\t${new Date(j.timestamp).toISOString()}\t${what}${extra}\n`);
+    }
+    if (!jobs.length) err(`no jobs in queue "${queueName()}" at ${redisUrl()}`);
+  });
+}
