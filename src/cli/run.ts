@@ -3,17 +3,10 @@ import type { DetectorName } from '../detect/types.js';
 import { DETECTOR_NAMES } from '../detect/types.js';
 import { runInputs, type RunOptions } from '../run/run.js';
 
-export interface RunCliOptions {
-  camera?: string;
+/** The command's options: RunOptions as commander gives them (the detector not yet checked). */
+export type RunCliOptions = Pick<RunOptions, 'camera' | 'fps' | 'start' | 'duration' | 'out' | 'overlay' | 'models' | 'maxPeople'> & {
   detector: string;
-  fps?: number;
-  start?: number;
-  duration?: number;
-  out?: string;
-  overlay?: string;
-  models: string;
-  maxPeople?: number;
-}
+};
 
 export async function runCommand(inputs: string[], o: RunCliOptions): Promise<void> {
   if (!(DETECTOR_NAMES as readonly string[]).includes(o.detector)) {
