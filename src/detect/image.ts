@@ -7,6 +7,7 @@ import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
 import exifReader from 'exif-reader';
 import type { RgbFrame } from './types.js';
+import { LimitError, checkPixels, checkSize, sharpPixelLimit } from '../core/limits.js';
 
 export interface ImageExif {
   /** EXIF FocalLengthIn35mmFilm (mm, 35 mm-equivalent) */
@@ -59,10 +60,14 @@ export async function readImage(file: string): Promise<DecodedImage> {
     throw new Error(`readImage: ${file} is a folder, not an image; pass an image file inside it (${FORMATS})`);
   }
   if (!st.isFile()) throw new Error(`readImage: ${file} is not a regular file; pass an image file (${FORMATS})`);
+  if (st.size === 0) throw new Error(`readImage: ${file} is empty (0 bytes); pass a complete image file (${FORMATS})`);
+  checkSize(`readImage: ${file}`, st.size, 'media', 'image file');
   try {
-    // failOn 'warning' (sharp's default, made explicit): a truncated / corrupt file is an error, not grey
-    const img = sharp(file, { failOn: 'warning', limitInputPixels: 2 ** 28 });
+    // failOn 'warning' (sharp's default, made explicit): a truncated / corrupt file is an error, not grey.
+    // The pixel limit is checked on the header (metadata) before anything is decoded.
+    const img = sharp(file, { failOn: 'warning', limitInputPixels: sharpPixelLimit() });
     const meta = await img.metadata();
+    if (meta.width && meta.height) checkPixels(`readImage: ${file}`, meta.width, meta.height);
     const { data, info } = await img
       .rotate() // auto-orient by EXIF Orientation
       .removeAlpha()
@@ -81,6 +86,7 @@ export async function readImage(file: string): Promise<DecodedImage> {
     if (exif) frame.exif = exif;
     return frame;
   } catch (e) {
+    if (e instanceof LimitError) throw e;
     const msg = (e as Error).message.replace(/\s+/g, ' ').trim();
     throw new Error(
       `readImage: ${file} is not a readable image (${msg}); pass an uncorrupted image file (${FORMATS})`,

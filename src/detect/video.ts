@@ -11,6 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import type { RgbFrame } from './types.js';
+import { checkPixels, checkSize, framesLimitError, limits } from '../core/limits.js';
 
 export interface VideoInfo {
   /** frame size in pixels as decoded (after the rotation metadata is applied) */
@@ -76,6 +77,8 @@ async function checkInputFile(file: string, where: string): Promise<void> {
   }
   if (st.isDirectory()) throw new Error(`${where}: ${file} is a folder, not a video; pass a video file inside it`);
   if (!st.isFile()) throw new Error(`${where}: ${file} is not a regular file; pass a video file`);
+  if (st.size === 0) throw new Error(`${where}: ${file} is empty (0 bytes); pass a complete video file`);
+  checkSize(`${where}: ${file}`, st.size, 'media', 'video file');
 }
 
 /** Run a command to completion, collecting stdout and (the tail of) stderr. */
@@ -200,6 +203,12 @@ export async function* readVideoFrames(file: string, opts: ReadVideoOptions = {}
   const start = opts.start ?? 0;
   const fps = opts.fps ?? info.fps;
   const { width, height } = info;
+  checkPixels(`readVideoFrames: ${file}`, width, height, 'video frame');
+  // frame limit: refuse at once when the probed length already says so, else stop when the count passes it
+  const maxFrames = limits().maxFrames;
+  const span = Math.max(0, Math.min(opts.duration ?? Infinity, (info.duration > 0 ? info.duration : info.frames / info.fps) - start));
+  const estimate = Math.round(span * fps);
+  if (Number.isFinite(estimate) && estimate > maxFrames + 1) throw framesLimitError(`readVideoFrames: ${file}`, estimate, true);
   const frameBytes = width * height * 3;
   const args = ['-hide_banner', '-nostdin', '-v', 'error'];
   if (start > 0) args.push('-ss', String(start)); // input seeking: fast, and frame-accurate when decoding
@@ -236,6 +245,7 @@ export async function* readVideoFrames(file: string, opts: ReadVideoOptions = {}
         buf.set(chunk.subarray(off, off + n), fill);
         fill += n; off += n;
         if (fill === frameBytes) {
+          if (index >= maxFrames) throw framesLimitError(`readVideoFrames: ${file}`, maxFrames, false);
           const frame: RgbFrame = { width, height, data: buf };
           yield { index, timeS: start + index / fps, frame };
           index++;

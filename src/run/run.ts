@@ -13,13 +13,16 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Keypoints2D } from '../core/types.js';
 import { writeFileAtomic } from '../core/atomic.js';
+import { checkSize } from '../core/limits.js';
 import { Lifter, type LiftedPerson } from '../pipeline/lifter.js';
 import { normalisedH36m } from '../pipeline/keypoints.js';
 import type { Detector, DetectorName, DetectedPerson, RgbFrame, ImageExif, VideoInfo } from '../detect/index.js';
 import { loadCameraFile, resolveCamera, type FileCamera, type RunCamera } from './camera.js';
-import { Tracker } from './tracker.js';
-import { WindowedTrackLifter } from './track-lift.js';
+import { expectedFrames, VideoAssembler } from './video-stages.js';
 import type { OverlayPerson } from './overlay.js';
+import { cameraOut, makeDocHead, personOut, sameCamera, videoHead, type FrameOut, type PersonOut, type PoseliftDoc } from './output.js';
+
+export { cameraOut, liftedOut, personOut, type CameraOut, type FrameOut, type PersonOut, type PoseliftDoc } from './output.js';
 
 export const IMAGE_EXTS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif', '.heic', '.heif']);
 export const VIDEO_EXTS = new Set(['.mp4', '.mov', '.m4v', '.mkv', '.webm', '.avi', '.mpg', '.mpeg', '.wmv', '.flv', '.3gp', '.ts', '.mts', '.m2ts', '.ogv']);
@@ -42,48 +45,8 @@ export interface RunOptions {
   /** after each input's document is written (queue workers report progress over inputs with it) */
   onResult?: (r: RunResult, index: number) => void;
   warn?: (msg: string) => void;
-}
-
-export interface PersonOut {
-  id: number;
-  score: number;
-  bbox: number[];
-  keypoints2d: number[][];
-  layout2d: string;
-  joints3d: number[][] | null;
-  root: number[] | null;
-  reprojection_px: number | null;
-}
-
-export interface FrameOut {
-  index: number;
-  time_s: number | null;
-  /** for folders: the image file (relative to the folder) */
-  file?: string;
-  /** only when this frame's intrinsics differ from the document's (folders without --camera) */
-  camera?: CameraOut;
-  people: PersonOut[];
-}
-
-export interface CameraOut {
-  fx: number; fy: number; cx: number; cy: number;
-  k?: number[]; p?: number[];
-  width: number; height: number;
-  source: RunCamera['source'];
-}
-
-export interface PoseliftDoc {
-  schema: 'poselift/1';
-  joints: 'h36m17';
-  units: 'mm';
-  frame: 'camera (x right, y down, z forward)';
-  input: { path: string; kind: 'image' | 'images' | 'video' | 'keypoints'; frames: number; width: number; height: number; start_s?: number; duration_s?: number | null; source_fps?: number };
-  camera: CameraOut;
-  /** for `poselift lift` (2D from a file): name 'keypoints-file' and the file's layout */
-  detector: { name: DetectorName | 'keypoints-file'; layout: string };
-  models: { posenet: string; rootnet: string };
-  fps: number;
-  frames: FrameOut[];
+  /** video: 2D detection threads (default: one per core, at most 4; 1 = on the main thread) */
+  threads?: number;
 }
 
 export interface RunResult {
@@ -95,45 +58,6 @@ export interface RunResult {
 }
 
 type InputKind = 'image' | 'images' | 'video';
-
-const r1 = (v: number) => Math.round(v * 10) / 10;
-const r2 = (v: number) => Math.round(v * 100) / 100;
-const r3 = (v: number) => Math.round(v * 1000) / 1000;
-const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
-
-export function cameraOut(c: RunCamera): CameraOut {
-  const o: CameraOut = { fx: r4(c.fx), fy: r4(c.fy), cx: r4(c.cx), cy: r4(c.cy), width: c.width, height: c.height, source: c.source };
-  // distortion coefficients as given (rounding would lose small ones)
-  if (c.k) o.k = [...c.k];
-  if (c.p) o.p = [...c.p];
-  return o;
-}
-
-function sameCamera(a: CameraOut, b: CameraOut): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
-export function personOut(id: number, d: DetectedPerson, lifted: LiftedPerson | null): PersonOut {
-  const k = d.keypoints.data;
-  const kp: number[][] = [];
-  for (let i = 0; i * 3 < k.length; i++) kp.push([r2(k[i * 3]), r2(k[i * 3 + 1]), r3(k[i * 3 + 2])]);
-  return {
-    id,
-    score: r3(d.score),
-    bbox: d.bbox.map(r2),
-    keypoints2d: kp,
-    layout2d: d.keypoints.layout,
-    ...liftedOut(lifted),
-  };
-}
-
-export function liftedOut(l: LiftedPerson | null): Pick<PersonOut, 'joints3d' | 'root' | 'reprojection_px'> {
-  if (!l) return { joints3d: null, root: null, reprojection_px: null };
-  const j: number[][] = [];
-  for (let i = 0; i < 17; i++) j.push([r1(l.joints3d[i * 3]), r1(l.joints3d[i * 3 + 1]), r1(l.joints3d[i * 3 + 2])]);
-  return { joints3d: j, root: l.root.map(r1), reprojection_px: Number.isFinite(l.reprojectionPx) ? r2(l.reprojectionPx) : null };
-}
-
 function baseName(input: string): string {
   const b = path.basename(path.resolve(input));
   const ext = path.extname(b);
@@ -172,13 +96,15 @@ async function classify(file: string): Promise<InputKind> {
   }
   if (st.isDirectory()) return 'images';
   if (!st.isFile()) throw new Error(`${file}: is not a regular file; pass a photo, a folder of photos or a video`);
+  if (st.size === 0) throw new Error(`${file}: is empty (0 bytes); pass a complete photo or video file`);
+  checkSize(file, st.size, 'media');
   const ext = path.extname(file).toLowerCase();
   if (IMAGE_EXTS.has(ext)) return 'image';
   if (VIDEO_EXTS.has(ext)) return 'video';
   // unknown extension: ask the decoders
   const sharp = (await import('sharp')).default;
   try {
-    await sharp(file).metadata();
+    await sharp(file, { limitInputPixels: false }).metadata(); // header only; readImage checks the pixel limit
     return 'image';
   } catch { /* not an image */ }
   const { probeVideo } = await import('../detect/index.js');
@@ -242,17 +168,7 @@ async function stillFrame(
 }
 
 function docHead(input: string, kind: InputKind, cam: RunCamera, s: Session, fps: number): Omit<PoseliftDoc, 'frames'> {
-  return {
-    schema: 'poselift/1',
-    joints: 'h36m17',
-    units: 'mm',
-    frame: 'camera (x right, y down, z forward)',
-    input: { path: input, kind, frames: 0, width: cam.width, height: cam.height },
-    camera: cameraOut(cam),
-    detector: { name: s.o.detector ?? 'movenet-thunder', layout: s.o.detector === 'blazepose' ? 'blazepose33' : 'coco17' },
-    models: s.lifter.versions,
-    fps,
-  };
+  return makeDocHead(input, kind, cam, s.o.detector ?? 'movenet-thunder', s.lifter.versions, fps);
 }
 
 async function runImage(s: Session, input: string): Promise<PoseliftDoc> {
@@ -291,19 +207,9 @@ async function runFolder(s: Session, input: string): Promise<PoseliftDoc> {
   return { ...head!, frames };
 }
 
-interface TrackState {
-  lifter: WindowedTrackLifter<PersonOut | null>;
-  lastFrame: number;
-}
-
-function expectedFrames(info: VideoInfo, fps: number, start: number, duration?: number): number {
-  const total = info.duration > 0 ? info.duration : info.frames / info.fps;
-  const len = Math.max(0, Math.min(duration ?? Infinity, total - start));
-  return Math.max(0, Math.round(len * fps));
-}
-
 async function runVideo(s: Session, input: string): Promise<PoseliftDoc> {
   const { probeVideo, readVideoFrames } = await import('../detect/index.js');
+  const { detectFrames } = await import('../detect/stream.js');
   const info = await probeVideo(input);
   const cam = resolveCamera(info.width, info.height, s.fileCam, undefined, s.o.camera, input);
   const fps = s.o.fps ?? info.fps;
@@ -312,58 +218,22 @@ async function runVideo(s: Session, input: string): Promise<PoseliftDoc> {
     throw new Error(`${input}: --start ${start} s is past the end of the video (${info.duration.toFixed(2)} s); pass a smaller --start`);
   }
   const total = expectedFrames(info, fps, start, s.o.duration);
-  const det = await s.det();
-  det.reset();
-  const tracker = new Tracker();
-  const tracks = new Map<number, TrackState>();
-  const frames: FrameOut[] = [];
-  const head = docHead(input, 'video', cam, s, r4(fps));
-  head.input.start_s = start;
-  head.input.duration_s = s.o.duration ?? null;
-  head.input.source_fps = r4(info.fps);
+  const head = videoHead(input, info, cam, s.o.detector ?? 'movenet-thunder', s.lifter.versions, fps, start, s.o.duration);
+  const asm = new VideoAssembler(s.lifter, cam, fps);
   s.o.progressStart?.(total, input);
-  const endTrack = async (id: number) => {
-    const t = tracks.get(id);
-    if (t) { await t.lifter.finish(); tracks.delete(id); }
-  };
-  for await (const vf of readVideoFrames(input, { fps, start, duration: s.o.duration })) {
-    // every frame is detected afresh (with MoveNet's crop refinement): the detector's own tracking mode
-    // (crop from the previous frame) stays stuck on the old region after a cut or a fast move
-    const dets = limitPeople(await det.detect(vf.frame), s.o.maxPeople);
-    const ids = tracker.update(dets.map((d) => ({ bbox: d.bbox, keypoints: d.keypoints.data })));
-    const frame: FrameOut = { index: vf.index, time_s: r4(vf.timeS), people: [] };
-    frames.push(frame);
-    const seen = new Set<number>();
-    for (let i = 0; i < dets.length; i++) {
-      const id = ids[i];
-      seen.add(id);
-      const p = personOut(id, dets[i], null);
-      frame.people.push(p);
-      let t = tracks.get(id);
-      if (!t) {
-        const lifter = new WindowedTrackLifter<PersonOut | null>(s.lifter, cam, fps, (key, res) => {
-          if (key) Object.assign(key, liftedOut(res));
-        });
-        t = { lifter, lastFrame: vf.index };
-        tracks.set(id, t);
-      }
-      // frames this track missed in between: gaps (no keypoints) keep the window aligned in time
-      for (let g = t.lastFrame + 1; g < vf.index; g++) await t.lifter.push(null, null);
-      t.lastFrame = vf.index;
-      await t.lifter.push(p, normalisedH36m(dets[i].keypoints as Keypoints2D, cam));
-    }
-    const live = new Set(tracker.live());
-    for (const id of [...tracks.keys()]) if (!live.has(id)) await endTrack(id);
-    s.o.progress?.(vf.index + 1, Math.max(total, vf.index + 1), input);
+  const frames = readVideoFrames(input, { fps, start, duration: s.o.duration });
+  for await (const f of detectFrames(frames, { detector: s.o.detector ?? 'movenet-thunder', maxPeople: s.o.maxPeople, threads: s.o.threads })) {
+    await asm.push(f);
+    s.o.progress?.(f.index + 1, Math.max(total, f.index + 1), input);
   }
-  for (const id of [...tracks.keys()]) await endTrack(id);
+  const out = await asm.finish();
   s.o.progressStop?.();
-  head.input.frames = frames.length;
-  if (s.o.overlay && frames.length) {
+  head.input.frames = out.length;
+  if (s.o.overlay && out.length) {
     const { writeOverlay } = await import('./overlay.js');
     const stem = baseName(input);
     for await (const vf of readVideoFrames(input, { fps, start, duration: s.o.duration })) {
-      const f = frames[vf.index];
+      const f = out[vf.index];
       if (!f) break;
       await writeOverlay(overlayName(s.o.overlay, stem, vf.index), vf.frame, f.people.map((p) => ({
         id: p.id,
@@ -372,7 +242,7 @@ async function runVideo(s: Session, input: string): Promise<PoseliftDoc> {
       })), cam);
     }
   }
-  return { ...head, frames };
+  return { ...head, frames: out };
 }
 
 /** Run every input; writes one document each (atomically) and returns them. */

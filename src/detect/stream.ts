@@ -1,0 +1,183 @@
+/**
+ * 2D detection over a stream of video frames, in parallel on worker threads (each with its own single-
+ * threaded tfjs wasm backend and model), results in frame order.
+ *
+ * Determinism: frames are cut into chunks of `keyframeInterval` frames (by global frame index). The first
+ * frame of a chunk is a key frame: the detector's state is reset and the frame is detected from scratch
+ * (MoveNet: two passes, the second on the crop the first found). The other frames of the chunk are
+ * tracked: one pass on the crop / region of interest of the previous frame, falling back to a key-frame
+ * detection when the tracked pose is weak (score < TRACK_MIN_SCORE: a cut, a fast move, the person left).
+ * A frame's result therefore depends only on the frames of its own chunk, so chunks can go to different
+ * threads, and a video split into segments on chunk boundaries (the queue's segment jobs) gives exactly
+ * the result of one run over the whole video.
+ */
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { createDetector, type Detector } from './detector.js';
+import type { DetectedPerson, DetectorName, RgbFrame } from './types.js';
+
+/** Frames per chunk: one key frame every this many frames (0.64 s at 25 fps). */
+export const KEYFRAME_INTERVAL = 16;
+/** A tracked pose scoring below this is detected again from scratch. */
+export const TRACK_MIN_SCORE = 0.35;
+
+export interface StreamFrame {
+  index: number;
+  timeS: number;
+  frame: RgbFrame;
+}
+
+export interface DetectedFrame {
+  index: number;
+  timeS: number;
+  people: DetectedPerson[];
+}
+
+export interface DetectStreamOptions {
+  detector: DetectorName;
+  maxPeople?: number;
+  /** worker threads (default: one per core, at most 4; 1 = detect on this thread) */
+  threads?: number;
+  keyframeInterval?: number;
+}
+
+export function defaultDetectThreads(): number {
+  return Math.max(1, Math.min(4, os.availableParallelism?.() ?? os.cpus().length));
+}
+
+/**
+ * Detect one frame under the chunk policy. `prev` is the index of the frame this detector saw last
+ * (state carries over only from index - 1 of the same chunk).
+ */
+export async function detectChunked(
+  det: Detector, f: RgbFrame, index: number, prev: number | undefined, interval: number,
+): Promise<DetectedPerson[]> {
+  const key = index % interval === 0 || prev !== index - 1 || det.name === 'movenet-multipose';
+  if (!key) {
+    const tracked = await det.detect(f, { track: true });
+    if (tracked.length && tracked[0].score >= TRACK_MIN_SCORE) return tracked;
+  }
+  return det.detect(f);
+}
+
+interface WorkerReply { index: number; people?: SerialPerson[]; error?: string }
+export interface SerialPerson { score: number; bbox: number[]; layout: string; data: number[] }
+
+export function serialisePeople(p: DetectedPerson[]): SerialPerson[] {
+  return p.map((d) => ({ score: d.score, bbox: [...d.bbox], layout: d.keypoints.layout, data: Array.from(d.keypoints.data) }));
+}
+
+export function deserialisePeople(p: SerialPerson[]): DetectedPerson[] {
+  return p.map((d) => ({
+    score: d.score,
+    bbox: d.bbox as DetectedPerson['bbox'],
+    keypoints: { layout: d.layout as DetectedPerson['keypoints']['layout'], data: Float64Array.from(d.data) },
+  }));
+}
+
+/** The thread's entry: the compiled .js, or under tsx (tests, bench) the .ts with tsx's loader registered. */
+function startThread(workerData: unknown): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./stream-worker.js', import.meta.url), { workerData });
+  const api = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./stream-worker.ts', import.meta.url).href;
+  const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(boot, { eval: true, workerData });
+}
+
+/**
+ * Detect every frame of `frames`, yielding results in index order. At most `threads * interval` frames
+ * are in flight (frames are handed to the threads without copying).
+ */
+export async function* detectFrames(
+  frames: AsyncIterable<StreamFrame>, o: DetectStreamOptions,
+): AsyncGenerator<DetectedFrame> {
+  const interval = o.keyframeInterval ?? KEYFRAME_INTERVAL;
+  const threads = o.threads ?? defaultDetectThreads();
+  const limit = (p: DetectedPerson[]) => (o.maxPeople !== undefined ? p.slice(0, o.maxPeople) : p);
+  if (threads <= 1) {
+    const det = await createDetector(o.detector, { maxPoses: o.maxPeople });
+    try {
+      let prev: number | undefined;
+      for await (const f of frames) {
+        const people = limit(await detectChunked(det, f.frame, f.index, prev, interval));
+        prev = f.index;
+        yield { index: f.index, timeS: f.timeS, people };
+      }
+    } finally {
+      det.dispose();
+    }
+    return;
+  }
+
+  const workers = Array.from({ length: threads }, () =>
+    startThread({ detector: o.detector, maxPeople: o.maxPeople, interval }));
+  const inFlight = new Array<number>(threads).fill(0);
+  const times = new Map<number, number>();
+  const ready = new Map<number, DetectedFrame>();
+  let failure: Error | null = null;
+  // producer and consumer both wait for 'something changed'; every change wakes all waiters
+  let waiters: (() => void)[] = [];
+  const signal = () => { const w = waiters; waiters = []; for (const f of w) f(); };
+  const waitSignal = () => new Promise<void>((r) => { waiters.push(r); });
+  workers.forEach((w, wi) => {
+    w.on('message', (m: WorkerReply) => {
+      inFlight[wi]--;
+      if (m.error) failure ??= new Error(m.error);
+      else ready.set(m.index, { index: m.index, timeS: times.get(m.index) ?? 0, people: limit(deserialisePeople(m.people ?? [])) });
+      times.delete(m.index);
+      signal();
+    });
+    w.on('error', (e) => { failure ??= e; signal(); });
+    w.on('exit', (code) => { if (code !== 0) failure ??= new Error(`detect: a detection thread exited with code ${code}`); signal(); });
+  });
+
+  // producer: read frames and hand each chunk to its thread; bounded by `interval` frames per thread
+  const order: number[] = [];
+  let produced = false;
+  const producer = (async () => {
+    try {
+      for await (const f of frames) {
+        const wi = Math.floor(f.index / interval) % threads;
+        while (inFlight[wi] >= interval && !failure) await waitSignal();
+        if (failure) break;
+        inFlight[wi]++;
+        times.set(f.index, f.timeS);
+        order.push(f.index);
+        const buf = f.frame.data;
+        // hand over the frame's own buffer (no copy) when it owns the whole ArrayBuffer
+        const owned = buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength;
+        const data = owned ? buf : buf.slice();
+        workers[wi].postMessage({ index: f.index, width: f.frame.width, height: f.frame.height, data }, [data.buffer as ArrayBuffer]);
+        signal();
+      }
+    } catch (e) {
+      failure ??= e as Error;
+    } finally {
+      produced = true;
+      signal();
+    }
+  })();
+
+  try {
+    let next = 0;
+    for (;;) {
+      if (failure) throw failure;
+      if (next < order.length && ready.has(order[next])) {
+        const r = ready.get(order[next])!;
+        ready.delete(order[next]);
+        next++;
+        yield r;
+        continue;
+      }
+      if (produced && next >= order.length) break;
+      await waitSignal();
+    }
+    await producer;
+    if (failure) throw failure;
+  } finally {
+    failure ??= new Error('detect: stopped');
+    signal();
+    await producer.catch(() => {});
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * The video path in two stages, so that the expensive one can be split across processes and machines:
+ *
+ * 1. `detectVideo`: decode (ffmpeg) + 2D detection (worker threads, `src/detect/stream.ts`) of a frame
+ *    range -> `VideoDetections` (JSON-serialisable, global frame indices).
+ * 2. `liftVideoDetections` / `VideoAssembler`: tracking (Hungarian) + the windowed temporal lift of each
+ *    track -> the poselift/1 document. About 1 ms per frame.
+ *
+ * `poselift run` streams stage 1 into stage 2 (nothing but detections is kept per frame). Queue workers
+ * detect frame-aligned segments (`videoSegments`) in parallel and join them with stage 2: because a
+ * frame's detection depends only on the frames of its own key-frame chunk and segments start on chunk
+ * boundaries, the joined result equals the single-process one exactly, with the same person ids and no
+ * seam.
+ */
+import type { Keypoints2D } from '../core/types.js';
+import { Lifter } from '../pipeline/lifter.js';
+import { normalisedH36m } from '../pipeline/keypoints.js';
+import type { DetectedPerson, DetectorName, VideoInfo } from '../detect/index.js';
+import { KEYFRAME_INTERVAL, type DetectedFrame } from '../detect/stream.js';
+import { loadCameraFile, resolveCamera, type RunCamera } from './camera.js';
+import { Tracker } from './tracker.js';
+import { WindowedTrackLifter } from './track-lift.js';
+import { liftedOut, personOut, videoHead, type FrameOut, type PersonOut, type PoseliftDoc } from './output.js';
+
+export interface DetectedPersonJson {
+  score: number;
+  bbox: number[];
+  /** x, y, score triples in pixels, in `layout` */
+  keypoints: number[];
+  layout: string;
+}
+export interface DetectedVideoFrame { index: number; time_s: number; people: DetectedPersonJson[] }
+export interface VideoDetections {
+  input: string;
+  width: number;
+  height: number;
+  source_fps: number;
+  /** sampling rate of `frames` */
+  fps: number;
+  start: number;
+  duration: number | null;
+  detector: DetectorName;
+  frames: DetectedVideoFrame[];
+}
+
+export function toJsonPeople(people: DetectedPerson[]): DetectedPersonJson[] {
+  return people.map((d) => ({ score: d.score, bbox: [...d.bbox], keypoints: Array.from(d.keypoints.data), layout: d.keypoints.layout }));
+}
+
+export function fromJsonPeople(people: DetectedPersonJson[]): DetectedPerson[] {
+  return people.map((d) => ({
+    score: d.score,
+    bbox: d.bbox as DetectedPerson['bbox'],
+    keypoints: { layout: d.layout as DetectedPerson['keypoints']['layout'], data: Float64Array.from(d.keypoints) },
+  }));
+}
+
+const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
+
+interface TrackState {
+  lifter: WindowedTrackLifter<PersonOut | null>;
+  lastFrame: number;
+}
+
+/**
+ * Stage 2, incremental: push detected frames in index order, then `finish()`. Tracks are lifted in
+ * overlapping windows as frames arrive, so memory is the output plus O(window) per live track.
+ */
+export class VideoAssembler {
+  readonly frames: FrameOut[] = [];
+  private readonly tracker = new Tracker();
+  private readonly tracks = new Map<number, TrackState>();
+
+  constructor(private readonly lifter: Lifter, private readonly cam: RunCamera, private readonly fps: number) {}
+
+  async push(f: DetectedFrame): Promise<void> {
+    const dets = f.people;
+    const ids = this.tracker.update(dets.map((d) => ({ bbox: d.bbox, keypoints: d.keypoints.data })));
+    const frame: FrameOut = { index: f.index, time_s: r4(f.timeS), people: [] };
+    this.frames.push(frame);
+    for (let i = 0; i < dets.length; i++) {
+      const id = ids[i];
+      const p = personOut(id, dets[i], null);
+      frame.people.push(p);
+      let t = this.tracks.get(id);
+      if (!t) {
+        const lifter = new WindowedTrackLifter<PersonOut | null>(this.lifter, this.cam, this.fps, (key, res) => {
+          if (key) Object.assign(key, liftedOut(res));
+        });
+        t = { lifter, lastFrame: f.index };
+        this.tracks.set(id, t);
+      }
+      // frames this track missed in between: gaps (no keypoints) keep the window aligned in time
+      for (let g = t.lastFrame + 1; g < f.index; g++) await t.lifter.push(null, null);
+      t.lastFrame = f.index;
+      await t.lifter.push(p, normalisedH36m(dets[i].keypoints as Keypoints2D, this.cam));
+    }
+    const live = new Set(this.tracker.live());
+    for (const id of [...this.tracks.keys()]) if (!live.has(id)) await this.endTrack(id);
+  }
+
+  async finish(): Promise<FrameOut[]> {
+    for (const id of [...this.tracks.keys()]) await this.endTrack(id);
+    return this.frames;
+  }
+
+  private async endTrack(id: number): Promise<void> {
+    const t = this.tracks.get(id);
+    if (t) { await t.lifter.finish(); this.tracks.delete(id); }
+  }
+}
+
+/**
+ * Frame-aligned segments of [start, start + duration) for parallel detection: each starts on a multiple
+ * of KEYFRAME_INTERVAL frames (counted from `start`), about `segmentSeconds` long; the last takes the rest.
+ * Returns one segment when the range is not longer than `segmentSeconds` (or segmentSeconds is 0).
+ */
+export function videoSegments(
+  info: { duration: number; fps: number; frames?: number },
+  o: { fps?: number; start?: number; duration?: number; segmentSeconds: number },
+): { start: number; duration: number; firstFrame: number; frames: number }[] {
+  const fps = o.fps ?? info.fps;
+  const start = o.start ?? 0;
+  const total = info.duration > 0 ? info.duration : (info.frames ?? 0) / info.fps;
+  const span = Math.max(0, Math.min(o.duration ?? Infinity, total - start));
+  const n = Math.round(span * fps);
+  const per = o.segmentSeconds > 0
+    ? Math.max(KEYFRAME_INTERVAL, Math.round((o.segmentSeconds * fps) / KEYFRAME_INTERVAL) * KEYFRAME_INTERVAL)
+    : n;
+  const out: { start: number; duration: number; firstFrame: number; frames: number }[] = [];
+  for (let f0 = 0; f0 < n || (n === 0 && out.length === 0); f0 += per) {
+    const last = f0 + per >= n;
+    const frames = last ? n - f0 : per;
+    // the last segment reads to the end of the range (the frame count is an estimate from the duration)
+    out.push({ start: start + f0 / fps, duration: last ? span - f0 / fps : frames / fps, firstFrame: f0, frames });
+    if (last) break;
+  }
+  return out;
+}
+
+/** Frames a range of a video should give (an estimate when the container has no exact count). */
+export function expectedFrames(info: VideoInfo, fps: number, start: number, duration?: number): number {
+  const total = info.duration > 0 ? info.duration : info.frames / info.fps;
+  const len = Math.max(0, Math.min(duration ?? Infinity, total - start));
+  return Math.max(0, Math.round(len * fps));
+}
+
+export interface DetectVideoOptions {
+  detector?: DetectorName;
+  /** sampling rate (default: the video's) */
+  fps?: number;
+  start?: number;
+  duration?: number;
+  /** time of global frame 0 (default `start`): frame indices are round((t - origin) * fps) */
+  origin?: number;
+  maxPeople?: number;
+  threads?: number;
+  progress?: (done: number, total: number) => void;
+}
+
+/** Stage 1 on [start, start + duration): decoded and detected, frames with global indices. */
+export async function detectVideo(input: string, o: DetectVideoOptions = {}): Promise<VideoDetections> {
+  const { probeVideo, readVideoFrames } = await import('../detect/index.js');
+  const { detectFrames } = await import('../detect/stream.js');
+  const info = await probeVideo(input);
+  const fps = o.fps ?? info.fps;
+  const start = o.start ?? 0;
+  const origin = o.origin ?? start;
+  const base = Math.round((start - origin) * fps);
+  const detector = o.detector ?? 'movenet-thunder';
+  const total = expectedFrames(info, fps, start, o.duration);
+  async function* frames() {
+    for await (const vf of readVideoFrames(input, { fps, start, duration: o.duration })) {
+      const index = base + vf.index;
+      yield { index, timeS: origin + index / fps, frame: vf.frame };
+    }
+  }
+  const out: DetectedVideoFrame[] = [];
+  for await (const f of detectFrames(frames(), { detector, maxPeople: o.maxPeople, threads: o.threads })) {
+    out.push({ index: f.index, time_s: f.timeS, people: toJsonPeople(f.people) });
+    o.progress?.(out.length, Math.max(total, out.length));
+  }
+  return {
+    input, width: info.width, height: info.height, source_fps: info.fps, fps, start, duration: o.duration ?? null,
+    detector, frames: out,
+  };
+}
+
+/**
+ * Stage 2 on stored detections (frames sorted by index; e.g. segments concatenated): the same poselift/1
+ * document `poselift run` writes for the range. `start`/`duration` of `d` describe the whole range.
+ */
+export async function liftVideoDetections(
+  d: VideoDetections, o: { camera?: string; models: string; input?: string; lifter?: Lifter },
+): Promise<PoseliftDoc> {
+  const input = o.input ?? d.input;
+  const fileCam = o.camera ? loadCameraFile(o.camera) : undefined;
+  const cam = resolveCamera(d.width, d.height, fileCam, undefined, o.camera, input);
+  const lifter = o.lifter ?? await Lifter.load(o.models);
+  const head = videoHead(input, { fps: d.source_fps }, cam, d.detector, lifter.versions, d.fps, d.start, d.duration);
+  const asm = new VideoAssembler(lifter, cam, d.fps);
+  const frames = [...d.frames].sort((a, b) => a.index - b.index);
+  for (const f of frames) await asm.push({ index: f.index, timeS: f.time_s, people: fromJsonPeople(f.people) });
+  const out = await asm.finish();
+  head.input.frames = out.length;
+  return { ...head, frames: out };
+}

@@ -1,0 +1,75 @@
+/**
+ * The video path in stages (src/run/video-stages.ts, src/detect/stream.ts): detection on threads gives the
+ * same frames as on the main thread; detecting frame-aligned segments separately and joining them gives
+ * exactly the document of one `poselift run` over the whole video (the queue's segment jobs rely on it).
+ * The video is made here with ffmpeg from a real Human3.6M photo moving across a 640x360 frame.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runInputs } from '../src/run/run.js';
+import { detectVideo, liftVideoDetections, videoSegments, type VideoDetections } from '../src/run/video-stages.js';
+import { KEYFRAME_INTERVAL } from '../src/detect/stream.js';
+import { probeVideo } from '../src/detect/index.js';
+import { DATA, MODELS } from './helpers.js';
+
+const PHOTO = path.join(DATA, 'h36m-images', 'images', 'S8_WalkDog_1.55011271_000026.jpg');
+let tmp: string;
+let video: string;
+
+before(() => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'poselift-stages-'));
+  video = path.join(tmp, 'moving.mp4');
+  // 2.4 s at 25 fps: the photo (scaled to 360 px) slides left and right over a grey frame
+  const ff = spawnSync('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-i', PHOTO, '-t', '2.4', '-r', '25', '-filter_complex',
+    "color=c=gray:s=640x360:r=25[bg];[0:v]scale=360:360[fg];[bg][fg]overlay=x='140+120*sin(2*t)':y=0:shortest=1,format=yuv420p",
+    '-c:v', 'libx264', '-preset', 'fast', video]);
+  assert.equal(ff.status, 0, ff.stderr.toString());
+});
+
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+test('segments: frame-aligned on key-frame chunks, covering the range once', () => {
+  const segs = videoSegments({ duration: 10, fps: 25 }, { segmentSeconds: 3 });
+  assert.ok(segs.length >= 3);
+  assert.equal(segs[0].firstFrame, 0);
+  for (let i = 1; i < segs.length; i++) {
+    assert.equal(segs[i].firstFrame % KEYFRAME_INTERVAL, 0, 'starts on a key frame');
+    assert.equal(segs[i].firstFrame, segs[i - 1].firstFrame + segs[i - 1].frames, 'no gap, no overlap');
+    assert.ok(Math.abs(segs[i].start - segs[i].firstFrame / 25) < 1e-9);
+  }
+  assert.equal(segs.reduce((n, s) => n + s.frames, 0), 250);
+  assert.equal(videoSegments({ duration: 10, fps: 25 }, { segmentSeconds: 0 }).length, 1);
+  const part = videoSegments({ duration: 10, fps: 25 }, { start: 2, duration: 4, fps: 10, segmentSeconds: 1.6 });
+  assert.equal(part.reduce((n, s) => n + s.frames, 0), 40);
+  assert.ok(Math.abs(part[part.length - 1].start + part[part.length - 1].duration - 6) < 1e-9, 'ends at start + duration');
+});
+
+test('threads: the same detections on 2 threads as on the main thread', async () => {
+  const one = await detectVideo(video, { detector: 'movenet-lightning', threads: 1 });
+  const two = await detectVideo(video, { detector: 'movenet-lightning', threads: 2 });
+  assert.equal(one.frames.length, 60);
+  assert.deepEqual(two, one);
+  // every frame has the person, and the tracked frames stay on them (a key frame every 16 frames)
+  assert.ok(one.frames.every((f) => f.people.length === 1 && f.people[0].score > 0.5), 'person found in every frame');
+});
+
+test('segments detected apart and joined equal one run over the whole video', async () => {
+  const whole = await runInputs([video], { models: MODELS, detector: 'movenet-lightning', out: path.join(tmp, 'whole.json') });
+  const info = await probeVideo(video);
+  const segs = videoSegments(info, { segmentSeconds: 0.7 });
+  assert.ok(segs.length >= 3, `${segs.length} segments`);
+  const parts: VideoDetections[] = [];
+  for (const s of segs) {
+    parts.push(await detectVideo(video, { detector: 'movenet-lightning', start: s.start, duration: s.duration, origin: 0, threads: 1 }));
+  }
+  const joined: VideoDetections = { ...parts[0], start: 0, duration: null, frames: parts.flatMap((p) => p.frames) };
+  assert.deepEqual(joined.frames.map((f) => f.index), whole[0].doc.frames.map((f) => f.index));
+  const doc = await liftVideoDetections(joined, { models: MODELS });
+  assert.deepEqual(doc, whole[0].doc);
+  const ids = new Set(doc.frames.flatMap((f) => f.people.map((p) => p.id)));
+  assert.equal(ids.size, 1, 'one person id across the segment boundaries');
+});
