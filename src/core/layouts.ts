@@ -106,8 +106,13 @@ export function isKnownLayout(name: string): boolean {
   return Object.prototype.hasOwnProperty.call(LAYOUTS, name);
 }
 
+/** The layout's definition; own keys only ("toString", "__proto__" are not layouts). */
+function layoutDef(name: string): LayoutDef | undefined {
+  return isKnownLayout(name) ? LAYOUTS[name] : undefined;
+}
+
 export function layoutSize(name: string): number {
-  const def = LAYOUTS[name];
+  const def = layoutDef(name);
   if (!def) throw new Error(unknownLayoutMessage(name));
   return def.names.length;
 }
@@ -118,7 +123,7 @@ export function unknownLayoutMessage(name: string, where = 'layout'): string {
 
 /** The h36m17 joints that a layout can provide (true) or never provides (false). */
 export function providedJoints(layout: string): boolean[] {
-  const def = LAYOUTS[layout];
+  const def = layoutDef(layout);
   if (!def) throw new Error(unknownLayoutMessage(layout));
   return def.toH36m.map((s) => s !== null);
 }
@@ -129,7 +134,7 @@ export function providedJoints(layout: string): boolean[] {
  * A midpoint takes the lower score of its two sources.
  */
 export function toH36m17(kp: Keypoints2D, minScore = 0): Float64Array {
-  const def = LAYOUTS[kp.layout];
+  const def = layoutDef(kp.layout);
   if (!def) throw new Error(unknownLayoutMessage(kp.layout));
   const k = def.names.length;
   const src = kp.data;
@@ -147,8 +152,9 @@ export function toH36m17(kp: Keypoints2D, minScore = 0): Float64Array {
     } else if (s) {
       const [a, b] = s;
       if (valid(a) && valid(b)) {
-        x = 0.5 * (src[a * 3] + src[b * 3]);
-        y = 0.5 * (src[a * 3 + 1] + src[b * 3 + 1]);
+        // halves first: the sum of two huge finite coordinates would overflow to Infinity
+        x = 0.5 * src[a * 3] + 0.5 * src[b * 3];
+        y = 0.5 * src[a * 3 + 1] + 0.5 * src[b * 3 + 1];
         c = Math.min(scoreOf(src[a * 3 + 2]), scoreOf(src[b * 3 + 2]));
       }
     }

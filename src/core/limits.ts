@@ -76,7 +76,7 @@ export function limits(): Limits {
 }
 
 function mb(bytes: number): string {
-  return bytes >= MB ? `${(bytes / MB).toFixed(1)} MB` : `${bytes} bytes`;
+  return bytes >= MB ? `${(bytes / MB).toFixed(1)} MB` : `${Math.floor(bytes)} bytes`;
 }
 
 /** Throws a LimitError when a file of `size` bytes is over the media (or JSON) size limit. */
@@ -134,7 +134,7 @@ export function framesLimitError(file: string, frames: number, estimated: boolea
 /**
  * Rejects with a LimitError when `p` has not settled after `seconds` (default: the job time limit).
  * `label` should name the job's input (e.g. its path) so that the error names it. The timer does not keep
- * the process alive and is cleared when `p` settles. `onTimeout` runs at the deadline: use it to stop the
+ * the process alive once `p` settles (it is cleared then). `onTimeout` runs at the deadline: use it to stop the
  * work (e.g. abort an AbortController the work listens to) since a promise cannot be cancelled.
  */
 export function withJobTimeout<T>(
@@ -150,7 +150,6 @@ export function withJobTimeout<T>(
           `split the input (e.g. --start / --duration for videos) or raise the limit with ${LIMIT_ENV.jobTimeoutS}=<seconds> (0 = no limit)`,
         'jobTimeoutS', LIMIT_ENV.jobTimeoutS));
     }, Math.min(seconds * 1000, 2 ** 31 - 1));
-    timer.unref?.();
     p.then((v) => { clearTimeout(timer); resolve(v); }, (e: unknown) => { clearTimeout(timer); reject(e); });
   });
 }

@@ -13,6 +13,8 @@ import type { Camera } from '../core/types.js';
 import { H36M_JOINTS } from '../core/types.js';
 import { isKnownLayout, layoutSize, unknownLayoutMessage } from '../core/layouts.js';
 import { projectCameraPoints, validateIntrinsics, worldToCamera } from '../geometry/camera.js';
+import { LimitError, checkFileSize } from '../core/limits.js';
+import { oneLine } from '../io/json.js';
 
 export const DATASET_FORMAT = 'pose-dataset/1';
 const FIX_SEE_FORMAT = `see FORMAT.md (${DATASET_FORMAT})`;
@@ -202,6 +204,12 @@ export function openDataset(dir: string): PoseDataset {
   const indexPath = path.join(root, 'index.json');
   let text: string;
   try {
+    checkFileSize(indexPath, 'json', 'index.json');
+  } catch (e) {
+    if (e instanceof LimitError) throw new DatasetError(e.message, indexPath);
+    throw e;
+  }
+  try {
     text = fs.readFileSync(indexPath, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -215,7 +223,7 @@ export function openDataset(dir: string): PoseDataset {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new DatasetError(`${indexPath}: invalid JSON (${(e as Error).message}); fix the syntax`, indexPath);
+    throw new DatasetError(`${indexPath}: invalid JSON (${oneLine((e as Error).message)}); fix the syntax`, indexPath);
   }
   const parsed = indexSchema.safeParse(raw);
   if (!parsed.success) {
@@ -289,6 +297,7 @@ export function openDataset(dir: string): PoseDataset {
       const vf = `${sf}.views[${vi}]`;
       if (!Object.prototype.hasOwnProperty.call(cameras, v.camera)) {
         const known = Object.keys(cameras);
+        if (v.camera === '__proto__') fail(`${vf}.camera`, '"__proto__" cannot be a camera id (it is reserved in JSON objects); rename the camera');
         fail(`${vf}.camera`, `"${v.camera}" is not in cameras; use one of ${known.slice(0, 8).join(', ')}` +
           `${known.length > 8 ? ', ...' : ''}${known.length ? '' : '(none: add the camera to cameras)'}`);
       }

@@ -65,9 +65,10 @@ export async function readImage(file: string): Promise<DecodedImage> {
   try {
     // failOn 'warning' (sharp's default, made explicit): a truncated / corrupt file is an error, not grey.
     // The pixel limit is checked on the header (metadata) before anything is decoded.
+    const head = await sharp(file, { failOn: 'warning', limitInputPixels: false }).metadata(); // header only
+    if (head.width && head.height) checkPixels(`readImage: ${file}`, head.width, head.height);
     const img = sharp(file, { failOn: 'warning', limitInputPixels: sharpPixelLimit() });
     const meta = await img.metadata();
-    if (meta.width && meta.height) checkPixels(`readImage: ${file}`, meta.width, meta.height);
     const { data, info } = await img
       .rotate() // auto-orient by EXIF Orientation
       .removeAlpha()

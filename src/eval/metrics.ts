@@ -137,14 +137,21 @@ export function procrustes(pred: Pose, gt: Pose): Procrustes | null {
     for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) H[a][b] += p[a] * g[b];
     varP += p[0] * p[0] + p[1] * p[1] + p[2] * p[2];
   }
+  // Scale H to a max |entry| of 1 before the SVD (same U, V; singular values scale back below): ml-matrix's
+  // SVD does not terminate on subnormal entries (e.g. poses ~1e-320), and overflowed sums have no answer.
+  let hMax = 0;
+  for (const row of H) for (const v of row) hMax = Math.max(hMax, Math.abs(v));
+  if (!Number.isFinite(hMax) || !Number.isFinite(varP)) return null;
+  if (hMax > 0) for (const row of H) for (let b = 0; b < 3; b++) row[b] = Math.abs(row[b] / hMax) < 1e-200 ? 0 : row[b] / hMax;
   const svd = new SingularValueDecomposition(new Matrix(H), { autoTranspose: false });
-  const U = svd.leftSingularVectors, V = svd.rightSingularVectors, S = svd.diagonal;
+  const U = svd.leftSingularVectors, V = svd.rightSingularVectors, S = svd.diagonal.map((v) => v * hMax);
   // R = V D U^T with D = diag(1, 1, sign det(V U^T))
   const VUt = V.mmul(U.transpose());
   const sign = det3(VUt.to2DArray()) < 0 ? -1 : 1;
   const D = Matrix.diag([1, 1, sign]);
   const R = V.mmul(D).mmul(U.transpose()).to2DArray();
   const s = varP > 0 ? (S[0] + S[1] + sign * S[2]) / varP : 1;
+  if (!Number.isFinite(s)) return null; // magnitudes beyond double range (e.g. a pred of ~1e-162 against ~1e308)
   const t: [number, number, number] = [0, 0, 0];
   for (let a = 0; a < 3; a++) t[a] = mg[a] - s * (R[a][0] * mp[0] + R[a][1] * mp[1] + R[a][2] * mp[2]);
   const aligned = new Float64Array(J * 3).fill(NaN);

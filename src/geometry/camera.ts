@@ -241,31 +241,36 @@ export function validateIntrinsics(i: Intrinsics, where: string): void {
   const fail = (field: string, problem: string, fix: string): never => {
     throw new Error(`${where}: ${field} ${problem}; ${fix}`);
   };
-  if (i === null || typeof i !== 'object') fail('intrinsics', `must be an object, got ${String(i)}`, 'pass {fx, fy, cx, cy[, k, p]}');
+  // any value to text without throwing (BigInt, cycles, null-prototype objects: JSON / String would throw)
+  const show = (v: unknown): string => {
+    if (typeof v === 'bigint') return `${v}n (a BigInt)`;
+    try { return typeof v === 'object' && v !== null ? JSON.stringify(v).slice(0, 200) : String(v); } catch { return `a ${typeof v}`; }
+  };
+  if (i === null || typeof i !== 'object') fail('intrinsics', `must be an object, got ${show(i)}`, 'pass {fx, fy, cx, cy[, k, p]}');
   for (const f of ['fx', 'fy'] as const) {
     const v = i[f];
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-      fail(f, `must be a finite number > 0 (focal length in pixels), got ${String(v)}`,
+      fail(f, `must be a finite number > 0 (focal length in pixels), got ${show(v)}`,
         'set it from the calibration (roughly the image width for a normal lens)');
     }
   }
   for (const f of ['cx', 'cy'] as const) {
     const v = i[f];
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      fail(f, `must be a finite number (principal point in pixels), got ${String(v)}`,
+      fail(f, `must be a finite number (principal point in pixels), got ${show(v)}`,
         'set it from the calibration (roughly half the image size)');
     }
   }
   const checkVec = (name: 'k' | 'p', v: unknown, len: number, what: string) => {
     if (v === undefined) return;
     if (!Array.isArray(v) || v.length !== len) {
-      fail(name, `must be an array of ${len} numbers (${what}), got ${JSON.stringify(v)}`,
+      fail(name, `must be an array of ${len} numbers (${what}), got ${show(v)}`,
         `give all ${len} coefficients (use 0 for unused ones) or leave ${name} out`);
     }
     const arr = v as unknown[];
     for (let n = 0; n < len; n++) {
       if (typeof arr[n] !== 'number' || !Number.isFinite(arr[n] as number)) {
-        fail(`${name}[${n}]`, `must be a finite number, got ${String(arr[n])}`, `fix the ${what} coefficient`);
+        fail(`${name}[${n}]`, `must be a finite number, got ${show(arr[n])}`, `fix the ${what} coefficient`);
       }
     }
   };
@@ -274,7 +279,7 @@ export function validateIntrinsics(i: Intrinsics, where: string): void {
   for (const f of ['width', 'height'] as const) {
     const v = i[f];
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)) {
-      fail(f, `must be a finite number > 0 (image size in pixels), got ${String(v)}`, `set the image ${f} or leave it out`);
+      fail(f, `must be a finite number > 0 (image size in pixels), got ${show(v)}`, `set the image ${f} or leave it out`);
     }
   }
 }

@@ -11,6 +11,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { LAYOUTS, isKnownLayout, unknownLayoutMessage } from '../core/layouts.js';
+import { checkFileSize } from '../core/limits.js';
+import { oneLine } from '../io/json.js';
 
 export type KeypointFormat = 'coco' | 'openpose' | 'csv';
 export const KEYPOINT_FORMATS: readonly KeypointFormat[] = ['coco', 'openpose', 'csv'];
@@ -44,18 +46,26 @@ const fail = (file: string, where: string, msg: string): never => {
   throw new Error(`${file}: ${where ? `${where}: ` : ''}${msg}`);
 };
 
+/** Why a keypoint file could not be read, and the fix. */
+function readProblem(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return 'does not exist; check the input path';
+  if (code === 'EISDIR') return 'is a folder; pass a keypoint file (only --format openpose takes a folder of *_keypoints.json)';
+  return `cannot read (${oneLine((e as Error).message)})`;
+}
+
 function readJson(file: string): unknown {
   let text: string;
+  checkFileSize(file, 'json', 'keypoint file');
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return fail(file, '', code === 'ENOENT' ? 'does not exist; check the input path' : `cannot read (${(e as Error).message})`);
+    return fail(file, '', readProblem(e));
   }
   try {
     return JSON.parse(text);
   } catch (e) {
-    return fail(file, '', `is not valid JSON (${(e as Error).message})`);
+    return fail(file, '', `is not valid JSON (${oneLine((e as Error).message)})`);
   }
 }
 
@@ -236,8 +246,9 @@ export function readCsv(file: string, layout: string | undefined): KeypointFile 
   const names = LAYOUTS[layout!].names;
   const K = names.length;
   let text: string;
+  checkFileSize(file, 'json', 'keypoint file');
   try { text = fs.readFileSync(file, 'utf8'); } catch (e) {
-    return fail(file, '', (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist; check the input path' : `cannot read (${(e as Error).message})`);
+    return fail(file, '', readProblem(e));
   }
   const lines = text.split(/\r?\n/);
   const header = (lines[0] ?? '').split(',').map((h) => h.trim().toLowerCase());

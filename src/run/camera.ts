@@ -11,6 +11,8 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import type { Intrinsics } from '../core/types.js';
 import { validateIntrinsics } from '../geometry/camera.js';
+import { checkFileSize } from '../core/limits.js';
+import { oneLine } from '../io/json.js';
 import type { ImageExif } from '../detect/image.js';
 
 /**
@@ -55,6 +57,7 @@ export interface FileCamera extends Intrinsics {
 
 export function loadCameraFile(file: string): FileCamera {
   let text: string;
+  checkFileSize(file, 'json', 'camera file');
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
@@ -68,7 +71,7 @@ export function loadCameraFile(file: string): FileCamera {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${file}: camera file is not valid JSON (${(e as Error).message}); ${FIX}`);
+    throw new Error(`${file}: camera file is not valid JSON (${oneLine((e as Error).message)}); ${FIX}`);
   }
   let cam: FileCamera;
   const a = flatSchema.safeParse(raw);
@@ -129,7 +132,8 @@ export function resolveCamera(
     return { ...intr, width, height, source: 'file' };
   }
   const f35 = exif?.focalLength35mm;
-  if (f35 !== undefined && f35 > 0) {
+  // a plausible 35 mm-equivalent focal length (fisheye ~8 mm to super-telephoto); else the default field of view
+  if (f35 !== undefined && f35 >= 1 && f35 <= 10000) {
     const f = focalFrom35mm(f35, width, height);
     return { fx: f, fy: f, cx: width / 2, cy: height / 2, width, height, source: 'exif' };
   }
