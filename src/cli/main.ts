@@ -108,6 +108,7 @@ export function buildProgram(): Command {
     .option('--overlay <dir>', 'also write PNGs with the 2D keypoints and the reprojected 3D skeleton')
     .option('--models <dir>', 'folder with posenet.onnx and rootnet.onnx', defaultModelsDir())
     .option('--max-people <n>', 'at most this many people per frame', positiveInt)
+    .option('--threads <n>', 'video: 2D detection threads (default: one per core, at most 4)', positiveInt)
     .action(async (inputs: string[], o) => {
       const { runCommand } = await import('./run.js');
       await runCommand(inputs, o);
@@ -130,11 +131,36 @@ export function buildProgram(): Command {
       await liftCommand(input, o);
     });
 
+  program
+    .command('export')
+    .description('a poselift/1 result -> BVH (one person\'s skeleton animation) or CSV (one row per frame, person and joint)')
+    .argument('<result>', 'a *.poselift.json written by `run` or `lift`')
+    .requiredOption('--format <f>', 'bvh | csv')
+    .option('--person <id>', 'person id (BVH: required when several people were lifted; CSV: only this person)', (v: string) => { const n = Number(v); if (!Number.isInteger(n)) throw new InvalidArgumentError('expected an integer person id'); return n; })
+    .option('--frame <n>', 'BVH: only this frame index (e.g. one photo of a folder result)', (v: string) => { const n = Number(v); if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a frame index >= 0'); return n; })
+    .option('--out <file>', 'output file (default: ./<name>.bvh or ./<name>.csv)')
+    .action(async (result: string, o) => {
+      const { exportCommand } = await import('../export/cli.js');
+      await exportCommand(result, o);
+    });
+
+  program
+    .command('view')
+    .description('serve a local 3D viewer of a poselift/1 result (skeletons in camera space, timeline, the photo / video with the 2D keypoints)')
+    .argument('<result>', 'a *.poselift.json written by `run` or `lift`')
+    .option('--port <p>', 'port on 127.0.0.1 (default 0: any free port)', (v: string) => { const n = Number(v); if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port 0..65535'); return n; }, 0)
+    .option('--save <file>', 'write the page as one static HTML file (three.js, the result and the photo inlined) instead of serving it')
+    .action(async (result: string, o) => {
+      const { viewCommand } = await import('../view/server.js');
+      await viewCommand(result, o);
+    });
+
   // the job queue (workers/, GitHub issue 4): BullMQ on $REDIS_URL; loaded only when used
   program
     .command('worker')
     .description('process queued jobs (BullMQ queue "poselift" on $REDIS_URL); SIGTERM / Ctrl-C finishes the current job, then exits 0')
     .option('--concurrency <n>', 'jobs at a time', positiveInt, 1)
+    .option('--threads <n>', 'video: 2D detection threads per job (default $POSELIFT_THREADS, else one per core, at most 4)', positiveInt)
     .action(async (o) => {
       const { workerCommand } = await import('../../workers/cli.js');
       await workerCommand(o);
@@ -157,6 +183,7 @@ export function buildProgram(): Command {
     .option('--stride <n>', 'with --dataset: every Nth frame', positiveInt)
     .option('--models <dir>', 'folder with posenet.onnx and rootnet.onnx (default: the worker\'s)')
     .option('--wait', 'wait for the job, progress on stderr; exit 0 when it completes, 1 when it fails')
+    .option('--segment-seconds <s>', 'videos longer than this are split into segments that all workers detect in parallel, then joined (0 = never split)', (v: string) => { const n = Number(v); if (!(n >= 0) || !Number.isFinite(n)) throw new InvalidArgumentError('expected a number of seconds >= 0'); return n; }, 60)
     .action(async (inputs: string[], o) => {
       const { enqueueCommand } = await import('../../workers/cli.js');
       await enqueueCommand(inputs, o);
