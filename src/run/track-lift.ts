@@ -3,8 +3,11 @@
  * frames are lifted with `Lifter.liftTrack` (the fitter's acceleration term), the last `overlap` frames
  * of a window are lifted again as the start of the next one and the two answers are cross-faded there
  * (linear weights), so there is no seam and memory is O(window) per track, independent of video length.
+ * The track's bone lengths are fixed by its first window (the fitter's per-track median) and held for
+ * the later windows, so a track keeps one skeleton however long it is (BVH export relies on it).
  */
 import type { Intrinsics } from '../core/types.js';
+import { uniqueBoneLengths } from '../lift/skeleton.js';
 import type { LiftCallOptions, LiftedPerson, Lifter } from '../pipeline/lifter.js';
 
 export const TRACK_WINDOW = 96;
@@ -16,6 +19,8 @@ export class WindowedTrackLifter<K> {
   private buf: Entry<K>[] = [];
   /** results of the previous window for buf[0 .. carry.length) */
   private carry: (LiftedPerson | null)[] = [];
+  /** the track's 10 bone lengths (skeleton.ts order), once the first window is fitted */
+  private lengths: Float64Array | null = null;
 
   constructor(
     private readonly lifter: Lifter,
@@ -43,9 +48,18 @@ export class WindowedTrackLifter<K> {
 
   private async flush(final: boolean): Promise<void> {
     const buf = this.buf;
+    const opts = this.lengths ? { ...this.opts, lift: { ...this.opts.lift, boneLengths: this.lengths } } : this.opts;
     const res = buf.some((e) => e.kp)
-      ? await this.lifter.liftTrack(buf.map((e) => e.kp), this.cam, this.fps, this.opts)
+      ? await this.lifter.liftTrack(buf.map((e) => e.kp), this.cam, this.fps, opts)
       : buf.map(() => null);
+    if (!this.lengths && this.opts.fit !== false) {
+      // from the longest stretch's fit: frames fitted jointly share the track's lengths exactly
+      const first = res.find((r) => r);
+      if (first) {
+        const l = uniqueBoneLengths(first.joints3d);
+        if (l.every((v) => Number.isFinite(v) && v > 0)) this.lengths = l;
+      }
+    }
     const n = this.carry.length;
     for (let i = 0; i < n; i++) res[i] = blend(this.carry[i], res[i], (i + 1) / (n + 1));
     const keep = final ? 0 : Math.min(this.overlap, buf.length);
