@@ -1,72 +1,141 @@
 /**
- * `npm run bench [-- --runs N --quick]`: lifting-stage timings on real poses, medians over runs with min
- * and max, and ratios measured in the same run. Prints a table; never asserts timings.
+ * `npm run bench [-- --parts stages,lifter,peer,queue,memory --runs N --quick --long --out FILE
+ *                   --memory-fps N --queue-seconds N --models DIR]`
  *
- * Stages: PoseNet at batch 1 and 1024 (poses/s) against one plain ONNX Gemm chain of the same FLOPs,
- * RootNet per person, depth search + fitter per person-frame, the temporal fit per frame.
+ * poselift against its targets and its peer, every figure a median over `--runs` runs after warm-up with
+ * min and max, every comparison a ratio of two things measured in the same run. Prints markdown tables
+ * and writes BENCHMARKS.md (atomically): by default at the repository root in a full run of all parts;
+ * with --quick or a subset of --parts only when --out is given. Never asserts timings.
+ *
+ *   stages  detectors on 720p frames, PoseNet + RootNet, depth search + fitter, end to end on a video
+ *   lifter  PoseNet poses/s at batch 1 and 1024, GFLOP/s against a plain ONNX Gemm chain of the same size
+ *   peer    BlazePose's own 3D vs poselift on the Human3.6M photos (MPJPE, root error, ms)
+ *   queue   in-process vs 1 vs 2 workers (bench/queue.ts, when it exists; --queue-seconds N: its video's length)
+ *   memory  peak RSS of `poselift run` on a long vs a short video (needs `npm run build`)
+ *
+ * --quick: one run each, a few frames, 3 s vs 10 s videos: a smoke test (CI), not a measurement.
+ * --long: memory's 5-minute video at its full 25 fps instead of --memory-fps (default 5; the 10 s one is
+ *         always at 25 fps).
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { openDataset } from '../src/data/dataset.js';
-import { defaultDataDir, defaultModelsDir } from '../src/core/paths.js';
-import { Lifter } from '../src/pipeline/lifter.js';
-import { normalisedH36m } from '../src/pipeline/keypoints.js';
+import { writeFileAtomic } from '../src/core/atomic.js';
+import { defaultModelsDir } from '../src/core/paths.js';
+import { markdownTable, type BenchContext, type PartResult, type Target } from './lib/common.js';
 
-const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '5' }, quick: { type: 'boolean', default: false } },
-});
-const runs = values.quick ? 1 : Math.max(1, Number(values.runs));
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const PARTS = ['stages', 'lifter', 'peer', 'queue', 'memory'] as const;
+type PartName = (typeof PARTS)[number];
 
-function stats(xs: number[]): { median: number; min: number; max: number } {
-  const s = [...xs].sort((a, b) => a - b);
-  return { median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1] };
+function fail(msg: string): never {
+  process.stderr.write(`bench: ${msg}\n`);
+  process.exit(2);
 }
 
-async function time(fn: () => Promise<unknown> | unknown, reps: number): Promise<number[]> {
-  await fn(); // warm-up
-  const out: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) await fn();
-    out.push((performance.now() - t0) / reps);
+let values: { parts?: string; runs?: string; quick?: boolean; long?: boolean; out?: string; 'memory-fps'?: string; 'queue-seconds'?: string; models?: string };
+try {
+  ({ values } = parseArgs({
+    options: {
+      parts: { type: 'string' },
+      runs: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      long: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      'memory-fps': { type: 'string' },
+      'queue-seconds': { type: 'string' },
+      models: { type: 'string' },
+    },
+  }));
+} catch (e) {
+  fail(`${(e as Error).message}; options: --parts ${PARTS.join(',')} --runs N --quick --long --out FILE --memory-fps N --queue-seconds N --models DIR`);
+}
+const parts: PartName[] = values.parts ? values.parts.split(',').map((s) => s.trim()).filter(Boolean) as PartName[] : [...PARTS];
+for (const p of parts) if (!PARTS.includes(p)) fail(`--parts: unknown part "${p}"; use a comma-separated list of ${PARTS.join(', ')}`);
+const quick = values.quick ?? false;
+const runs = values.runs !== undefined ? Number(values.runs) : quick ? 1 : 5;
+if (!(Number.isInteger(runs) && runs >= 1)) fail(`--runs ${values.runs}: expected a whole number >= 1`);
+const memoryFps = values['memory-fps'] !== undefined ? Number(values['memory-fps']) : undefined;
+if (memoryFps !== undefined && !(memoryFps > 0)) fail(`--memory-fps ${values['memory-fps']}: expected a number > 0`);
+const queueSeconds = values['queue-seconds'] !== undefined ? Number(values['queue-seconds']) : undefined;
+if (queueSeconds !== undefined && !(queueSeconds > 0)) fail(`--queue-seconds ${values['queue-seconds']}: expected a number > 0`);
+const allParts = PARTS.every((p) => parts.includes(p));
+const outFile = values.out ? path.resolve(values.out) : !quick && allParts ? path.join(REPO, 'BENCHMARKS.md') : undefined;
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'poselift-bench-'));
+const ctx: BenchContext = {
+  runs, runsGiven: values.runs !== undefined, quick, long: values.long ?? false, tmp,
+  models: values.models ? path.resolve(values.models) : defaultModelsDir(),
+  log: (m) => process.stderr.write(`bench: ${m}\n`),
+};
+
+const cpu = os.cpus()[0]?.model?.trim() ?? 'unknown CPU';
+const load0 = os.loadavg();
+const started = new Date();
+const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+const head = [
+  '# poselift benchmarks',
+  '',
+  `- date: ${started.toISOString().replace(/\.\d+Z$/, 'Z')}`,
+  `- machine: ${os.cpus().length} cores, ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}, node ${process.version}`,
+  `- command: \`${command}\` (${quick ? 'quick: one run, a few frames; a smoke test, not a measurement' : `${runs} run(s) after warm-up; median (min–max)`})`,
+];
+process.stdout.write(head.join('\n') + '\n');
+
+function partMarkdown(r: PartResult): string {
+  const lines = [`## ${r.name}: ${r.title}`, ''];
+  if (r.skipped) lines.push(r.skipped, '');
+  for (const t of r.tables) {
+    if (t.title) lines.push(`${t.title}:`, '');
+    lines.push(markdownTable(t), '');
   }
-  return out;
+  for (const n of r.notes) lines.push(`${n}`, '');
+  return lines.join('\n');
 }
 
-const ds = openDataset(defaultDataDir('h36m-train'));
-const si = ds.sequences.findIndex((s) => s.subject === 'S8');
-const N = values.quick ? 64 : 1024;
-const cam = ds.camera(si, 0);
-const gt = ds.groundTruth2d(si, 0, 0, N);
-const people = Array.from({ length: N }, (_, i) =>
-  normalisedH36m({ layout: 'h36m17', data: gt.subarray(i * 51, (i + 1) * 51) }, cam));
-ds.close();
-const lifter = await Lifter.load(defaultModelsDir());
+const results: PartResult[] = [];
+let failed = 0;
+for (const name of parts) {
+  const t0 = performance.now();
+  let r: PartResult;
+  try {
+    switch (name) {
+      case 'stages': r = await (await import('./parts/stages.js')).stagesPart(ctx); break;
+      case 'lifter': r = await (await import('./parts/lifter.js')).lifterPart(ctx); break;
+      case 'peer': r = await (await import('./parts/peer.js')).peerPart(ctx); break;
+      case 'queue': r = await (await import('./parts/queue.js')).queuePart(ctx, queueSeconds); break;
+      case 'memory': r = await (await import('./parts/memory.js')).memoryPart(ctx, memoryFps); break;
+    }
+  } catch (e) {
+    failed++;
+    r = { name, title: 'FAILED', tables: [], notes: [], targets: [], skipped: `FAILED: ${(e as Error).message}` };
+  }
+  ctx.log(`${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  results.push(r);
+  process.stdout.write('\n' + partMarkdown(r));
+}
 
-const rows: [string, string][] = [];
-const fmt = (s: { median: number; min: number; max: number }, unit: string, d = 3) =>
-  `${s.median.toFixed(d)} ${unit} (min ${s.min.toFixed(d)}, max ${s.max.toFixed(d)})`;
+const targets: Target[] = results.flatMap((r) => r.targets);
+const targetsMd = [
+  '## Targets',
+  '',
+  markdownTable({
+    head: ['target', 'measured', 'met'],
+    rows: targets.map((t) => [t.target, t.measured, t.met === null ? 'not judged (quick run)' : t.met ? 'met' : '**not met**']),
+  }),
+  '',
+].join('\n');
+const load1 = os.loadavg();
+const tail = `Load average (1 min) ${load0[0].toFixed(2)} at the start, ${load1[0].toFixed(2)} at the end, on ${os.cpus().length} cores: above ~0.5 other work shared the machine and the timings are pessimistic.\n`;
+process.stdout.write('\n' + targetsMd + '\n' + tail);
 
-const pn1 = stats(await time(() => lifter.posenet.predict([people[0]]), values.quick ? 5 : 200));
-const pnB = stats(await time(() => lifter.posenet.predict(people), values.quick ? 1 : 5));
-rows.push(['PoseNet, batch 1', fmt(pn1, 'ms/pose')]);
-rows.push([`PoseNet, batch ${N}`, `${fmt({ median: pnB.median / N, min: pnB.min / N, max: pnB.max / N }, 'ms/pose', 4)}; ${(N / pnB.median * 1000).toFixed(0)} poses/s`]);
-rows.push(['  batching speed-up', `${(pn1.median / (pnB.median / N)).toFixed(1)}x`]);
-const rn = stats(await time(() => lifter.rootnet.predict(people), values.quick ? 1 : 5));
-rows.push([`RootNet, batch ${N}`, fmt({ median: rn.median / N, min: rn.min / N, max: rn.max / N }, 'ms/person', 4)]);
-const nFit = values.quick ? 16 : 256;
-const fit = stats(await time(() => lifter.liftBatch(people.slice(0, nFit), cam), 1));
-const noFit = stats(await time(() => lifter.liftBatch(people.slice(0, nFit), cam, { fit: false }), 1));
-rows.push(['PoseNet + RootNet + depth search + fit', fmt({ median: fit.median / nFit, min: fit.min / nFit, max: fit.max / nFit }, 'ms/person-frame')]);
-rows.push(['  of which the fitter', `${((fit.median - noFit.median) / nFit).toFixed(3)} ms/person-frame`]);
-const track = stats(await time(() => lifter.liftTrack(people.slice(0, nFit), cam, 50), 1));
-rows.push(['same, as a 50 fps track (temporal term)', fmt({ median: track.median / nFit, min: track.min / nFit, max: track.max / nFit }, 'ms/frame')]);
-
-const w = Math.max(...rows.map(([k]) => k.length));
-process.stdout.write(
-  `poselift lifting bench: ${runs} run(s) after warm-up, ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'CPU'}, node ${process.version}\n` +
-    `models: ${path.relative(process.cwd(), defaultModelsDir()) || '.'} (${lifter.versions.posenet}, ${lifter.versions.rootnet})\n` +
-    rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n',
-);
+if (outFile) {
+  const md = [head.join('\n'), '', ...results.map(partMarkdown), targetsMd, tail].join('\n');
+  writeFileAtomic(outFile, md);
+  ctx.log(`wrote ${outFile}`);
+}
+fs.rmSync(tmp, { recursive: true, force: true });
+process.exit(failed ? 1 : 0);
