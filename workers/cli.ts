@@ -1,19 +1,20 @@
 /** `poselift worker | enqueue | status | result | jobs`: the queue's command line (loaded lazily by src/cli/main.ts). */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Job, Queue, QueueEvents } from 'bullmq';
+import { randomBytes } from 'node:crypto';
+import { FlowProducer, Job, Queue, QueueEvents } from 'bullmq';
 import type { KeypointFormat } from '../src/keypoints/read.js';
 import {
   checkRedis, cliConnection, workerConnection, JOB_OPTIONS, queueName, redisUrl,
-  type PoseliftJobData, type PoseliftJobResult, type PoseliftProgress,
+  type PoseliftJobData, type PoseliftJobResult, type PoseliftProgress, type SegmentSpec, type VideoJob, type VideoSegmentJob,
 } from './queue.js';
 
 const err = (s: string) => process.stderr.write(`${s}\n`);
 
-export async function workerCommand(o: { concurrency?: number }): Promise<void> {
+export async function workerCommand(o: { concurrency?: number; threads?: number }): Promise<void> {
   await checkRedis();
   const { startWorker } = await import('./worker.js');
-  const w = startWorker({ concurrency: o.concurrency ?? 1, log: (s) => err(`poselift worker: ${s}`) });
+  const w = startWorker({ concurrency: o.concurrency ?? 1, threads: o.threads, log: (s) => err(`poselift worker: ${s}`) });
   await w.waitUntilReady();
   err(`poselift worker: listening on queue "${queueName()}" at ${redisUrl()} (concurrency ${o.concurrency ?? 1}); SIGTERM / Ctrl-C finishes the current job and exits`);
   await new Promise<void>((resolve) => {
@@ -44,6 +45,55 @@ export interface EnqueueOptions {
   camera?: string; detector?: string; keypoints?: boolean; format?: string; layout?: string;
   width?: number; height?: number; fps?: number; dataset?: boolean; input?: string; stride?: number;
   models?: string; wait?: boolean;
+  /** videos longer than this are split into segments detected by all workers (seconds; 0 = never split) */
+  segmentSeconds?: number;
+}
+
+export const DEFAULT_SEGMENT_SECONDS = 60;
+
+/**
+ * The segments of a video job (`videoSegments`, frame-aligned), or null for one plain job: when the video is
+ * not longer than `segmentSeconds`, splitting is off, or the video cannot be probed here (the worker then
+ * reports what is wrong with it, as for any job).
+ */
+export async function planSegments(d: VideoJob, segmentSeconds: number): Promise<SegmentSpec[] | null> {
+  if (!(segmentSeconds > 0)) return null;
+  const { probeVideo } = await import('../src/detect/index.js');
+  const { videoSegments } = await import('../src/run/video-stages.js');
+  let info;
+  try {
+    info = await probeVideo(d.input);
+  } catch {
+    if (!fs.existsSync(d.input)) err(`enqueue: ${d.input} is not on this machine; queued as one job (splitting into segments needs the video here)`);
+    return null;
+  }
+  const segs = videoSegments(info, { fps: d.fps, start: d.start, duration: d.duration, segmentSeconds });
+  return segs.length > 1 ? segs : null;
+}
+
+/** A segmented video: a BullMQ flow, `video-segment` children under the `video` parent; returns the parent's id. */
+async function addVideoFlow(d: VideoJob, segments: SegmentSpec[]): Promise<string> {
+  const flow = new FlowProducer({ connection: cliConnection() });
+  flow.on('error', () => { /* the add below fails with the reason */ });
+  const group = `seg-${randomBytes(6).toString('hex')}`;
+  const total = segments.reduce((a, s) => a + s.frames, 0);
+  try {
+    const node = await flow.add({
+      name: 'video', queueName: queueName(), data: { ...d, segments }, opts: JOB_OPTIONS,
+      children: segments.map((s, k) => ({
+        name: 'video-segment', queueName: queueName(),
+        data: {
+          kind: 'video-segment', input: d.input, detector: d.detector, fps: d.fps, maxPeople: d.maxPeople,
+          start: s.start, duration: s.duration, origin: d.start ?? 0, segment: k, segments: segments.length, total, group,
+        } satisfies VideoSegmentJob,
+        // a failed segment (after its retries) starts the parent, which fails with the segment's reason
+        opts: { ...JOB_OPTIONS, jobId: `${group}-${k}`, continueParentOnFailure: true },
+      })),
+    });
+    return node.job.id!;
+  } finally {
+    await flow.close();
+  }
 }
 
 /** The job data for `enqueue INPUT..` (paths made absolute: the worker may run elsewhere in the tree). */
@@ -73,6 +123,15 @@ export async function jobDataFor(inputs: string[], o: EnqueueOptions): Promise<P
   return { kind: 'video', input: abs[0], camera, detector: o.detector, fps: o.fps, models };
 }
 
+/** Queue a job: a video longer than `segmentSeconds` as a segment flow (its parent returned), anything else as one job. */
+export async function addJob(q: Queue, data: PoseliftJobData, segmentSeconds = DEFAULT_SEGMENT_SECONDS): Promise<{ job: Job<PoseliftJobData, PoseliftJobResult>; segments: SegmentSpec[] | null }> {
+  const segments = data.kind === 'video' ? await planSegments(data, segmentSeconds) : null;
+  const job = segments
+    ? (await Job.fromId<PoseliftJobData, PoseliftJobResult>(q, await addVideoFlow(data as VideoJob, segments)))!
+    : await q.add(data.kind, data, JOB_OPTIONS);
+  return { job, segments };
+}
+
 const progressText = (p: unknown): string => {
   if (p && typeof p === 'object' && 'percent' in p) {
     const q = p as PoseliftProgress;
@@ -87,11 +146,22 @@ export async function enqueueCommand(inputs: string[], o: EnqueueOptions): Promi
     let events: QueueEvents | undefined;
     try {
       if (o.wait) {
+        // --wait outlives a Redis restart: the events connection retries for ever (the first check above
+        // already failed fast if Redis was down at the start); connection errors are reported once, not thrown
+        let warned = false;
+        const lost = (e: Error) => {
+          if (warned) return;
+          warned = true;
+          err(`poselift: lost Redis at ${redisUrl()} (${e.message}); waiting for it to come back`);
+        };
+        q.on('error', lost);
         events = new QueueEvents(queueName(), { connection: workerConnection() });
+        events.on('error', lost);
         await events.waitUntilReady();
       }
-      const job = await q.add(data.kind, data, JOB_OPTIONS);
+      const { job, segments } = await addJob(q, data, o.segmentSeconds ?? DEFAULT_SEGMENT_SECONDS);
       process.stdout.write(`${job.id}\n`);
+      if (segments) err(`job ${job.id}: ${segments.length} segments of about ${o.segmentSeconds ?? DEFAULT_SEGMENT_SECONDS} s, detected by any workers, then joined`);
       if (!events) return;
       events.on('progress', ({ jobId, data: p }) => { if (jobId === job.id) err(`job ${job.id}: ${progressText(p)}`); });
       events.on('retries-exhausted', () => { /* the final failure arrives as 'failed' */ });

@@ -1,7 +1,9 @@
 /**
  * The poselift job queue (GitHub issue 4, first slice): BullMQ queue `poselift` on the Redis at $REDIS_URL
  * (default redis://127.0.0.1:6379). Job kinds: `video`, `images` (a folder or a list of photos),
- * `keypoints` (a keypoint file + format) and `dataset` (a pose-dataset/1 folder, eval report).
+ * `keypoints` (a keypoint file + format) and `dataset` (a pose-dataset/1 folder, eval report). A video
+ * longer than `--segment-seconds` is a BullMQ flow: `video-segment` children (2D detection of frame-aligned
+ * segments, on any workers) under a `video` parent that tracks and lifts the joined detections.
  *
  * Failure policy (see `errors.ts`): input errors fail at once (UnrecoverableError, no retry); any other
  * error is retried with exponential backoff, 3 attempts in all.
@@ -19,17 +21,34 @@ export const queueName = (): string => process.env.POSELIFT_QUEUE || 'poselift';
 export const resultsDir = (): string => path.resolve(process.env.POSELIFT_RESULTS || 'poselift-results');
 
 interface Common { camera?: string; models?: string }
-export interface VideoJob extends Common { kind: 'video'; input: string; detector?: string; fps?: number; start?: number; duration?: number; maxPeople?: number }
+/** A frame-aligned part of a video's range (`videoSegments`): a `video-segment` child job detects it. */
+export interface SegmentSpec { start: number; duration: number; firstFrame: number; frames: number }
+export interface VideoJob extends Common {
+  kind: 'video'; input: string; detector?: string; fps?: number; start?: number; duration?: number; maxPeople?: number;
+  /** set on the parent of a segment flow: its children detect these, the parent tracks + lifts the whole range */
+  segments?: SegmentSpec[];
+}
+/** Child of a segmented `video` job: 2D detection of one segment -> `<jobId>.detections.json`. */
+export interface VideoSegmentJob {
+  kind: 'video-segment'; input: string; detector?: string; fps?: number; maxPeople?: number;
+  start: number; duration: number;
+  /** time of global frame 0 (the parent's range start) */
+  origin: number;
+  /** this segment's number, the flow's segment count and frame total, and the common prefix of the siblings' job ids (`<group>-<k>`) */
+  segment: number; segments: number; total: number; group: string;
+}
 export interface ImagesJob extends Common { kind: 'images'; inputs: string[]; detector?: string; maxPeople?: number }
 export interface KeypointsJob extends Common { kind: 'keypoints'; input: string; format: KeypointFormat; layout?: string; width?: number; height?: number; fps?: number }
 export interface DatasetJob { kind: 'dataset'; input: string; mode: 'gt2d' | 'points2d'; stride?: number; subjects?: string[]; models?: string }
-export type PoseliftJobData = VideoJob | ImagesJob | KeypointsJob | DatasetJob;
+export type PoseliftJobData = VideoJob | VideoSegmentJob | ImagesJob | KeypointsJob | DatasetJob;
 export type JobKind = PoseliftJobData['kind'];
 
 export interface PoseliftJobResult {
   /** the result file, or for an `images` job with several photos the folder of one document each */
   result: string;
   files: string[];
+  /** `video-segment` jobs: frames detected */
+  frames?: number;
 }
 
 export interface PoseliftProgress { percent: number; frames: number; total: number }

@@ -1,5 +1,5 @@
 /** A BullMQ worker for the poselift queue, processing jobs in this process (`processJob`). */
-import { Worker } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { processJob } from './process.js';
 import { queueName, resultsDir, workerConnection, type PoseliftJobData, type PoseliftJobResult } from './queue.js';
 
@@ -10,16 +10,49 @@ export interface WorkerOptions {
   results?: string;
   /** BullMQ key prefix (default "bull") */
   prefix?: string;
+  /** how long a job's lock lasts without renewal (ms; default $POSELIFT_LOCK_MS, else BullMQ's 30000) */
+  lockDuration?: number;
+  /** how often the worker looks for stalled jobs of dead workers (ms; default $POSELIFT_STALLED_MS, else BullMQ's 30000) */
+  stalledInterval?: number;
+  /** 2D detection threads per video job (default $POSELIFT_THREADS, else one per core, at most 4) */
+  threads?: number;
   log?: (s: string) => void;
+}
+
+/** A positive integer from the environment, or undefined (the default); a bad value is one clear error. */
+export function envMs(name: string): number | undefined {
+  const v = process.env[name];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}=${v}: expected a whole number > 0, or unset for the default`);
+  return n;
 }
 
 export function startWorker(o: WorkerOptions = {}): Worker<PoseliftJobData, PoseliftJobResult> {
   const results = o.results ?? resultsDir();
-  const w = new Worker<PoseliftJobData, PoseliftJobResult>(o.queue ?? queueName(), (job) => processJob(job, results), {
+  const lockDuration = o.lockDuration ?? envMs('POSELIFT_LOCK_MS');
+  const stalledInterval = o.stalledInterval ?? envMs('POSELIFT_STALLED_MS');
+  const threads = o.threads ?? envMs('POSELIFT_THREADS');
+  const name = o.queue ?? queueName();
+  // segment jobs report their parent's progress through a queue handle, opened on first use
+  let queue: Queue | undefined;
+  const getQueue = () => {
+    if (!queue) {
+      queue = new Queue(name, { connection: workerConnection(o.url), ...(o.prefix ? { prefix: o.prefix } : {}) });
+      queue.on('error', () => { /* the worker reports connection trouble */ });
+    }
+    return queue;
+  };
+  const w = new Worker<PoseliftJobData, PoseliftJobResult>(name, (job) => processJob(job, results, {
+    threads, queue: job.data.kind === 'video-segment' ? getQueue() : undefined,
+  }), {
     connection: workerConnection(o.url),
     concurrency: o.concurrency ?? 1,
     ...(o.prefix ? { prefix: o.prefix } : {}),
+    ...(lockDuration ? { lockDuration } : {}),
+    ...(stalledInterval ? { stalledInterval } : {}),
   });
+  w.on('closed', () => { void queue?.close(); });
   const log = o.log;
   if (log) {
     w.on('active', (job) => log(`job ${job.id} (${job.data.kind}) started`));
