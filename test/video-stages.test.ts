@@ -62,6 +62,23 @@ test('threads: the same detections on 2 threads as on the main thread', async ()
   assert.ok(one.frames.every((f) => f.people.length === 1 && f.people[0].score > 0.5), 'person found in every frame');
 });
 
+test('frames decoded smaller for detection: keypoints come back in the video\'s own pixels', async () => {
+  const full = await detectVideo(video, { detector: 'movenet-lightning', threads: 1, detectSize: 0, duration: 0.64 });
+  const half = await detectVideo(video, { detector: 'movenet-lightning', threads: 1, detectSize: 320, duration: 0.64 });
+  assert.equal(half.width, 640);
+  assert.equal(half.frames.length, full.frames.length);
+  let d = 0, n = 0, cx = 0;
+  for (let i = 0; i < full.frames.length; i++) {
+    const a = full.frames[i].people[0].keypoints, b = half.frames[i].people[0].keypoints;
+    for (let k = 0; k < a.length; k += 3) { d += Math.hypot(a[k] - b[k], a[k + 1] - b[k + 1]); cx += b[k] / 17; n++; }
+  }
+  const mean = d / n;
+  console.log(`decoded at 320 x 180 vs 640 x 360: keypoints ${mean.toFixed(2)} px apart on average (in 640 x 360 pixels)`);
+  // a scaling error would move every keypoint by tens of pixels (the person is ~360 px tall)
+  assert.ok(mean < 4, `mean keypoint difference ${mean} px`);
+  assert.ok(cx / full.frames.length > 150, 'x in full-size pixels, not the decoded ones');
+});
+
 test('segments detected apart and joined equal one run over the whole video', async () => {
   const whole = await runInputs([video], { models: MODELS, detector: 'movenet-lightning', out: path.join(tmp, 'whole.json') });
   const info = await probeVideo(video);

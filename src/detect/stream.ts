@@ -39,6 +39,19 @@ export interface DetectStreamOptions {
   /** worker threads (default: one per core, at most 4; 1 = detect on this thread) */
   threads?: number;
   keyframeInterval?: number;
+  /** multiply the detections' x / y (keypoints and boxes) by these: frames decoded smaller than the video */
+  scale?: { x: number; y: number };
+}
+
+/** Keypoints and box of `p` in the video's own pixels, for frames decoded at 1 / s of its size. */
+export function rescalePeople(p: DetectedPerson[], s: { x: number; y: number } | undefined): DetectedPerson[] {
+  if (!s || (s.x === 1 && s.y === 1)) return p;
+  return p.map((d) => {
+    const k = Float64Array.from(d.keypoints.data);
+    for (let i = 0; i < k.length; i += 3) { k[i] *= s.x; k[i + 1] *= s.y; }
+    const [x, y, w, h] = d.bbox;
+    return { score: d.score, bbox: [x * s.x, y * s.y, w * s.x, h * s.y], keypoints: { layout: d.keypoints.layout, data: k } };
+  });
 }
 
 export function defaultDetectThreads(): number {
@@ -93,7 +106,7 @@ export async function* detectFrames(
 ): AsyncGenerator<DetectedFrame> {
   const interval = o.keyframeInterval ?? KEYFRAME_INTERVAL;
   const threads = o.threads ?? defaultDetectThreads();
-  const limit = (p: DetectedPerson[]) => (o.maxPeople !== undefined ? p.slice(0, o.maxPeople) : p);
+  const limit = (p: DetectedPerson[]) => rescalePeople(o.maxPeople !== undefined ? p.slice(0, o.maxPeople) : p, o.scale);
   if (threads <= 1) {
     const det = await createDetector(o.detector, { maxPoses: o.maxPeople });
     try {

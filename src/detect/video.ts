@@ -40,6 +40,19 @@ export interface ReadVideoOptions {
   duration?: number;
   /** yield the frames up to a decoding error instead of throwing at the end (default false) */
   tolerateErrors?: boolean;
+  /**
+   * Scale frames down (never up) so that their longer side is at most this many pixels, keeping the
+   * aspect ratio (even sizes; ffmpeg's area-averaging scaler). Default: the decoded size.
+   */
+  maxSide?: number;
+}
+
+/** The frame size `readVideoFrames` yields for a video of `width` x `height` with `maxSide`. */
+export function scaledSize(width: number, height: number, maxSide?: number): { width: number; height: number } {
+  if (!(maxSide !== undefined && maxSide > 0) || Math.max(width, height) <= maxSide) return { width, height };
+  const k = maxSide / Math.max(width, height);
+  const even = (v: number) => Math.max(2, 2 * Math.round((v * k) / 2));
+  return { width: even(width), height: even(height) };
 }
 
 export interface VideoFrame {
@@ -202,8 +215,8 @@ export async function* readVideoFrames(file: string, opts: ReadVideoOptions = {}
   const info = await probeVideo(file);
   const start = opts.start ?? 0;
   const fps = opts.fps ?? info.fps;
-  const { width, height } = info;
-  checkPixels(`readVideoFrames: ${file}`, width, height, 'video frame');
+  const { width, height } = scaledSize(info.width, info.height, opts.maxSide);
+  checkPixels(`readVideoFrames: ${file}`, info.width, info.height, 'video frame');
   // frame limit: refuse at once when the probed length already says so, else stop when the count passes it
   const maxFrames = limits().maxFrames;
   const span = Math.max(0, Math.min(opts.duration ?? Infinity, (info.duration > 0 ? info.duration : info.frames / info.fps) - start));
@@ -216,7 +229,7 @@ export async function* readVideoFrames(file: string, opts: ReadVideoOptions = {}
   if (opts.duration !== undefined) args.push('-t', String(opts.duration));
   args.push(
     '-map', '0:v:0', '-an', '-sn', '-dn',
-    '-vf', `fps=${fps}`,
+    '-vf', width === info.width && height === info.height ? `fps=${fps}` : `fps=${fps},scale=${width}:${height}:flags=area`,
     '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
   );
 

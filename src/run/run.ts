@@ -18,7 +18,7 @@ import { Lifter, type LiftedPerson } from '../pipeline/lifter.js';
 import { normalisedH36m } from '../pipeline/keypoints.js';
 import type { Detector, DetectorName, DetectedPerson, RgbFrame, ImageExif, VideoInfo } from '../detect/index.js';
 import { loadCameraFile, resolveCamera, type FileCamera, type RunCamera } from './camera.js';
-import { expectedFrames, VideoAssembler } from './video-stages.js';
+import { detectScale, expectedFrames, VideoAssembler } from './video-stages.js';
 import type { OverlayPerson } from './overlay.js';
 import { cameraOut, makeDocHead, personOut, sameCamera, videoHead, type FrameOut, type PersonOut, type PoseliftDoc } from './output.js';
 
@@ -47,6 +47,8 @@ export interface RunOptions {
   warn?: (msg: string) => void;
   /** video: 2D detection threads (default: one per core, at most 4; 1 = on the main thread) */
   threads?: number;
+  /** video: frames are decoded for detection at most this many pixels on their longer side (default DETECT_SIZE; 0 = full size) */
+  detectSize?: number;
 }
 
 export interface RunResult {
@@ -221,8 +223,9 @@ async function runVideo(s: Session, input: string): Promise<PoseliftDoc> {
   const head = videoHead(input, info, cam, s.o.detector ?? 'movenet-thunder', s.lifter.versions, fps, start, s.o.duration);
   const asm = new VideoAssembler(s.lifter, cam, fps);
   s.o.progressStart?.(total, input);
-  const frames = readVideoFrames(input, { fps, start, duration: s.o.duration });
-  for await (const f of detectFrames(frames, { detector: s.o.detector ?? 'movenet-thunder', maxPeople: s.o.maxPeople, threads: s.o.threads })) {
+  const { maxSide, scale } = detectScale(info, s.o.detectSize);
+  const frames = readVideoFrames(input, { fps, start, duration: s.o.duration, maxSide });
+  for await (const f of detectFrames(frames, { detector: s.o.detector ?? 'movenet-thunder', maxPeople: s.o.maxPeople, threads: s.o.threads, scale })) {
     await asm.push(f);
     s.o.progress?.(f.index + 1, Math.max(total, f.index + 1), input);
   }

@@ -16,6 +16,7 @@ import type { Keypoints2D } from '../core/types.js';
 import { Lifter } from '../pipeline/lifter.js';
 import { normalisedH36m } from '../pipeline/keypoints.js';
 import type { DetectedPerson, DetectorName, VideoInfo } from '../detect/index.js';
+import { scaledSize } from '../detect/video.js';
 import { KEYFRAME_INTERVAL, type DetectedFrame } from '../detect/stream.js';
 import { loadCameraFile, resolveCamera, type RunCamera } from './camera.js';
 import { Tracker } from './tracker.js';
@@ -138,6 +139,21 @@ export function videoSegments(
   return out;
 }
 
+/**
+ * Video frames are decoded for 2D detection at most this many pixels on their longer side (ffmpeg's
+ * area-averaging scaler; keypoints are reported in the video's own pixels). The detectors see 192-256 px
+ * crops, so for anyone taller than about a third of a 720p frame nothing is lost, and decoding, copying
+ * and converting a 640 x 360 frame costs a quarter of a 1280 x 720 one. 0 = full size.
+ */
+export const DETECT_SIZE = 640;
+
+/** The decode size for detection and the factors that bring detections back to the video's pixels. */
+export function detectScale(info: { width: number; height: number }, detectSize = DETECT_SIZE): { maxSide: number | undefined; scale: { x: number; y: number } } {
+  const maxSide = detectSize > 0 ? detectSize : undefined;
+  const s = scaledSize(info.width, info.height, maxSide);
+  return { maxSide, scale: { x: info.width / s.width, y: info.height / s.height } };
+}
+
 /** Frames a range of a video should give (an estimate when the container has no exact count). */
 export function expectedFrames(info: VideoInfo, fps: number, start: number, duration?: number): number {
   const total = info.duration > 0 ? info.duration : info.frames / info.fps;
@@ -155,6 +171,8 @@ export interface DetectVideoOptions {
   origin?: number;
   maxPeople?: number;
   threads?: number;
+  /** as RunOptions.detectSize */
+  detectSize?: number;
   progress?: (done: number, total: number) => void;
 }
 
@@ -169,14 +187,15 @@ export async function detectVideo(input: string, o: DetectVideoOptions = {}): Pr
   const base = Math.round((start - origin) * fps);
   const detector = o.detector ?? 'movenet-thunder';
   const total = expectedFrames(info, fps, start, o.duration);
+  const { maxSide, scale } = detectScale(info, o.detectSize);
   async function* frames() {
-    for await (const vf of readVideoFrames(input, { fps, start, duration: o.duration })) {
+    for await (const vf of readVideoFrames(input, { fps, start, duration: o.duration, maxSide })) {
       const index = base + vf.index;
       yield { index, timeS: origin + index / fps, frame: vf.frame };
     }
   }
   const out: DetectedVideoFrame[] = [];
-  for await (const f of detectFrames(frames(), { detector, maxPeople: o.maxPeople, threads: o.threads })) {
+  for await (const f of detectFrames(frames(), { detector, maxPeople: o.maxPeople, threads: o.threads, scale })) {
     out.push({ index: f.index, time_s: f.timeS, people: toJsonPeople(f.people) });
     o.progress?.(out.length, Math.max(total, out.length));
   }
