@@ -12,12 +12,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { Vector3 } from 'three';
 import { BVHLoader } from 'three/examples/jsm/loaders/BVHLoader.js';
-import { runInputs, type PoseliftDoc } from '../src/run/run.js';
+import type { PoseliftDoc } from '../src/run/run.js';
 import { H36M17_NAMES, H36M17_PARENTS } from '../src/core/layouts.js';
 import { toBvh, BVH_NODE_OF_JOINT, BVH_NODES } from '../src/export/bvh.js';
 import { toCsv, CSV_HEADER } from '../src/export/csv.js';
 import { readResult } from '../src/export/doc.js';
-import { CLI, DATA, MODELS, REPO } from './helpers.js';
+import { CLI, REPO } from './helpers.js';
+import { makeSampleResults } from './fixtures.js';
 
 let tmp = '';
 let photo: PoseliftDoc;
@@ -27,19 +28,7 @@ let videoFile = '';
 
 before(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'poselift-export-'));
-  photoFile = path.join(tmp, 'person.poselift.json');
-  [{ doc: photo }] = await runInputs([path.join(REPO, 'samples', 'person.jpg')], {
-    models: MODELS, camera: path.join(REPO, 'samples', 'camera.json'), detector: 'movenet-lightning', out: photoFile,
-  });
-  // 20 frames at 10 fps: a slow zoom and pan over one Human3.6M photo (the person moves in the image)
-  const clip = path.join(tmp, 'clip.mp4');
-  const src = path.join(DATA, 'h36m-images', 'images', 'S1_Directions_1.54138969_000001.jpg');
-  const ff = spawnSync('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-i', src, '-vf',
-    "zoompan=z='1+0.01*on':x='iw/2-(iw/zoom/2)+on*3':y='ih/2-(ih/zoom/2)':d=20:s=500x500:fps=10",
-    '-frames:v', '20', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', clip]);
-  assert.equal(ff.status, 0, ff.stderr?.toString());
-  videoFile = path.join(tmp, 'clip.poselift.json');
-  [{ doc: video }] = await runInputs([clip], { models: MODELS, detector: 'movenet-lightning', out: videoFile });
+  ({ photoFile, photo, videoFile, video } = await makeSampleResults(tmp));
 });
 after(() => { if (tmp) rmSync(tmp, { recursive: true, force: true }); });
 

@@ -14,8 +14,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { runInputs, type PoseliftDoc } from '../src/run/run.js';
-import { CLI, DATA, MODELS, REPO } from './helpers.js';
+import type { PoseliftDoc } from '../src/run/run.js';
+import { CLI, REPO } from './helpers.js';
+import { makeSampleResults } from './fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (Debian: apt-get install -y chromium)`;
@@ -30,18 +31,7 @@ const servers: ChildProcess[] = [];
 
 before(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'poselift-view-'));
-  photoFile = path.join(tmp, 'person.poselift.json');
-  await runInputs([path.join(REPO, 'samples', 'person.jpg')], {
-    models: MODELS, camera: path.join(REPO, 'samples', 'camera.json'), detector: 'movenet-lightning', out: photoFile,
-  });
-  const clip = path.join(tmp, 'clip.mp4');
-  const src = path.join(DATA, 'h36m-images', 'images', 'S1_Directions_1.54138969_000001.jpg');
-  const ff = spawnSync('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-i', src, '-vf',
-    "zoompan=z='1+0.01*on':x='iw/2-(iw/zoom/2)+on*3':y='ih/2-(ih/zoom/2)':d=20:s=500x500:fps=10",
-    '-frames:v', '20', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', clip]);
-  assert.equal(ff.status, 0, ff.stderr?.toString());
-  videoFile = path.join(tmp, 'clip.poselift.json');
-  [{ doc: video }] = await runInputs([clip], { models: MODELS, detector: 'movenet-lightning', out: videoFile });
+  ({ photoFile, videoFile, video } = await makeSampleResults(tmp));
   if (skip) return;
   ctx = await chromium.launchPersistentContext(mkdtempSync(path.join(tmp, 'profile-')), {
     executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1200, height: 700 },
