@@ -2,7 +2,7 @@
  * Part "memory": peak resident memory of `poselift run` (bin/poselift.js, the compiled CLI) on a long and
  * a short 720p video of one person with MoveNet Lightning: it must not grow with the video's length.
  *
- * Full mode: the 10 s video at its own 25 fps (250 frames, several 96-frame track-lifting windows: the
+ * Full mode: the 10 s video at its own 25 fps (250 frames, one or more 192-frame track-lifting windows: the
  * steady state) vs the 300 s video sampled with `--fps 5` (`--memory-fps N`; 1,500 frames): the same code
  * path (decode, detect, track, windowed lifting, the document) on 6x the frames and 30x the length, in a
  * couple of minutes. `--long` runs the 300 s video at its own 25 fps too (7,500 frames, about 10-30 min on
@@ -92,7 +92,7 @@ export async function memoryPart(ctx: BenchContext, memoryFps?: number): Promise
     rows,
   });
   res.notes.push(fpsOf[1]
-    ? `Same code path on ${peaks[1].frames} vs ${peaks[0].frames} frames${fpsOf[0] ? '' : ' (the short video at its own rate fills several 96-frame lifting windows: the steady state)'}. \`--parts memory --long\` runs the long video at its full 25 fps too.`
+    ? `Same code path on ${peaks[1].frames} vs ${peaks[0].frames} frames${fpsOf[0] ? '' : ' (the short video at its own rate fills one or more 192-frame lifting windows: the steady state)'}. \`--parts memory --long\` runs the long video at its full 25 fps too.`
     : 'Both videos at their own 25 fps (--long).');
   res.targets.push({
     target: `peak memory of a ${longS / 60 >= 1 ? `${longS / 60}-minute` : `${longS} s`} video within 1.2x of a ${shortS} s one`,

@@ -10,7 +10,7 @@ import type { Intrinsics } from '../core/types.js';
 import { uniqueBoneLengths } from '../lift/skeleton.js';
 import type { LiftCallOptions, LiftedPerson, Lifter } from '../pipeline/lifter.js';
 
-export const TRACK_WINDOW = 96;
+export const TRACK_WINDOW = 192;
 export const TRACK_OVERLAP = 24;
 
 interface Entry<K> { key: K; kp: Float64Array | null }
