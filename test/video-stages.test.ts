@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runInputs } from '../src/run/run.js';
@@ -77,6 +77,23 @@ test('frames decoded smaller for detection: keypoints come back in the video\'s 
   // a scaling error would move every keypoint by tens of pixels (the person is ~360 px tall)
   assert.ok(mean < 4, `mean keypoint difference ${mean} px`);
   assert.ok(cx / full.frames.length > 150, 'x in full-size pixels, not the decoded ones');
+});
+
+test('an abort signal (the queue\'s job time limit) stops a video at the next frame and writes nothing', async () => {
+  const stop = new AbortController();
+  const out = path.join(tmp, 'stopped.json');
+  let seen = 0;
+  await assert.rejects(runInputs([video], {
+    models: MODELS, detector: 'movenet-lightning', out, threads: 2, signal: stop.signal,
+    progress: (done) => { seen = done; if (done === 5) stop.abort(new Error('moving.mp4: stopped at the job\'s time limit')); },
+  }), /moving\.mp4: stopped at the job's time limit/);
+  assert.equal(seen, 5, 'no frame after the abort');
+  assert.equal(existsSync(out), false);
+  const again = new AbortController();
+  await assert.rejects(detectVideo(video, {
+    detector: 'movenet-lightning', threads: 1, signal: again.signal,
+    progress: (done) => { if (done === 3) again.abort(new Error('segment stopped')); },
+  }), /segment stopped/);
 });
 
 test('segments detected apart and joined equal one run over the whole video', async () => {

@@ -75,6 +75,8 @@ export interface ProcessContext {
   flow?: FlowContext;
   /** segment children only: frames detected so far (reported to the parent) */
   segmentProgress?: (frames: number, final?: boolean) => void;
+  /** aborted when the job passes its time limit: video and photo loops stop at the next frame */
+  signal?: AbortSignal;
 }
 
 /**
@@ -126,7 +128,7 @@ export async function runJob(d: PoseliftJobData, c: ProcessContext): Promise<Pos
     const { detectVideo } = await import('../src/run/video-stages.js');
     const det = await detectVideo(d.input, {
       detector: d.detector as DetectorName | undefined, fps: d.fps, start: d.start, duration: d.duration, origin: d.origin,
-      maxPeople: d.maxPeople, threads: c.threads,
+      maxPeople: d.maxPeople, threads: c.threads, signal: c.signal,
       progress: (done, total) => { report(done, total); c.segmentProgress?.(done); },
     });
     const out = `${base}.detections.json`;
@@ -142,7 +144,7 @@ export async function runJob(d: PoseliftJobData, c: ProcessContext): Promise<Pos
     const inputs = d.kind === 'video' ? [d.input] : d.inputs;
     const multi = inputs.length > 1;
     const results = await runInputs(inputs, {
-      camera: d.camera, detector: d.detector as DetectorName | undefined, models, maxPeople: d.maxPeople, threads: c.threads,
+      camera: d.camera, detector: d.detector as DetectorName | undefined, models, maxPeople: d.maxPeople, threads: c.threads, signal: c.signal,
       ...(d.kind === 'video' ? { fps: d.fps, start: d.start, duration: d.duration } : {}),
       out: multi ? base + path.sep : `${base}.poselift.json`,
       // one input: its frames (folders, videos); several photos: inputs done
@@ -250,10 +252,11 @@ export async function processJob(job: Job<PoseliftJobData, PoseliftJobResult>, r
   let label = `job ${job.id}`;
   try { label = jobPaths(job.data)[0] || label; } catch { /* malformed data: validateJob says so */ }
   try {
-    // POSELIFT_JOB_TIMEOUT_S (src/core/limits.ts): past it the job fails naming its input (not retried);
-    // the work itself cannot be cancelled and ends on its own
+    // POSELIFT_JOB_TIMEOUT_S (src/core/limits.ts): past it the job fails naming its input (not retried),
+    // and the abort signal stops its video / photo loop at the next frame (threads and ffmpeg end with it)
+    const stop = new AbortController();
     return await withJobTimeout(runJob(job.data, {
-      jobId: String(job.id), resultsDir, threads: o.threads,
+      jobId: String(job.id), resultsDir, threads: o.threads, signal: stop.signal,
       progress: (p) => job.updateProgress(p as unknown as object),
       segmentProgress: segmentReporter(job, o.queue),
       flow: {
@@ -261,7 +264,7 @@ export async function processJob(job: Job<PoseliftJobData, PoseliftJobResult>, r
         failedChildren: () => job.getFailedChildrenValues(),
         removeUnprocessedChildren: () => job.removeUnprocessedChildren(),
       },
-    }), label);
+    }), label, undefined, () => stop.abort(new Error(`${label}: stopped at the job's time limit`)));
   } catch (err) {
     let paths: string[] = [];
     try { paths = jobPaths(job.data); } catch { /* malformed data */ }

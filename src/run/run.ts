@@ -47,6 +47,8 @@ export interface RunOptions {
   warn?: (msg: string) => void;
   /** video: 2D detection threads (default: one per core, at most 4; 1 = on the main thread) */
   threads?: number;
+  /** stop at the next frame (video) or image (folder) when aborted; the reason is thrown */
+  signal?: AbortSignal;
   /** video: frames are decoded for detection at most this many pixels on their longer side (default DETECT_SIZE; 0 = full size) */
   detectSize?: number;
 }
@@ -190,6 +192,7 @@ async function runFolder(s: Session, input: string): Promise<PoseliftDoc> {
   let head: Omit<PoseliftDoc, 'frames'> | undefined;
   const frames: FrameOut[] = [];
   for (let i = 0; i < files.length; i++) {
+    s.o.signal?.throwIfAborted();
     const file = path.join(input, files[i]);
     const r = await stillFrame(s, file, i, file);
     r.frame.file = files[i];
@@ -226,6 +229,7 @@ async function runVideo(s: Session, input: string): Promise<PoseliftDoc> {
   const { maxSide, scale } = detectScale(info, s.o.detectSize);
   const frames = readVideoFrames(input, { fps, start, duration: s.o.duration, maxSide });
   for await (const f of detectFrames(frames, { detector: s.o.detector ?? 'movenet-thunder', maxPeople: s.o.maxPeople, threads: s.o.threads, scale })) {
+    s.o.signal?.throwIfAborted();
     await asm.push(f);
     s.o.progress?.(f.index + 1, Math.max(total, f.index + 1), input);
   }
@@ -261,6 +265,7 @@ export async function runInputs(inputs: string[], o: RunOptions): Promise<RunRes
   const results: RunResult[] = [];
   try {
     for (let n = 0; n < inputs.length; n++) {
+      o.signal?.throwIfAborted();
       const t0 = performance.now();
       const input = inputs[n];
       const doc = kinds[n] === 'image' ? await runImage(s, input)

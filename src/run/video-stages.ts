@@ -173,6 +173,8 @@ export interface DetectVideoOptions {
   threads?: number;
   /** as RunOptions.detectSize */
   detectSize?: number;
+  /** stop at the next frame when aborted (the reason is thrown) */
+  signal?: AbortSignal;
   progress?: (done: number, total: number) => void;
 }
 
@@ -196,6 +198,7 @@ export async function detectVideo(input: string, o: DetectVideoOptions = {}): Pr
   }
   const out: DetectedVideoFrame[] = [];
   for await (const f of detectFrames(frames(), { detector, maxPeople: o.maxPeople, threads: o.threads, scale })) {
+    o.signal?.throwIfAborted();
     out.push({ index: f.index, time_s: f.timeS, people: toJsonPeople(f.people) });
     o.progress?.(out.length, Math.max(total, out.length));
   }
