@@ -7,7 +7,7 @@ export {
 } from './detector.js';
 export { readImage, parseExifFocal, type DecodedImage, type ImageExif } from './image.js';
 export {
-  probeVideo, readVideoFrames, scaledSize, ffmpegPath, ffprobePath,
+  probeVideo, readVideoFrames, scaledSize, videoSpan, ffmpegPath, ffprobePath,
   type VideoInfo, type VideoFrame, type ReadVideoOptions,
 } from './video.js';
 export {

@@ -1,8 +1,8 @@
 /** A detection thread for `detectFrames` (stream.ts): its own wasm backend and model, frames in order per chunk. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createDetector } from './detector.js';
-import { detectChunked, serialisePeople } from './stream.js';
-import type { DetectorName } from './types.js';
+import { detectChunked } from './stream.js';
+import { toJsonPeople, type DetectorName } from './types.js';
 
 const { detector, maxPeople, interval } = workerData as { detector: DetectorName; maxPeople?: number; interval: number };
 const det = await createDetector(detector, { maxPoses: maxPeople });
@@ -14,7 +14,7 @@ parentPort!.on('message', (m: { index: number; width: number; height: number; da
     try {
       const people = await detectChunked(det, { width: m.width, height: m.height, data: m.data }, m.index, prev, interval);
       prev = m.index;
-      parentPort!.postMessage({ index: m.index, people: serialisePeople(people) });
+      parentPort!.postMessage({ index: m.index, people: toJsonPeople(people) });
     } catch (e) {
       parentPort!.postMessage({ index: m.index, error: (e as Error).message });
     }

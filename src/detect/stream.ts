@@ -13,8 +13,8 @@
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { createDetector, type Detector } from './detector.js';
-import type { DetectedPerson, DetectorName, RgbFrame } from './types.js';
+import type { Detector } from './detector.js';
+import { fromJsonPeople, type DetectedPerson, type DetectedPersonJson, type DetectorName, type RgbFrame } from './types.js';
 
 /** Frames per chunk: one key frame every this many frames (0.64 s at 25 fps). */
 export const KEYFRAME_INTERVAL = 16;
@@ -73,20 +73,7 @@ export async function detectChunked(
   return det.detect(f);
 }
 
-interface WorkerReply { index: number; people?: SerialPerson[]; error?: string }
-export interface SerialPerson { score: number; bbox: number[]; layout: string; data: number[] }
-
-export function serialisePeople(p: DetectedPerson[]): SerialPerson[] {
-  return p.map((d) => ({ score: d.score, bbox: [...d.bbox], layout: d.keypoints.layout, data: Array.from(d.keypoints.data) }));
-}
-
-export function deserialisePeople(p: SerialPerson[]): DetectedPerson[] {
-  return p.map((d) => ({
-    score: d.score,
-    bbox: d.bbox as DetectedPerson['bbox'],
-    keypoints: { layout: d.layout as DetectedPerson['keypoints']['layout'], data: Float64Array.from(d.data) },
-  }));
-}
+interface WorkerReply { index: number; people?: DetectedPersonJson[]; error?: string }
 
 /** The thread's entry: the compiled .js, or under tsx (tests, bench) the .ts with tsx's loader registered. */
 function startThread(workerData: unknown): Worker {
@@ -108,6 +95,8 @@ export async function* detectFrames(
   const threads = o.threads ?? defaultDetectThreads();
   const limit = (p: DetectedPerson[]) => rescalePeople(o.maxPeople !== undefined ? p.slice(0, o.maxPeople) : p, o.scale);
   if (threads <= 1) {
+    // tfjs is loaded only here and in the threads (importing this module stays cheap)
+    const { createDetector } = await import('./detector.js');
     const det = await createDetector(o.detector, { maxPoses: o.maxPeople });
     try {
       let prev: number | undefined;
@@ -136,7 +125,7 @@ export async function* detectFrames(
     w.on('message', (m: WorkerReply) => {
       inFlight[wi]--;
       if (m.error) failure ??= new Error(m.error);
-      else ready.set(m.index, { index: m.index, timeS: times.get(m.index) ?? 0, people: limit(deserialisePeople(m.people ?? [])) });
+      else ready.set(m.index, { index: m.index, timeS: times.get(m.index) ?? 0, people: limit(fromJsonPeople(m.people ?? [])) });
       times.delete(m.index);
       signal();
     });

@@ -17,6 +17,27 @@ export interface DetectedPerson {
   bbox: [number, number, number, number];
 }
 
+/** A DetectedPerson as plain JSON (thread messages, the queue's segment files). */
+export interface DetectedPersonJson {
+  score: number;
+  bbox: number[];
+  /** x, y, score triples in pixels, in `layout` */
+  keypoints: number[];
+  layout: string;
+}
+
+export function toJsonPeople(people: DetectedPerson[]): DetectedPersonJson[] {
+  return people.map((d) => ({ score: d.score, bbox: [...d.bbox], keypoints: Array.from(d.keypoints.data), layout: d.keypoints.layout }));
+}
+
+export function fromJsonPeople(people: DetectedPersonJson[]): DetectedPerson[] {
+  return people.map((d) => ({
+    score: d.score,
+    bbox: d.bbox as DetectedPerson['bbox'],
+    keypoints: { layout: d.layout as DetectedPerson['keypoints']['layout'], data: Float64Array.from(d.keypoints) },
+  }));
+}
+
 export type DetectorName = 'movenet-lightning' | 'movenet-thunder' | 'movenet-multipose' | 'blazepose';
 
 export const DETECTOR_NAMES: readonly DetectorName[] = [

@@ -45,6 +45,17 @@ export interface ReadVideoOptions {
    * aspect ratio (even sizes; ffmpeg's area-averaging scaler). Default: the decoded size.
    */
   maxSide?: number;
+  /** the video's `probeVideo` result, when the caller has it (saves a second ffprobe run) */
+  info?: VideoInfo;
+}
+
+/**
+ * Seconds of video in [start, start + duration): clipped to the video's length (its duration, else
+ * frames / fps). 0 when `start` is past the end.
+ */
+export function videoSpan(info: { duration: number; fps: number; frames?: number }, start: number, duration?: number): number {
+  const total = info.duration > 0 ? info.duration : (info.frames ?? 0) / info.fps;
+  return Math.max(0, Math.min(duration ?? Infinity, total - start));
 }
 
 /** The frame size `readVideoFrames` yields for a video of `width` x `height` with `maxSide`. */
@@ -212,15 +223,14 @@ export async function* readVideoFrames(file: string, opts: ReadVideoOptions = {}
   checkPositive(opts.fps, 'fps', false);
   checkPositive(opts.start, 'start', true);
   checkPositive(opts.duration, 'duration', false);
-  const info = await probeVideo(file);
+  const info = opts.info ?? await probeVideo(file);
   const start = opts.start ?? 0;
   const fps = opts.fps ?? info.fps;
   const { width, height } = scaledSize(info.width, info.height, opts.maxSide);
   checkPixels(`readVideoFrames: ${file}`, info.width, info.height, 'video frame');
   // frame limit: refuse at once when the probed length already says so, else stop when the count passes it
   const maxFrames = limits().maxFrames;
-  const span = Math.max(0, Math.min(opts.duration ?? Infinity, (info.duration > 0 ? info.duration : info.frames / info.fps) - start));
-  const estimate = Math.round(span * fps);
+  const estimate = Math.round(videoSpan(info, start, opts.duration) * fps);
   if (Number.isFinite(estimate) && estimate > maxFrames + 1) throw framesLimitError(`readVideoFrames: ${file}`, estimate, true);
   const frameBytes = width * height * 3;
   const args = ['-hide_banner', '-nostdin', '-v', 'error'];

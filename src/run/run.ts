@@ -18,7 +18,7 @@ import { Lifter, type LiftedPerson } from '../pipeline/lifter.js';
 import { normalisedH36m } from '../pipeline/keypoints.js';
 import type { Detector, DetectorName, DetectedPerson, RgbFrame, ImageExif, VideoInfo } from '../detect/index.js';
 import { loadCameraFile, resolveCamera, type FileCamera, type RunCamera } from './camera.js';
-import { detectScale, expectedFrames, VideoAssembler } from './video-stages.js';
+import { detectVideoFrames, expectedFrames, VideoAssembler } from './video-stages.js';
 import type { OverlayPerson } from './overlay.js';
 import { cameraOut, makeDocHead, personOut, sameCamera, videoHead, type FrameOut, type PersonOut, type PoseliftDoc } from './output.js';
 
@@ -213,8 +213,7 @@ async function runFolder(s: Session, input: string): Promise<PoseliftDoc> {
 }
 
 async function runVideo(s: Session, input: string): Promise<PoseliftDoc> {
-  const { probeVideo, readVideoFrames } = await import('../detect/index.js');
-  const { detectFrames } = await import('../detect/stream.js');
+  const { probeVideo, readVideoFrames } = await import('../detect/video.js');
   const info = await probeVideo(input);
   const cam = resolveCamera(info.width, info.height, s.fileCam, undefined, s.o.camera, input);
   const fps = s.o.fps ?? info.fps;
@@ -226,9 +225,8 @@ async function runVideo(s: Session, input: string): Promise<PoseliftDoc> {
   const head = videoHead(input, info, cam, s.o.detector ?? 'movenet-thunder', s.lifter.versions, fps, start, s.o.duration);
   const asm = new VideoAssembler(s.lifter, cam, fps);
   s.o.progressStart?.(total, input);
-  const { maxSide, scale } = detectScale(info, s.o.detectSize);
-  const frames = readVideoFrames(input, { fps, start, duration: s.o.duration, maxSide });
-  for await (const f of detectFrames(frames, { detector: s.o.detector ?? 'movenet-thunder', maxPeople: s.o.maxPeople, threads: s.o.threads, scale })) {
+  const detect = { fps, start, duration: s.o.duration, detector: s.o.detector, maxPeople: s.o.maxPeople, threads: s.o.threads, detectSize: s.o.detectSize };
+  for await (const f of detectVideoFrames(input, info, detect)) {
     s.o.signal?.throwIfAborted();
     await asm.push(f);
     s.o.progress?.(f.index + 1, Math.max(total, f.index + 1), input);
@@ -239,7 +237,7 @@ async function runVideo(s: Session, input: string): Promise<PoseliftDoc> {
   if (s.o.overlay && out.length) {
     const { writeOverlay } = await import('./overlay.js');
     const stem = baseName(input);
-    for await (const vf of readVideoFrames(input, { fps, start, duration: s.o.duration })) {
+    for await (const vf of readVideoFrames(input, { fps, start, duration: s.o.duration, info })) {
       const f = out[vf.index];
       if (!f) break;
       await writeOverlay(overlayName(s.o.overlay, stem, vf.index), vf.frame, f.people.map((p) => ({

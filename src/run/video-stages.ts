@@ -15,21 +15,17 @@
 import type { Keypoints2D } from '../core/types.js';
 import { Lifter } from '../pipeline/lifter.js';
 import { normalisedH36m } from '../pipeline/keypoints.js';
-import type { DetectedPerson, DetectorName, VideoInfo } from '../detect/index.js';
-import { scaledSize } from '../detect/video.js';
+import { fromJsonPeople, toJsonPeople, type DetectedPersonJson, type DetectorName } from '../detect/types.js';
+import type { VideoInfo } from '../detect/video.js';
+import { scaledSize, videoSpan } from '../detect/video.js';
 import { KEYFRAME_INTERVAL, type DetectedFrame } from '../detect/stream.js';
 import { loadCameraFile, resolveCamera, type RunCamera } from './camera.js';
 import { Tracker } from './tracker.js';
 import { WindowedTrackLifter } from './track-lift.js';
 import { liftedOut, personOut, videoHead, type FrameOut, type PersonOut, type PoseliftDoc } from './output.js';
 
-export interface DetectedPersonJson {
-  score: number;
-  bbox: number[];
-  /** x, y, score triples in pixels, in `layout` */
-  keypoints: number[];
-  layout: string;
-}
+export { fromJsonPeople, toJsonPeople, type DetectedPersonJson };
+
 export interface DetectedVideoFrame { index: number; time_s: number; people: DetectedPersonJson[] }
 export interface VideoDetections {
   input: string;
@@ -42,18 +38,6 @@ export interface VideoDetections {
   duration: number | null;
   detector: DetectorName;
   frames: DetectedVideoFrame[];
-}
-
-export function toJsonPeople(people: DetectedPerson[]): DetectedPersonJson[] {
-  return people.map((d) => ({ score: d.score, bbox: [...d.bbox], keypoints: Array.from(d.keypoints.data), layout: d.keypoints.layout }));
-}
-
-export function fromJsonPeople(people: DetectedPersonJson[]): DetectedPerson[] {
-  return people.map((d) => ({
-    score: d.score,
-    bbox: d.bbox as DetectedPerson['bbox'],
-    keypoints: { layout: d.layout as DetectedPerson['keypoints']['layout'], data: Float64Array.from(d.keypoints) },
-  }));
 }
 
 const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
@@ -122,8 +106,7 @@ export function videoSegments(
 ): { start: number; duration: number; firstFrame: number; frames: number }[] {
   const fps = o.fps ?? info.fps;
   const start = o.start ?? 0;
-  const total = info.duration > 0 ? info.duration : (info.frames ?? 0) / info.fps;
-  const span = Math.max(0, Math.min(o.duration ?? Infinity, total - start));
+  const span = videoSpan(info, start, o.duration);
   const n = Math.round(span * fps);
   const per = o.segmentSeconds > 0
     ? Math.max(KEYFRAME_INTERVAL, Math.round((o.segmentSeconds * fps) / KEYFRAME_INTERVAL) * KEYFRAME_INTERVAL)
@@ -156,9 +139,7 @@ export function detectScale(info: { width: number; height: number }, detectSize 
 
 /** Frames a range of a video should give (an estimate when the container has no exact count). */
 export function expectedFrames(info: VideoInfo, fps: number, start: number, duration?: number): number {
-  const total = info.duration > 0 ? info.duration : info.frames / info.fps;
-  const len = Math.max(0, Math.min(duration ?? Infinity, total - start));
-  return Math.max(0, Math.round(len * fps));
+  return Math.round(videoSpan(info, start, duration) * fps);
 }
 
 export interface DetectVideoOptions {
@@ -178,26 +159,37 @@ export interface DetectVideoOptions {
   progress?: (done: number, total: number) => void;
 }
 
+/**
+ * Stage 1 as a stream: decode [start, start + duration) of a probed video at `fps` (frames scaled for
+ * detection, `detectScale`) and detect each frame; frame indices are global, round((t - origin) * fps).
+ */
+export async function* detectVideoFrames(
+  input: string, info: VideoInfo, o: Omit<DetectVideoOptions, 'progress' | 'signal'> & { fps: number; start: number },
+): AsyncGenerator<DetectedFrame> {
+  const { readVideoFrames } = await import('../detect/video.js');
+  const { detectFrames } = await import('../detect/stream.js');
+  const origin = o.origin ?? o.start;
+  const base = Math.round((o.start - origin) * o.fps);
+  const { maxSide, scale } = detectScale(info, o.detectSize);
+  async function* frames() {
+    for await (const vf of readVideoFrames(input, { fps: o.fps, start: o.start, duration: o.duration, maxSide, info })) {
+      const index = base + vf.index;
+      yield { index, timeS: origin + index / o.fps, frame: vf.frame };
+    }
+  }
+  yield* detectFrames(frames(), { detector: o.detector ?? 'movenet-thunder', maxPeople: o.maxPeople, threads: o.threads, scale });
+}
+
 /** Stage 1 on [start, start + duration): decoded and detected, frames with global indices. */
 export async function detectVideo(input: string, o: DetectVideoOptions = {}): Promise<VideoDetections> {
-  const { probeVideo, readVideoFrames } = await import('../detect/index.js');
-  const { detectFrames } = await import('../detect/stream.js');
+  const { probeVideo } = await import('../detect/video.js');
   const info = await probeVideo(input);
   const fps = o.fps ?? info.fps;
   const start = o.start ?? 0;
-  const origin = o.origin ?? start;
-  const base = Math.round((start - origin) * fps);
   const detector = o.detector ?? 'movenet-thunder';
   const total = expectedFrames(info, fps, start, o.duration);
-  const { maxSide, scale } = detectScale(info, o.detectSize);
-  async function* frames() {
-    for await (const vf of readVideoFrames(input, { fps, start, duration: o.duration, maxSide })) {
-      const index = base + vf.index;
-      yield { index, timeS: origin + index / fps, frame: vf.frame };
-    }
-  }
   const out: DetectedVideoFrame[] = [];
-  for await (const f of detectFrames(frames(), { detector, maxPeople: o.maxPeople, threads: o.threads, scale })) {
+  for await (const f of detectVideoFrames(input, info, { ...o, fps, start, detector })) {
     o.signal?.throwIfAborted();
     out.push({ index: f.index, time_s: f.timeS, people: toJsonPeople(f.people) });
     o.progress?.(out.length, Math.max(total, out.length));
