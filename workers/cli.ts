@@ -58,7 +58,7 @@ export const DEFAULT_SEGMENT_SECONDS = 60;
  */
 export async function planSegments(d: VideoJob, segmentSeconds: number): Promise<SegmentSpec[] | null> {
   if (!(segmentSeconds > 0)) return null;
-  const { probeVideo } = await import('../src/detect/index.js');
+  const { probeVideo } = await import('../src/detect/video.js');
   const { videoSegments } = await import('../src/run/video-stages.js');
   let info;
   try {

@@ -111,7 +111,7 @@ async function classify(file: string): Promise<InputKind> {
     await sharp(file, { limitInputPixels: false }).metadata(); // header only; readImage checks the pixel limit
     return 'image';
   } catch { /* not an image */ }
-  const { probeVideo } = await import('../detect/index.js');
+  const { probeVideo } = await import('../detect/video.js');
   try {
     await probeVideo(file);
     return 'video';
