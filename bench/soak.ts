@@ -18,9 +18,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Queue, type JobsOptions } from 'bullmq';
+import { Queue, QueueEvents, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { PoseliftJobData } from '../workers/queue.js';
+import type { PoseliftJobData, PoseliftJobResult } from '../workers/queue.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = path.join(REPO, 'bin', 'poselift.js');
@@ -87,6 +87,33 @@ export class RedisProc {
 }
 
 /** A `poselift worker` child process (the compiled CLI) and its stderr log. */
+/** The queue tests' harness: a private redis-server (AOF) in `dir`, a queue and its event stream on it. */
+export interface QueueHarness {
+  redis: RedisProc;
+  queue: Queue<PoseliftJobData, PoseliftJobResult>;
+  events: QueueEvents;
+}
+
+export async function startQueueHarness(dir: string, name: string): Promise<QueueHarness> {
+  const redis = await RedisProc.create(path.join(dir, 'redis'));
+  const connection = { url: redis.url, maxRetriesPerRequest: null };
+  const queue = new Queue<PoseliftJobData, PoseliftJobResult>(name, { connection });
+  queue.on('error', () => { /* while Redis restarts */ });
+  const events = new QueueEvents(name, { connection });
+  events.on('error', () => {});
+  await events.waitUntilReady();
+  return { redis, queue, events };
+}
+
+/** Kill the workers, close the queue, stop its redis-server and remove `dir`. */
+export async function stopQueueHarness(h: Partial<QueueHarness>, workers: WorkerProc[], dir: string | undefined): Promise<void> {
+  await Promise.all(workers.map((w) => w.kill('SIGKILL')));
+  await h.events?.close();
+  await h.queue?.close();
+  await h.redis?.stop('SIGKILL');
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+}
+
 export class WorkerProc {
   readonly proc: ChildProcess;
   log = '';

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DATA, MODELS, REPO, CLI } from './helpers.js';
-import { RedisProc, WorkerProc, workerEnv, personCsv, photoVideo, H36M_PHOTOS } from '../bench/soak.js';
+import { RedisProc, WorkerProc, startQueueHarness, stopQueueHarness, workerEnv, personCsv, photoVideo, H36M_PHOTOS } from '../bench/soak.js';
 import { JOB_OPTIONS, type PoseliftJobData, type PoseliftJobResult } from '../workers/queue.js';
 import { startWorker } from '../workers/worker.js';
 import { runInputs } from '../src/run/run.js';
@@ -85,13 +85,7 @@ before(async () => {
   photoVideo(video, H36M_PHOTOS.map((p) => path.join(IMAGES, p)), { secondsEach: 1, fps: 10, w: 384, h: 384 });
   csv = path.join(tmp, 'person.csv');
   fs.writeFileSync(csv, personCsv(2, 0));
-  redis = await RedisProc.create(path.join(tmp, 'redis'));
-  const connection = { url: redis.url, maxRetriesPerRequest: null };
-  queue = new Queue(QUEUE, { connection });
-  queue.on('error', () => { /* while Redis restarts */ });
-  events = new QueueEvents(QUEUE, { connection });
-  events.on('error', () => {});
-  await events.waitUntilReady();
+  ({ redis, queue, events } = await startQueueHarness(tmp, QUEUE));
   const [r] = await runInputs([video], { detector: 'movenet-lightning', models: MODELS, out: path.join(tmp, 'ref.poselift.json') });
   ref = JSON.parse(JSON.stringify(r.doc));
 });
@@ -101,13 +95,7 @@ afterEach(async () => {
   await Promise.all(workers.splice(0).map((w) => w.kill('SIGKILL')));
 });
 
-after(async () => {
-  await Promise.all(workers.map((w) => w.kill('SIGKILL')));
-  await events?.close();
-  await queue?.close();
-  await redis?.stop('SIGKILL');
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-});
+after(() => stopQueueHarness({ redis, queue, events }, workers, tmp));
 
 test('SIGKILL mid-job: the job is picked up again by another worker and completes once, one result file', { timeout: 180_000 }, async () => {
   const pair = [worker({}, 'worker A'), worker({}, 'worker B')];

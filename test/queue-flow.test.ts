@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { CLI, DATA, MODELS, REPO } from './helpers.js';
-import { H36M_PHOTOS, RedisProc, WorkerProc, photoVideo, workerEnv } from '../bench/soak.js';
+import { H36M_PHOTOS, RedisProc, WorkerProc, photoVideo, startQueueHarness, stopQueueHarness, workerEnv } from '../bench/soak.js';
 import type { PoseliftJobData, PoseliftJobResult } from '../workers/queue.js';
 import { runInputs } from '../src/run/run.js';
 
@@ -39,20 +39,10 @@ before(async () => {
   video = path.join(tmp, 'clip.mp4');
   // 40 frames at 10 fps: the four photos, 1 s each
   photoVideo(video, H36M_PHOTOS.map((p) => path.join(IMAGES, p)), { secondsEach: 1, fps: 10, w: 384, h: 384 });
-  redis = await RedisProc.create(path.join(tmp, 'redis'));
-  const connection = { url: redis.url, maxRetriesPerRequest: null };
-  queue = new Queue(QUEUE, { connection });
-  events = new QueueEvents(QUEUE, { connection });
-  await events.waitUntilReady();
+  ({ redis, queue, events } = await startQueueHarness(tmp, QUEUE));
 });
 
-after(async () => {
-  await Promise.all(workers.map((w) => w.kill('SIGKILL')));
-  await events?.close();
-  await queue?.close();
-  await redis?.stop('SIGKILL');
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-});
+after(() => stopQueueHarness({ redis, queue, events }, workers, tmp));
 
 test('a video in 3 segments on two workers: the joined result equals `poselift run` in-process', { timeout: 240_000 }, async () => {
   for (const n of ['A', 'B']) workers.push(new WorkerProc(workerEnv(redis.url, QUEUE, results, { POSELIFT_THREADS: '1' }), `worker ${n}`));
