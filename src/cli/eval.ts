@@ -11,6 +11,7 @@ import type { Keypoints2D } from '../core/types.js';
 import { Lifter } from '../pipeline/lifter.js';
 import type { LiftSequenceOptions } from '../lift/lift.js';
 import { normalisedH36m } from '../pipeline/keypoints.js';
+import type { DetectorName } from '../detect/types.js';
 
 export type EvalInput = 'gt2d' | 'points2d' | 'images';
 
@@ -26,6 +27,10 @@ export interface EvalOptions {
   subjects?: string[];
   /** depth-search / fitter overrides (tuning); production defaults otherwise */
   lift?: LiftSequenceOptions;
+  /** --input images: the 2D detector (default movenet-thunder) */
+  detector?: DetectorName;
+  /** --input images: apply the detector's calibrated keypoint-definition adapter (default true) */
+  adapter?: boolean;
 }
 
 export interface EvalReport extends Omit<MetricsSummary, 'accel'> {
@@ -40,6 +45,9 @@ export interface EvalReport extends Omit<MetricsSummary, 'accel'> {
   /** frames whose 2D had too few joints to lift (counted as not evaluated) */
   unliftable: number;
   subjects?: string[];
+  /** --input images: the detector, and its keypoint adapter (null when none was applied) */
+  detector?: DetectorName;
+  keypoint_adapter?: string | null;
 }
 
 /** 2D keypoints of frame i of a view, as a detector would hand them to the pipeline. */
@@ -88,8 +96,11 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
       }));
     }
     const lifter = await Lifter.load(o.models);
-    // --input images: the whole `poselift run` path from pixels (MoveNet Thunder, best-scoring person)
-    const detector = input === 'images' ? await (await import('../detect/index.js')).createDetector('movenet-thunder') : undefined;
+    // --input images: the whole `poselift run` path from pixels (MoveNet Thunder by default, best-scoring
+    // person, the detector's keypoint adapter as `run` applies it)
+    const detectorName = o.detector ?? 'movenet-thunder';
+    const detector = input === 'images' ? await (await import('../detect/index.js')).createDetector(detectorName) : undefined;
+    const adapter = detector && o.adapter !== false ? lifter.adapterFor(detectorName) : undefined;
     const acc = new MetricsAccumulator();
     let liftMs = 0, unliftable = 0;
     const wanted = o.subjects && o.subjects.length ? new Set(o.subjects) : null;
@@ -106,7 +117,7 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
         const kps: (Keypoints2D | null)[] = detector ? await detectFrames(ds, si, vi, frames, detector) : keypointsOf(ds, si, vi, input, frames);
         const gtAll = ds.cameraFrame3d(si, vi, frames[0], frames[frames.length - 1] - frames[0] + 1);
         const t0 = performance.now();
-        const norm = kps.map((k) => (k ? normalisedH36m(k, cam) : null));
+        const norm = kps.map((k) => (k ? normalisedH36m(k, cam, 0, adapter) : null));
         const fps = seq.fps > 0 ? seq.fps / o.stride : 0;
         const out = fps > 0 && frames.length > 2
           ? await lifter.liftTrack(norm, cam, fps, { fit: o.fit !== false, lift: o.lift, flipTest: o.flipTest })
@@ -134,6 +145,7 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
       ms_per_frame: liftMs / Math.max(1, m.frames + unliftable),
       unliftable,
       ...(wanted ? { subjects: [...wanted] } : {}),
+      ...(detector ? { detector: detectorName, keypoint_adapter: adapter ? lifter.versionsFor(detectorName).keypoint_adapter ?? null : null } : {}),
     };
   } finally {
     ds.close();
@@ -165,6 +177,7 @@ export async function evalCommand(dir: string, o: EvalOptions): Promise<void> {
   const rows: [string, string][] = [
     ['data set', `${r.dataset} (${dir})`],
     ['input', `${r.input}, every ${r.stride} frame(s)${r.subjects ? `, subjects ${r.subjects.join(',')}` : ''}`],
+    ...(r.detector ? [['detector', `${r.detector}, keypoint adapter: ${r.keypoint_adapter ?? 'none'}`] as [string, string]] : []),
     ['frames (person-views)', String(r.frames)],
     ['MPJPE, root-aligned (mm)', fmt(r.mpjpe)],
     ['PA-MPJPE (mm)', fmt(r.pa_mpjpe)],

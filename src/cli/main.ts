@@ -90,9 +90,26 @@ export function buildProgram(): Command {
     .option('--models <dir>', 'folder with posenet.onnx and rootnet.onnx', defaultModelsDir())
     .option('--subjects <list>', 'only these subjects, comma-separated (e.g. the held-out S1)')
     .option('--no-fit', 'skip the fitter (depth search only)')
+    .option('--detector <name>', 'images: movenet-lightning | movenet-thunder | movenet-multipose | blazepose', 'movenet-thunder')
+    .option('--no-adapter', 'images: lift the detector\'s keypoints without its calibrated keypoint-definition adapter')
     .action(async (dataset: string, o) => {
       const subjects = o.subjects ? String(o.subjects).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined;
       await evalCommand(dataset, { ...o, subjects });
+    });
+
+  program
+    .command('calibrate')
+    .description('measure a 2D detector\'s keypoint-definition adapter on photos with ground truth (a pose-dataset/1 folder with images), report leave-one-out accuracy, write it into <models>/keypoint-adapter.json')
+    .argument('<dataset>', 'pose-dataset/1 folder whose views list images')
+    .option('--detector <name>', 'movenet-lightning | movenet-thunder | movenet-multipose | blazepose', 'movenet-thunder')
+    .option('--models <dir>', 'folder with posenet.onnx and rootnet.onnx (and keypoint-adapter.json)', defaultModelsDir())
+    .option('--out <file>', 'adapter file to write (default: <models>/keypoint-adapter.json)')
+    .option('--dry-run', 'measure and report only; write nothing')
+    .option('--json', 'print one JSON object on stdout')
+    .action(async (dataset: string, o) => {
+      const { calibrateCommand } = await import('./calibrate.js');
+      const args = process.argv.slice(2).map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ');
+      await calibrateCommand(dataset, { detector: o.detector, models: o.models, out: o.dryRun ? null : o.out, json: o.json, command: `poselift ${args}` });
     });
 
   program

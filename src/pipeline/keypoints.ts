@@ -5,9 +5,14 @@
 import { toH36m17 } from '../core/layouts.js';
 import type { Intrinsics, Keypoints2D } from '../core/types.js';
 import { undistortPixels } from '../geometry/camera.js';
+import { applyAdapter, type DefinitionAdapter } from './adapter.js';
 
-/** 17 x [u, v, score]; missing joints are NaN with score 0. */
-export function normalisedH36m(kp: Keypoints2D, cam: Intrinsics, minScore = 0): Float64Array {
+/**
+ * 17 x [u, v, score]; missing joints are NaN with score 0. With `adapter` (a detector's calibrated
+ * keypoint definitions, `Lifter.adapterFor`), the hips, pelvis and thorax are moved to Human3.6M's
+ * definitions after undistortion.
+ */
+export function normalisedH36m(kp: Keypoints2D, cam: Intrinsics, minScore = 0, adapter?: DefinitionAdapter): Float64Array {
   const h = toH36m17(kp, minScore);
   const uv = undistortPixels(cam, h, 3);
   const out = new Float64Array(17 * 3);
@@ -17,5 +22,5 @@ export function normalisedH36m(kp: Keypoints2D, cam: Intrinsics, minScore = 0): 
     out[j * 3 + 1] = ok ? uv[j * 2 + 1] : NaN;
     out[j * 3 + 2] = ok ? h[j * 3 + 2] : 0;
   }
-  return out;
+  return adapter ? applyAdapter(out, adapter) : out;
 }

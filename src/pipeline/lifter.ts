@@ -12,6 +12,8 @@ import { liftPerson, liftSequence, placePerson, type LiftInput, type LiftResult,
 import type { Vec3 } from '../lift/depth-search.js';
 import { PoseNet } from '../posenet/model.js';
 import { RootNet } from '../rootnet/model.js';
+import type { DefinitionAdapter } from './adapter.js';
+import { ADAPTER_FILE, loadAdapters } from './adapter-file.js';
 
 export interface LiftedPerson {
   /** camera-frame joints, h36m17, 17 x 3 mm */
@@ -49,8 +51,20 @@ export const LIFT_DEFAULTS: LiftSequenceOptions = {
   sequenceIterations: 2,
 };
 
+/** Model versions recorded in every output document. */
+export interface ModelVersions {
+  posenet: string;
+  rootnet: string;
+  /** the detector's keypoint-definition adapter, when one was applied */
+  keypoint_adapter?: string;
+}
+
 export class Lifter {
-  private constructor(readonly posenet: PoseNet, readonly rootnet: RootNet) {}
+  private constructor(
+    readonly posenet: PoseNet,
+    readonly rootnet: RootNet,
+    private readonly adapters: Map<string, { adapter: DefinitionAdapter; version: string }> = new Map(),
+  ) {}
 
   static async load(modelsDir: string): Promise<Lifter> {
     const p = path.join(modelsDir, 'posenet.onnx'), r = path.join(modelsDir, 'rootnet.onnx');
@@ -60,11 +74,27 @@ export class Lifter {
       }
     }
     const [posenet, rootnet] = await Promise.all([PoseNet.load(p), RootNet.load(r)]);
-    return new Lifter(posenet, rootnet);
+    return new Lifter(posenet, rootnet, loadAdapters(path.join(modelsDir, ADAPTER_FILE)));
   }
 
-  get versions(): { posenet: string; rootnet: string } {
-    return { posenet: this.posenet.version, rootnet: this.rootnet.version };
+  /** The models' versions; with a detector, its keypoint adapter's too when the models folder has one. */
+  versionsFor(detector?: string): ModelVersions {
+    const v: ModelVersions = { posenet: this.posenet.version, rootnet: this.rootnet.version };
+    const a = detector !== undefined ? this.adapters.get(detector) : undefined;
+    if (a) v.keypoint_adapter = a.version;
+    return v;
+  }
+
+  get versions(): ModelVersions {
+    return this.versionsFor();
+  }
+
+  /**
+   * The keypoint-definition adapter calibrated for a 2D detector (`models/keypoint-adapter.json`), or
+   * undefined (keypoint files, unknown detectors, a models folder without the file).
+   */
+  adapterFor(detector: string | undefined): DefinitionAdapter | undefined {
+    return detector !== undefined ? this.adapters.get(detector)?.adapter : undefined;
   }
 
   /** PoseNet + RootNet for a batch; null entries where a person cannot be lifted. */

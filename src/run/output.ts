@@ -43,7 +43,8 @@ export interface PoseliftDoc {
   camera: CameraOut;
   /** for `poselift lift` (2D from a file): name 'keypoints-file' and the file's layout */
   detector: { name: DetectorName | 'keypoints-file'; layout: string };
-  models: { posenet: string; rootnet: string };
+  /** model versions; keypoint_adapter when the detector's keypoint definitions were adapted */
+  models: { posenet: string; rootnet: string; keypoint_adapter?: string };
   fps: number;
   frames: FrameOut[];
 }

@@ -132,11 +132,14 @@ function listImages(dir: string): string[] {
 
 class Session {
   private detector?: Detector;
-  constructor(readonly lifter: Lifter, readonly o: RunOptions, readonly fileCam?: FileCamera) {}
+  readonly detectorName: DetectorName;
+  constructor(readonly lifter: Lifter, readonly o: RunOptions, readonly fileCam?: FileCamera) {
+    this.detectorName = o.detector ?? 'movenet-thunder';
+  }
   async det(): Promise<Detector> {
     if (!this.detector) {
       const { createDetector } = await import('../detect/index.js');
-      this.detector = await createDetector(this.o.detector ?? 'movenet-thunder', { maxPoses: this.o.maxPeople });
+      this.detector = await createDetector(this.detectorName, { maxPoses: this.o.maxPeople });
     }
     return this.detector;
   }
@@ -164,7 +167,8 @@ async function stillFrame(
   const cam = resolveCamera(img.width, img.height, s.fileCam, img.exif as ImageExif | undefined, s.o.camera, file);
   const det = await s.det();
   const dets = limitPeople(await det.detect(img), s.o.maxPeople);
-  const kps = dets.map((d) => normalisedH36m(d.keypoints as Keypoints2D, cam));
+  const adapter = s.lifter.adapterFor(s.detectorName);
+  const kps = dets.map((d) => normalisedH36m(d.keypoints as Keypoints2D, cam, 0, adapter));
   const lifted = dets.length ? await s.lifter.liftBatch(kps, cam) : [];
   const people = dets.map((d, i) => personOut(i + 1, d, lifted[i]));
   if (!dets.length) s.o.warn?.(`${frameWarn}: no person detected; its "people" list is empty`);
@@ -172,7 +176,7 @@ async function stillFrame(
 }
 
 function docHead(input: string, kind: InputKind, cam: RunCamera, s: Session, fps: number): Omit<PoseliftDoc, 'frames'> {
-  return makeDocHead(input, kind, cam, s.o.detector ?? 'movenet-thunder', s.lifter.versions, fps);
+  return makeDocHead(input, kind, cam, s.detectorName, s.lifter.versionsFor(s.detectorName), fps);
 }
 
 async function runImage(s: Session, input: string): Promise<PoseliftDoc> {
@@ -222,8 +226,8 @@ async function runVideo(s: Session, input: string): Promise<PoseliftDoc> {
     throw new Error(`${input}: --start ${start} s is past the end of the video (${info.duration.toFixed(2)} s); pass a smaller --start`);
   }
   const total = expectedFrames(info, fps, start, s.o.duration);
-  const head = videoHead(input, info, cam, s.o.detector ?? 'movenet-thunder', s.lifter.versions, fps, start, s.o.duration);
-  const asm = new VideoAssembler(s.lifter, cam, fps);
+  const head = videoHead(input, info, cam, s.detectorName, s.lifter.versionsFor(s.detectorName), fps, start, s.o.duration);
+  const asm = new VideoAssembler(s.lifter, cam, fps, s.lifter.adapterFor(s.detectorName));
   s.o.progressStart?.(total, input);
   const detect = { fps, start, duration: s.o.duration, detector: s.o.detector, maxPeople: s.o.maxPeople, threads: s.o.threads, detectSize: s.o.detectSize };
   for await (const f of detectVideoFrames(input, info, detect)) {

@@ -15,6 +15,7 @@
 import type { Keypoints2D } from '../core/types.js';
 import { Lifter } from '../pipeline/lifter.js';
 import { normalisedH36m } from '../pipeline/keypoints.js';
+import type { DefinitionAdapter } from '../pipeline/adapter.js';
 import { fromJsonPeople, toJsonPeople, type DetectedPersonJson, type DetectorName } from '../detect/types.js';
 import type { VideoInfo } from '../detect/video.js';
 import { scaledSize, videoSpan } from '../detect/video.js';
@@ -56,7 +57,11 @@ export class VideoAssembler {
   private readonly tracker = new Tracker();
   private readonly tracks = new Map<number, TrackState>();
 
-  constructor(private readonly lifter: Lifter, private readonly cam: RunCamera, private readonly fps: number) {}
+  /** `adapter`: the detector's keypoint-definition adapter (`Lifter.adapterFor`), if any */
+  constructor(
+    private readonly lifter: Lifter, private readonly cam: RunCamera, private readonly fps: number,
+    private readonly adapter?: DefinitionAdapter,
+  ) {}
 
   async push(f: DetectedFrame): Promise<void> {
     const dets = f.people;
@@ -78,7 +83,7 @@ export class VideoAssembler {
       // frames this track missed in between: gaps (no keypoints) keep the window aligned in time
       for (let g = t.lastFrame + 1; g < f.index; g++) await t.lifter.push(null, null);
       t.lastFrame = f.index;
-      await t.lifter.push(p, normalisedH36m(dets[i].keypoints as Keypoints2D, this.cam));
+      await t.lifter.push(p, normalisedH36m(dets[i].keypoints as Keypoints2D, this.cam, 0, this.adapter));
     }
     const live = new Set(this.tracker.live());
     for (const id of [...this.tracks.keys()]) if (!live.has(id)) await this.endTrack(id);
@@ -211,8 +216,8 @@ export async function liftVideoDetections(
   const fileCam = o.camera ? loadCameraFile(o.camera) : undefined;
   const cam = resolveCamera(d.width, d.height, fileCam, undefined, o.camera, input);
   const lifter = o.lifter ?? await Lifter.load(o.models);
-  const head = videoHead(input, { fps: d.source_fps }, cam, d.detector, lifter.versions, d.fps, d.start, d.duration);
-  const asm = new VideoAssembler(lifter, cam, d.fps);
+  const head = videoHead(input, { fps: d.source_fps }, cam, d.detector, lifter.versionsFor(d.detector), d.fps, d.start, d.duration);
+  const asm = new VideoAssembler(lifter, cam, d.fps, lifter.adapterFor(d.detector));
   const frames = [...d.frames].sort((a, b) => a.index - b.index);
   for (const f of frames) await asm.push({ index: f.index, timeS: f.time_s, people: fromJsonPeople(f.people) });
   const out = await asm.finish();

@@ -1,0 +1,120 @@
+/**
+ * `poselift calibrate DATASET --detector NAME`: measure a 2D detector's keypoint-definition adapter
+ * (src/pipeline/adapter.ts) on a pose-dataset/1 folder whose views carry images and camera-frame ground
+ * truth, report leave-one-out accuracy with and without it, and write it into
+ * `<models>/keypoint-adapter.json`.
+ */
+import path from 'node:path';
+import { openDataset } from '../data/dataset.js';
+import type { Intrinsics } from '../core/types.js';
+import { mpjpe } from '../eval/metrics.js';
+import type { DetectorName } from '../detect/types.js';
+import { Lifter } from '../pipeline/lifter.js';
+import { normalisedH36m } from '../pipeline/keypoints.js';
+import { applyAdapter, meanAdapter, measureAdapter, type DefinitionAdapter } from '../pipeline/adapter.js';
+import { ADAPTER_FILE, writeAdapterEntry, type AdapterEntry } from '../pipeline/adapter-file.js';
+
+export interface CalibrateOptions {
+  detector: DetectorName;
+  models: string;
+  /** write the entry into this adapter file (default: <models>/keypoint-adapter.json); null = do not write */
+  out?: string | null;
+  /** recorded in the file */
+  command?: string;
+}
+
+interface Photo { id: string; det: Float64Array; gt3d: Float64Array; cam: Intrinsics; adapter: DefinitionAdapter }
+
+export interface CalibrationResult { entry: AdapterEntry; ids: string[]; out: string | null }
+
+/** Camera-frame joints -> exact normalised h36m17 keypoints (17 x [X/Z, Y/Z, 1]). */
+function normalisedTruth(gt3d: Float64Array): Float64Array {
+  const k = new Float64Array(51);
+  for (let j = 0; j < 17; j++) {
+    const z = gt3d[j * 3 + 2];
+    const ok = Number.isFinite(z) && z > 0;
+    k[j * 3] = ok ? gt3d[j * 3] / z : NaN;
+    k[j * 3 + 1] = ok ? gt3d[j * 3 + 1] / z : NaN;
+    k[j * 3 + 2] = ok ? 1 : 0;
+  }
+  return k;
+}
+
+export async function calibrateDetector(dir: string, o: CalibrateOptions, log?: (s: string) => void): Promise<CalibrationResult> {
+  const ds = openDataset(dir);
+  const { createDetector, readImage } = await import('../detect/index.js');
+  const lifter = await Lifter.load(o.models);
+  const det = await createDetector(o.detector);
+  const photos: Photo[] = [];
+  try {
+    for (let si = 0; si < ds.sequences.length; si++) {
+      const seq = ds.sequences[si];
+      for (let vi = 0; vi < seq.views.length; vi++) {
+        if (ds.imagePath(si, vi, 0) === undefined) {
+          throw new Error(`${ds.indexPath}: sequences[${si}].views[${vi}] lists no images; calibrate needs photos with ground truth`);
+        }
+        const cam = ds.camera(si, vi);
+        for (let f = 0; f < seq.frames; f++) {
+          const people = await det.detect(await readImage(ds.imagePath(si, vi, f)!));
+          const id = `${seq.id}${seq.views.length > 1 ? `/${seq.views[vi].camera}` : ''}${seq.frames > 1 ? `#${f}` : ''}`;
+          if (!people.length) { log?.(`${id}: no person detected, skipped`); continue; }
+          const kp = normalisedH36m(people[0].keypoints, cam);
+          const gt3d = ds.cameraFrame3d(si, vi, f, 1);
+          const a = measureAdapter(kp, normalisedTruth(gt3d));
+          if (!a) { log?.(`${id}: hips or shoulders missing, skipped`); continue; }
+          photos.push({ id, det: kp, gt3d, cam, adapter: a });
+        }
+      }
+    }
+  } finally {
+    det.dispose();
+    ds.close();
+  }
+  if (photos.length < 2) {
+    throw new Error(`${dir}: calibrate needs at least 2 photos with a detected person and ground truth, found ${photos.length}`);
+  }
+  const score = async (p: Photo, a?: DefinitionAdapter) => {
+    const [r] = await lifter.liftBatch([a ? applyAdapter(p.det, a) : p.det], p.cam);
+    if (!r) throw new Error(`${p.id}: the detection cannot be lifted`);
+    const g = p.gt3d;
+    return { mpjpe: mpjpe(r.joints3d, g), root: Math.hypot(r.root[0] - g[0], r.root[1] - g[1], r.root[2] - g[2]) };
+  };
+  const without = [], withA = [];
+  for (let i = 0; i < photos.length; i++) {
+    without.push(await score(photos[i]));
+    withA.push(await score(photos[i], meanAdapter(photos.filter((_, k) => k !== i).map((p) => p.adapter))));
+  }
+  const round = (v: number, d = 4) => Math.round(v * 10 ** d) / 10 ** d;
+  const roundA = (a: DefinitionAdapter): DefinitionAdapter =>
+    ({ pelvisShift: round(a.pelvisShift), hipShift: round(a.hipShift), hipWidth: round(a.hipWidth), thoraxShift: round(a.thoraxShift) });
+  const roundS = (s: { mpjpe: number; root: number }) => ({ mpjpe: round(s.mpjpe, 1), root: round(s.root, 1) });
+  const entry: AdapterEntry = {
+    adapter: roundA(meanAdapter(photos.map((p) => p.adapter))),
+    dataset: ds.index.name ?? path.basename(path.resolve(dir)),
+    photos: photos.map((p) => ({ id: p.id, adapter: roundA(p.adapter) })),
+    calibrated: new Date().toISOString().slice(0, 10),
+    command: o.command ?? `poselift calibrate ${path.basename(path.resolve(dir))} --detector ${o.detector}`,
+    leave_one_out: { without: without.map(roundS), with: withA.map(roundS) },
+  };
+  const out = o.out === null ? null : path.resolve(o.out ?? path.join(o.models, ADAPTER_FILE));
+  if (out) writeAdapterEntry(out, o.detector, entry);
+  return { entry, ids: photos.map((p) => p.id), out };
+}
+
+export async function calibrateCommand(dir: string, o: CalibrateOptions & { json?: boolean }): Promise<void> {
+  const r = await calibrateDetector(dir, o, (s) => process.stderr.write(`${s}\n`));
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify({ detector: o.detector, ...r.entry, out: r.out })}\n`);
+    return;
+  }
+  const e = r.entry;
+  const mean = (xs: { mpjpe: number; root: number }[], k: 'mpjpe' | 'root') => xs.reduce((s, x) => s + x[k], 0) / xs.length;
+  const lines = [
+    `${o.detector} on ${e.dataset} (${r.ids.length} photos): pelvisShift ${e.adapter.pelvisShift}, hipShift ${e.adapter.hipShift}, hipWidth ${e.adapter.hipWidth}, thoraxShift ${e.adapter.thoraxShift}`,
+    'leave-one-out (each photo with the adapter measured on the others), MPJPE / root error mm:',
+    ...r.ids.map((id, i) => `  ${id}: without ${e.leave_one_out.without[i].mpjpe.toFixed(1)} / ${e.leave_one_out.without[i].root.toFixed(0)}, with ${e.leave_one_out.with[i].mpjpe.toFixed(1)} / ${e.leave_one_out.with[i].root.toFixed(0)}`),
+    `  mean: without ${mean(e.leave_one_out.without, 'mpjpe').toFixed(1)} / ${mean(e.leave_one_out.without, 'root').toFixed(0)}, with ${mean(e.leave_one_out.with, 'mpjpe').toFixed(1)} / ${mean(e.leave_one_out.with, 'root').toFixed(0)}`,
+    r.out ? `wrote ${r.out}` : 'not written (--dry-run)',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
