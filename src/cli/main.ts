@@ -126,6 +126,7 @@ export function buildProgram(): Command {
     .option('--models <dir>', 'folder with posenet.onnx and rootnet.onnx', defaultModelsDir())
     .option('--max-people <n>', 'at most this many people per frame', positiveInt)
     .option('--threads <n>', 'video: 2D detection threads (default: one per core, at most 4)', positiveInt)
+    .option('--no-adapter', 'lift the detector\'s keypoints as they are, without its calibrated keypoint-definition adapter (models/keypoint-adapter.json)')
     .option('--detect-size <px>', 'video: decode frames for detection at most this size on the longer side (default 640; 0 = full size); keypoints stay in the video\'s pixels', (v: string) => { const n = Number(v); if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected an integer >= 0'); return n; })
     .action(async (inputs: string[], o) => {
       const { runCommand } = await import('./run.js');

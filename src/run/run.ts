@@ -16,6 +16,7 @@ import { writeFileAtomic } from '../core/atomic.js';
 import { checkSize } from '../core/limits.js';
 import { Lifter, type LiftedPerson } from '../pipeline/lifter.js';
 import { normalisedH36m } from '../pipeline/keypoints.js';
+import type { DefinitionAdapter } from '../pipeline/adapter.js';
 import type { Detector, DetectorName, DetectedPerson, RgbFrame, ImageExif, VideoInfo } from '../detect/index.js';
 import { loadCameraFile, resolveCamera, type FileCamera, type RunCamera } from './camera.js';
 import { detectVideoFrames, expectedFrames, VideoAssembler } from './video-stages.js';
@@ -51,6 +52,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** video: frames are decoded for detection at most this many pixels on their longer side (default DETECT_SIZE; 0 = full size) */
   detectSize?: number;
+  /** apply the detector's calibrated keypoint-definition adapter (models/keypoint-adapter.json; default true) */
+  adapter?: boolean;
 }
 
 export interface RunResult {
@@ -133,8 +136,14 @@ function listImages(dir: string): string[] {
 class Session {
   private detector?: Detector;
   readonly detectorName: DetectorName;
+  /** the detector's keypoint-definition adapter, unless switched off */
+  readonly adapter: DefinitionAdapter | undefined;
   constructor(readonly lifter: Lifter, readonly o: RunOptions, readonly fileCam?: FileCamera) {
     this.detectorName = o.detector ?? 'movenet-thunder';
+    this.adapter = o.adapter === false ? undefined : lifter.adapterFor(this.detectorName);
+  }
+  get versions() {
+    return this.lifter.versionsFor(this.adapter ? this.detectorName : undefined);
   }
   async det(): Promise<Detector> {
     if (!this.detector) {
@@ -167,8 +176,7 @@ async function stillFrame(
   const cam = resolveCamera(img.width, img.height, s.fileCam, img.exif as ImageExif | undefined, s.o.camera, file);
   const det = await s.det();
   const dets = limitPeople(await det.detect(img), s.o.maxPeople);
-  const adapter = s.lifter.adapterFor(s.detectorName);
-  const kps = dets.map((d) => normalisedH36m(d.keypoints as Keypoints2D, cam, 0, adapter));
+  const kps = dets.map((d) => normalisedH36m(d.keypoints as Keypoints2D, cam, 0, s.adapter));
   const lifted = dets.length ? await s.lifter.liftBatch(kps, cam) : [];
   const people = dets.map((d, i) => personOut(i + 1, d, lifted[i]));
   if (!dets.length) s.o.warn?.(`${frameWarn}: no person detected; its "people" list is empty`);
@@ -176,7 +184,7 @@ async function stillFrame(
 }
 
 function docHead(input: string, kind: InputKind, cam: RunCamera, s: Session, fps: number): Omit<PoseliftDoc, 'frames'> {
-  return makeDocHead(input, kind, cam, s.detectorName, s.lifter.versionsFor(s.detectorName), fps);
+  return makeDocHead(input, kind, cam, s.detectorName, s.versions, fps);
 }
 
 async function runImage(s: Session, input: string): Promise<PoseliftDoc> {
@@ -226,8 +234,8 @@ async function runVideo(s: Session, input: string): Promise<PoseliftDoc> {
     throw new Error(`${input}: --start ${start} s is past the end of the video (${info.duration.toFixed(2)} s); pass a smaller --start`);
   }
   const total = expectedFrames(info, fps, start, s.o.duration);
-  const head = videoHead(input, info, cam, s.detectorName, s.lifter.versionsFor(s.detectorName), fps, start, s.o.duration);
-  const asm = new VideoAssembler(s.lifter, cam, fps, s.lifter.adapterFor(s.detectorName));
+  const head = videoHead(input, info, cam, s.detectorName, s.versions, fps, start, s.o.duration);
+  const asm = new VideoAssembler(s.lifter, cam, fps, s.adapter);
   s.o.progressStart?.(total, input);
   const detect = { fps, start, duration: s.o.duration, detector: s.o.detector, maxPeople: s.o.maxPeople, threads: s.o.threads, detectSize: s.o.detectSize };
   for await (const f of detectVideoFrames(input, info, detect)) {
