@@ -182,7 +182,7 @@ export async function peerPart(ctx: BenchContext): Promise<PartResult> {
   });
   res.notes.push(
     `BlazePose keypoints3D used as given (metres x 1000, axes x right, y down, z away from the camera as documented); per-axis correlation with the ground truth, root-relative: x ${corr[0].toFixed(2)}, y ${corr[1].toFixed(2)}, z ${corr[2].toFixed(2)} (all positive = the axes agree).`,
-    'ms/photo: detection (+ lifting for poselift) on the decoded image; decoding is not timed. "MPJPE, all 17" is poselift\'s usual 17-joint score. Root error = camera-frame pelvis position error (BlazePose has no root).',
+    'ms/photo: detection (+ lifting for poselift) on the decoded image; decoding is not timed. "MPJPE, all 17" is poselift\'s usual 17-joint score. Root error = camera-frame pelvis position error (BlazePose has no root). poselift lifts the detector\'s keypoints without its keypoint adapter here: the adapters were calibrated on these four photos (README: leave-one-out numbers).',
   );
   // met when some poselift configuration beats the peer on both accuracy and time
   const cmp = Object.entries(ours).map(([name, m]) => ({ name, mpjpe: scores[name].mpjpe, ms: stats(m.ms).median }));
