@@ -120,6 +120,15 @@ test('dataset errors name the file and the field', () => {
   d = mk((i) => { i.sequences[0].views[0].camera = 'S1/999'; });
   e = expectError(d, new RegExp(`^${idxOf(d)}: sequences\\[0\\]\\.views\\[0\\]\\.camera: "S1/999" is not in cameras; use one of S1/123`));
   assert.equal(e.field, 'sequences[0].views[0].camera');
+  // paths that leave the dataset folder (blob or image): refused before anything is read
+  d = mk((i) => { i.sequences[0].world3d.file = '../world3d.f32'; });
+  expectError(d, new RegExp(`^${idxOf(d)}: sequences\\[0\\]\\.world3d\\.file: must stay inside the dataset folder`));
+  d = mk((i) => { i.sequences[0].views[0].points2d.file = '/etc/passwd'; });
+  expectError(d, /: sequences\[0\]\.views\[0\]\.points2d\.file: must stay inside the dataset folder/);
+  d = mk((i) => { i.sequences[0].views[0].images[1] = 'img/../../../x.jpg'; });
+  expectError(d, /: sequences\[0\]\.views\[0\]\.images\[1\]: must stay inside the dataset folder/);
+  d = mk((i) => { i.sequences[0].views[0].images[1] = 'C:\\data\\x.jpg'; });
+  expectError(d, /images\[1\]: must stay inside/);
   // blob file missing
   d = mk((i) => { i.sequences[0].world3d.file = 'nope.f32'; });
   expectError(d, new RegExp(`^${esc(path.join(d, 'nope.f32'))}: blob file is missing.*sequences\\[0\\]\\.world3d\\.file`));

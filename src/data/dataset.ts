@@ -46,8 +46,16 @@ const vec = (n: number, what: string, item: z.ZodNumber = num) =>
   z.array(item, { error: e(`must be an array of ${n} numbers (${what})`) })
     .length(n, { error: e(`must have exactly ${n} numbers (${what})`) });
 const positive = num.positive({ error: e('must be > 0') });
+/** A path relative to the dataset folder that stays inside it (no absolute path, no `..` out of it). */
+export function staysInside(p: string): boolean {
+  if (path.isAbsolute(p) || path.win32.isAbsolute(p)) return false;
+  const n = path.posix.normalize(p.replace(/\\/g, '/'));
+  return n !== '..' && !n.startsWith('../');
+}
+const INSIDE = e('must stay inside the dataset folder (a relative path without ../ out of it); move the file into the folder');
 const blobRef = z.object({
-  file: z.string({ error: e('must be a file name relative to the dataset folder') }).min(1, { error: e('must not be empty') }),
+  file: z.string({ error: e('must be a file name relative to the dataset folder') }).min(1, { error: e('must not be empty') })
+    .refine(staysInside, { error: INSIDE }),
   offset: z.number({ error: e('must be a number (offset in floats)') })
     .int({ error: e('must be a whole number of floats') }).min(0, { error: e('must be >= 0 (offset in floats)') }),
 });
@@ -72,7 +80,7 @@ const points2dSchema = blobRef.extend({
 const viewSchema = z.object({
   camera: z.string({ error: e('must be a camera id (a key of cameras)') }),
   points2d: points2dSchema.optional(),
-  images: z.array(z.string({ error: e('must be an image path relative to the dataset folder') }), {
+  images: z.array(z.string({ error: e('must be an image path relative to the dataset folder') }).refine(staysInside, { error: INSIDE }), {
     error: e('must be an array of image paths, one per frame'),
   }).optional(),
 });
