@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runInputs } from '../src/run/run.js';
 import { detectVideo, liftVideoDetections, videoSegments, type VideoDetections } from '../src/run/video-stages.js';
-import { KEYFRAME_INTERVAL } from '../src/detect/stream.js';
+import { KEYFRAME_INTERVAL, closeDetectThreads, idleDetectThreadSets } from '../src/detect/stream.js';
 import { probeVideo } from '../src/detect/index.js';
 import { DATA, MODELS } from './helpers.js';
 import { openDataset } from '../src/data/dataset.js';
@@ -35,7 +35,7 @@ before(() => {
   assert.equal(ff.status, 0, ff.stderr.toString());
 });
 
-after(() => rmSync(tmp, { recursive: true, force: true }));
+after(async () => { await closeDetectThreads(); rmSync(tmp, { recursive: true, force: true }); });
 
 test('segments: frame-aligned on key-frame chunks, covering the range once', () => {
   const segs = videoSegments({ duration: 10, fps: 25 }, { segmentSeconds: 3 });
@@ -60,6 +60,27 @@ test('threads: the same detections on 2 threads as on the main thread', async ()
   assert.deepEqual(two, one);
   // every frame has the person, and the tracked frames stay on them (a key frame every 16 frames)
   assert.ok(one.frames.every((f) => f.people.length === 1 && f.people[0].score > 0.5), 'person found in every frame');
+});
+
+test('thread pool: a second video reuses the idle detection threads and gets the same result; an aborted one ends them', async () => {
+  await closeDetectThreads();
+  const first = await detectVideo(video, { detector: 'movenet-lightning', threads: 2, duration: 1 });
+  assert.equal(idleDetectThreadSets(), 1, 'threads kept after a clean run');
+  const t0 = performance.now();
+  const second = await detectVideo(video, { detector: 'movenet-lightning', threads: 2, duration: 1 });
+  console.log(`second 1 s video on pooled threads: ${(performance.now() - t0).toFixed(0)} ms`);
+  assert.deepEqual(second, first);
+  assert.equal(idleDetectThreadSets(), 1);
+  const stop = new AbortController();
+  await assert.rejects(detectVideo(video, {
+    detector: 'movenet-lightning', threads: 2, signal: stop.signal,
+    progress: (done) => { if (done === 3) stop.abort(new Error('stopped')); },
+  }), /stopped/);
+  assert.equal(idleDetectThreadSets(), 0, 'threads of a stopped run are ended, not pooled');
+  const third = await detectVideo(video, { detector: 'movenet-lightning', threads: 2, duration: 1 });
+  assert.deepEqual(third, first);
+  await closeDetectThreads();
+  assert.equal(idleDetectThreadSets(), 0);
 });
 
 test('frames decoded smaller for detection: keypoints come back in the video\'s own pixels', async () => {

@@ -2,6 +2,7 @@
 import { Queue, Worker } from 'bullmq';
 import { processJob } from './process.js';
 import { queueName, resultsDir, workerConnection, type PoseliftJobData, type PoseliftJobResult } from './queue.js';
+import { closeDetectThreads } from '../src/detect/stream.js';
 
 export interface WorkerOptions {
   concurrency?: number;
@@ -52,7 +53,8 @@ export function startWorker(o: WorkerOptions = {}): Worker<PoseliftJobData, Pose
     ...(lockDuration ? { lockDuration } : {}),
     ...(stalledInterval ? { stalledInterval } : {}),
   });
-  w.on('closed', () => { void queue?.close(); });
+  // the idle detection threads the jobs kept (src/detect/stream.ts) end with the worker
+  w.on('closed', () => { void queue?.close(); void closeDetectThreads(); });
   const log = o.log;
   if (log) {
     w.on('active', (job) => log(`job ${job.id} (${job.data.kind}) started`));

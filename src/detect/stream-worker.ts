@@ -9,8 +9,9 @@ const det = await createDetector(detector, { maxPoses: maxPeople });
 let prev: number | undefined;
 let queue = Promise.resolve();
 
-parentPort!.on('message', (m: { index: number; width: number; height: number; data: Uint8Array }) => {
+parentPort!.on('message', (m: { index: number; width: number; height: number; data: Uint8Array } | { reset: true }) => {
   queue = queue.then(async () => {
+    if ('reset' in m) { prev = undefined; return; } // a new stream: no state carries over
     try {
       const people = await detectChunked(det, { width: m.width, height: m.height, data: m.data }, m.index, prev, interval);
       prev = m.index;

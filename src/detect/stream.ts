@@ -84,6 +84,63 @@ function startThread(workerData: unknown): Worker {
   return new Worker(boot, { eval: true, workerData });
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Thread pool: a process that detects several videos (a queue worker, a folder of clips) keeps one idle
+// set of detection threads per configuration, so each video does not start threads and load the model
+// again (~1-2 s). Idle threads are unref'd: they never keep the process alive.
+
+// (Only the listeners added here are ever removed: Node's Worker keeps internal 'newListener' /
+// 'removeListener' handlers that ref its message port, and removing those breaks later runs.)
+
+interface IdleSet { workers: Worker[]; onExit: () => void }
+const idleThreads = new Map<string, IdleSet>();
+
+function acquireThreads(key: string, n: number, workerData: unknown): Worker[] {
+  const pooled = idleThreads.get(key);
+  if (pooled) {
+    idleThreads.delete(key);
+    for (const w of pooled.workers) { w.off('exit', pooled.onExit); w.ref(); w.postMessage({ reset: true }); }
+    return pooled.workers;
+  }
+  return Array.from({ length: n }, () => startThread(workerData));
+}
+
+/**
+ * Back to the pool after a clean run (one idle set per configuration); otherwise ended. `detach` removes
+ * the run's own listeners (after termination, so a dying thread's events still have a listener).
+ */
+async function releaseThreads(key: string, workers: Worker[], clean: boolean, detach: () => void): Promise<void> {
+  if (!clean || idleThreads.has(key)) {
+    await Promise.all(workers.map((w) => w.terminate()));
+    detach();
+    return;
+  }
+  detach();
+  // an idle thread that dies (out of memory, killed) takes its set out of the pool
+  const set: IdleSet = {
+    workers,
+    onExit: () => {
+      if (idleThreads.get(key) !== set) return;
+      idleThreads.delete(key);
+      for (const w of workers) { w.off('exit', set.onExit); void w.terminate(); }
+    },
+  };
+  for (const w of workers) { w.on('exit', set.onExit); w.unref(); }
+  idleThreads.set(key, set);
+}
+
+/** End every idle detection thread (a worker process shutting down; tests). */
+export async function closeDetectThreads(): Promise<void> {
+  const sets = [...idleThreads.values()];
+  idleThreads.clear();
+  await Promise.all(sets.flatMap((s) => s.workers.map((w) => { w.off('exit', s.onExit); return w.terminate(); })));
+}
+
+/** Idle pooled thread sets (tests). */
+export function idleDetectThreadSets(): number {
+  return idleThreads.size;
+}
+
 /**
  * Detect every frame of `frames`, yielding results in index order. At most `threads * interval` frames
  * are in flight (frames are handed to the threads without copying).
@@ -111,8 +168,9 @@ export async function* detectFrames(
     return;
   }
 
-  const workers = Array.from({ length: threads }, () =>
-    startThread({ detector: o.detector, maxPeople: o.maxPeople, interval }));
+  const key = JSON.stringify([o.detector, o.maxPeople ?? null, interval, threads]);
+  const workers = acquireThreads(key, threads, { detector: o.detector, maxPeople: o.maxPeople, interval });
+  let clean = false;
   const inFlight = new Array<number>(threads).fill(0);
   const times = new Map<number, number>();
   const ready = new Map<number, DetectedFrame>();
@@ -121,16 +179,20 @@ export async function* detectFrames(
   let waiters: (() => void)[] = [];
   const signal = () => { const w = waiters; waiters = []; for (const f of w) f(); };
   const waitSignal = () => new Promise<void>((r) => { waiters.push(r); });
-  workers.forEach((w, wi) => {
-    w.on('message', (m: WorkerReply) => {
-      inFlight[wi]--;
-      if (m.error) failure ??= new Error(m.error);
-      else ready.set(m.index, { index: m.index, timeS: times.get(m.index) ?? 0, people: limit(fromJsonPeople(m.people ?? [])) });
-      times.delete(m.index);
-      signal();
-    });
-    w.on('error', (e) => { failure ??= e; signal(); });
-    w.on('exit', (code) => { if (code !== 0) failure ??= new Error(`detect: a detection thread exited with code ${code}`); signal(); });
+  const handlers = workers.map((w, wi) => {
+    const h = {
+      message: (m: WorkerReply) => {
+        inFlight[wi]--;
+        if (m.error) failure ??= new Error(m.error);
+        else ready.set(m.index, { index: m.index, timeS: times.get(m.index) ?? 0, people: limit(fromJsonPeople(m.people ?? [])) });
+        times.delete(m.index);
+        signal();
+      },
+      error: (e: Error) => { failure ??= e; signal(); },
+      exit: (code: number) => { if (code !== 0) failure ??= new Error(`detect: a detection thread exited with code ${code}`); signal(); },
+    };
+    w.on('message', h.message).on('error', h.error).on('exit', h.exit);
+    return h;
   });
 
   // producer: read frames and hand each chunk to its thread; bounded by `interval` frames per thread
@@ -176,10 +238,14 @@ export async function* detectFrames(
     }
     await producer;
     if (failure) throw failure;
+    clean = inFlight.every((n) => n === 0);
   } finally {
     failure ??= new Error('detect: stopped');
     signal();
     await producer.catch(() => {});
-    await Promise.all(workers.map((w) => w.terminate()));
+    // a stream stopped early (abort, error, consumer break) may leave frames in the threads: end them
+    await releaseThreads(key, workers, clean, () => workers.forEach((w, wi) => {
+      w.off('message', handlers[wi].message).off('error', handlers[wi].error).off('exit', handlers[wi].exit);
+    }));
   }
 }
