@@ -15,6 +15,7 @@ import type { Camera, Intrinsics } from '../src/core/types.js';
 import { openDataset } from '../src/data/dataset.js';
 import { Lifter, type LiftedPerson } from '../src/pipeline/lifter.js';
 import { normalisedH36m } from '../src/pipeline/keypoints.js';
+import type { DefinitionAdapter } from '../src/pipeline/adapter.js';
 import { resolveCamera } from '../src/run/camera.js';
 import type { PoseliftDoc } from '../src/run/run.js';
 import { liftKeypointFile } from '../src/keypoints/lift.js';
@@ -54,10 +55,10 @@ function maxDiff(doc: PoseliftDoc, ref: (LiftedPerson | null)[][]): number {
   return m;
 }
 
-async function reference(people: Float64Array[][], layout: string, c: Intrinsics, f: number): Promise<(LiftedPerson | null)[][]> {
+async function reference(people: Float64Array[][], layout: string, c: Intrinsics, f: number, adapter?: DefinitionAdapter): Promise<(LiftedPerson | null)[][]> {
   const out: (LiftedPerson | null)[][] = [];
   for (const frames of people) {
-    const norm = frames.map((d) => normalisedH36m({ layout, data: d }, c));
+    const norm = frames.map((d) => normalisedH36m({ layout, data: d }, c, 0, adapter));
     out.push(f > 0 ? await lifter.liftTrack(norm, c, f) : await lifter.liftBatch(norm, c));
   }
   return out;
@@ -117,6 +118,26 @@ test('coco annotations file, --camera, fps 0: two people per image, = Lifter.lif
   const d = maxDiff(doc, ref);
   t.diagnostic(`max |joints3d - reference| = ${d.toFixed(3)} mm`);
   assert.ok(d <= 1, `max difference ${d.toFixed(3)} mm`);
+});
+
+test('--adapter: keypoints from a known detector get its keypoint adapter (= Lifter on adapted keypoints); an unknown one is refused', async (t) => {
+  const file = path.join(tmp, 'adapted.json');
+  const images = gt.slice(0, 10).map((_, i) => ({ id: i, width: cam.width, height: cam.height, file_name: `img_${i}.jpg` }));
+  const annotations = gt.slice(0, 10).map((g, i) => ({ id: i, image_id: i, category_id: 1, bbox: [0, 0, 10, 10], keypoints: flat(fromH36m(g, 'coco17')) }));
+  writeFileSync(file, JSON.stringify({ images, annotations }));
+  const doc = await liftKeypointFile(file, { format: 'coco', camera: camFile, lifter, adapter: 'movenet-thunder' });
+  assert.match(doc.models.keypoint_adapter ?? '', /^movenet-thunder calibrated/);
+  const adapter = lifter.adapterFor('movenet-thunder');
+  assert.ok(adapter);
+  const ref = await reference([gt.slice(0, 10).map((g) => fromH36m(g, 'coco17'))], 'coco17', cam, 0, adapter);
+  const d = maxDiff(doc, ref);
+  t.diagnostic(`max |joints3d - reference| = ${d.toFixed(3)} mm`);
+  assert.ok(d <= 1, `max difference ${d.toFixed(3)} mm`);
+  const plain = await liftKeypointFile(file, { format: 'coco', camera: camFile, lifter });
+  assert.equal(plain.models.keypoint_adapter, undefined);
+  assert.notDeepEqual(plain.frames[0].people[0].root, doc.frames[0].people[0].root, 'the adapter moves the root');
+  await assert.rejects(liftKeypointFile(file, { format: 'coco', camera: camFile, lifter, adapter: 'openpose' }),
+    /adapted\.json: --adapter openpose: the models folder has no keypoint adapter for that detector; use one of .*movenet-thunder/);
 });
 
 test('coco annotations of the h36m-images photos, no --camera: default field of view from the image size', async () => {

@@ -42,7 +42,7 @@ async function withQueue<T>(f: (q: Queue) => Promise<T>): Promise<T> {
 }
 
 export interface EnqueueOptions {
-  camera?: string; detector?: string; keypoints?: boolean; format?: string; layout?: string;
+  camera?: string; detector?: string; keypoints?: boolean; format?: string; layout?: string; adapter?: string;
   width?: number; height?: number; fps?: number; dataset?: boolean; input?: string; stride?: number;
   models?: string; wait?: boolean;
   /** videos longer than this are split into segments detected by all workers (seconds; 0 = never split) */
@@ -108,7 +108,7 @@ export async function jobDataFor(inputs: string[], o: EnqueueOptions): Promise<P
   };
   if (o.keypoints) {
     if (!o.format) throw new Error('enqueue --keypoints: pass --format coco|openpose|csv');
-    return { kind: 'keypoints', input: one('--keypoints'), format: o.format as KeypointFormat, layout: o.layout, camera, width: o.width, height: o.height, fps: o.fps, models };
+    return { kind: 'keypoints', input: one('--keypoints'), format: o.format as KeypointFormat, layout: o.layout, camera, width: o.width, height: o.height, fps: o.fps, adapter: o.adapter, models };
   }
   if (o.dataset) {
     if (o.input !== 'gt2d' && o.input !== 'points2d') throw new Error('enqueue --dataset: pass --input gt2d|points2d');

@@ -159,7 +159,7 @@ export async function runJob(d: PoseliftJobData, c: ProcessContext): Promise<Pos
     const { liftKeypointFile } = await import('../src/keypoints/lift.js');
     report(0, 0, 0);
     const doc = await liftKeypointFile(d.input, {
-      format: d.format, layout: d.layout, camera: d.camera, width: d.width, height: d.height, fps: d.fps, models,
+      format: d.format, layout: d.layout, camera: d.camera, width: d.width, height: d.height, fps: d.fps, adapter: d.adapter, models,
       lifter: await cachedLifter(models),
     });
     const out = `${base}.poselift.json`;

@@ -38,7 +38,7 @@ export interface VideoSegmentJob {
   segment: number; segments: number; total: number; group: string;
 }
 export interface ImagesJob extends Common { kind: 'images'; inputs: string[]; detector?: string; maxPeople?: number }
-export interface KeypointsJob extends Common { kind: 'keypoints'; input: string; format: KeypointFormat; layout?: string; width?: number; height?: number; fps?: number }
+export interface KeypointsJob extends Common { kind: 'keypoints'; input: string; format: KeypointFormat; layout?: string; width?: number; height?: number; fps?: number; adapter?: string }
 export interface DatasetJob { kind: 'dataset'; input: string; mode: 'gt2d' | 'points2d'; stride?: number; subjects?: string[]; models?: string }
 export type PoseliftJobData = VideoJob | VideoSegmentJob | ImagesJob | KeypointsJob | DatasetJob;
 export type JobKind = PoseliftJobData['kind'];

@@ -145,6 +145,7 @@ export function buildProgram(): Command {
     .option('--fps <n>', 'frames per second of the listed frames: > 0 lifts each person\'s track with the temporal term (default 0: independent frames)', (v: string) => { const n = Number(v); if (!(n >= 0) || !Number.isFinite(n)) throw new InvalidArgumentError('expected a number >= 0'); return n; })
     .option('--out <path>', 'output file or folder (default: ./<name>.poselift.json)')
     .option('--models <dir>', 'folder with posenet.onnx and rootnet.onnx', defaultModelsDir())
+    .option('--adapter <detector>', 'the keypoints came from this detector (movenet-lightning, movenet-thunder, movenet-multipose, blazepose): apply its calibrated keypoint adapter (default: lift as given)')
     .action(async (input: string, o) => {
       const { liftCommand } = await import('../keypoints/lift.js');
       await liftCommand(input, o);
@@ -194,6 +195,7 @@ export function buildProgram(): Command {
     .option('--keypoints', 'the input is a keypoint file (as `poselift lift`); needs --format')
     .option('--format <f>', 'with --keypoints: coco | openpose | csv')
     .option('--layout <name>', 'with --keypoints --format csv: the joint layout')
+    .option('--adapter <detector>', 'with --keypoints: the detector the keypoints came from (its keypoint adapter is applied, as `lift --adapter`)')
     .option('--width <px>', 'with --keypoints: image width', positiveInt)
     .option('--height <px>', 'with --keypoints: image height', positiveInt)
     .option('--fps <n>', 'video: sampling rate; keypoints: rate of the listed frames', positiveNumber)

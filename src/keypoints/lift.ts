@@ -30,6 +30,11 @@ export interface LiftKeypointOptions {
   models?: string;
   /** an already loaded lifter (workers keep one) */
   lifter?: Lifter;
+  /**
+   * the 2D detector the keypoints came from, to apply its calibrated keypoint-definition adapter
+   * (models/keypoint-adapter.json); default none: a file's keypoints are lifted as given
+   */
+  adapter?: string;
 }
 
 const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
@@ -61,7 +66,11 @@ export async function liftKeypointFile(input: string, o: LiftKeypointOptions): P
   const kf = readKeypointFile(input, o.format, o.layout);
   const cams = kf.frames.map((fr) => frameCamera(input, fr, o, fileCam));
   const lifter = o.lifter ?? await Lifter.load(o.models ?? defaultModelsDir());
-  return liftFrames(input, kf, cams, fps, lifter);
+  const adapter = lifter.adapterFor(o.adapter);
+  if (o.adapter !== undefined && !adapter) {
+    throw new Error(`${input}: --adapter ${o.adapter}: the models folder has no keypoint adapter for that detector; use one of ${lifter.adapterNames().join(', ') || '(none: run `poselift calibrate`)'}`);
+  }
+  return liftFrames(input, kf, cams, fps, lifter, o.adapter);
 }
 
 /** Person ids: the file's (csv), tracked across frames (openpose, or any sequence), else 1..n per frame. */
@@ -74,7 +83,8 @@ function assignIds(kf: KeypointFile, fps: number): number[][] {
   return kf.frames.map((f) => f.people.map((_, i) => i + 1));
 }
 
-async function liftFrames(input: string, kf: KeypointFile, cams: RunCamera[], fps: number, lifter: Lifter): Promise<PoseliftDoc> {
+async function liftFrames(input: string, kf: KeypointFile, cams: RunCamera[], fps: number, lifter: Lifter, detector?: string): Promise<PoseliftDoc> {
+  const adapter = lifter.adapterFor(detector);
   const ids = assignIds(kf, fps);
   const head = cameraOut(cams[0]);
   const frames: FrameOut[] = kf.frames.map((fr, i) => {
@@ -89,7 +99,7 @@ async function liftFrames(input: string, kf: KeypointFile, cams: RunCamera[], fp
     const keypoints = { layout: kf.layout, data: p.data };
     const out = personOut(ids[fi][n], { keypoints, score: p.score, bbox: p.bbox }, null);
     frames[fi].people.push(out);
-    people.push({ fi, out, kp: normalisedH36m(keypoints, cams[fi]) });
+    people.push({ fi, out, kp: normalisedH36m(keypoints, cams[fi], 0, adapter) });
   }));
   const set = (out: PersonOut, r: LiftedPerson | null) => { Object.assign(out, liftedOut(r)); };
   if (fps > 0) {
@@ -140,7 +150,7 @@ async function liftFrames(input: string, kf: KeypointFile, cams: RunCamera[], fp
     input: { path: input, kind: 'keypoints', frames: frames.length, width: w, height: h },
     camera: head,
     detector: { name: 'keypoints-file', layout: kf.layout },
-    models: lifter.versions,
+    models: lifter.versionsFor(detector),
     fps: r4(fps),
     frames,
   };

@@ -97,6 +97,11 @@ export class Lifter {
     return detector !== undefined ? this.adapters.get(detector)?.adapter : undefined;
   }
 
+  /** The detectors that have a keypoint adapter in the models folder. */
+  adapterNames(): string[] {
+    return [...this.adapters.keys()];
+  }
+
   /** PoseNet + RootNet for a batch; null entries where a person cannot be lifted. */
   private async prepare(people: (Float64Array | null)[], cam: Intrinsics, o: LiftCallOptions): Promise<(LiftInput | null)[]> {
     validateIntrinsics(cam, 'camera');
