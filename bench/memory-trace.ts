@@ -39,6 +39,7 @@ await runInputs([clip], {
     if (done - last >= every) { last = done; line(`frame ${done}:`); }
   },
 });
+peak = Math.max(peak, process.memoryUsage().rss);
 line('end:');
 process.stdout.write(`peak sampled rss ${mb(peak)} MB\n`);
 await closeDetectThreads();
