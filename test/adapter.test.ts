@@ -75,6 +75,11 @@ test('adapter file: bad files get one clear error naming the file; no file means
   }
 });
 
+test('calibrate: a data set without images gets one clear error naming the view', async () => {
+  await assert.rejects(calibrateDetector(path.join(DATA, 'h36m-train'), { detector: 'movenet-lightning', models: MODELS, out: null }),
+    (e: Error) => /index\.json: sequences\[0\]\.views\[0\] lists no images; calibrate needs photos with ground truth/.test(e.message) && !e.message.includes('\n'));
+});
+
 test('calibrate (MoveNet Thunder, the four photos): reproduces the shipped adapter; leave-one-out it lowers the root error', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'poselift-calib-'));
   try {

@@ -42,6 +42,12 @@ function normalisedTruth(gt3d: Float64Array): Float64Array {
 
 export async function calibrateDetector(dir: string, o: CalibrateOptions, log?: (s: string) => void): Promise<CalibrationResult> {
   const ds = openDataset(dir);
+  ds.sequences.forEach((_, si) => ds.sequences[si].views.forEach((_v, vi) => {
+    if (ds.imagePath(si, vi, 0) === undefined) {
+      ds.close();
+      throw new Error(`${ds.indexPath}: sequences[${si}].views[${vi}] lists no images; calibrate needs photos with ground truth`);
+    }
+  }));
   const { createDetector, readImage } = await import('../detect/index.js');
   const lifter = await Lifter.load(o.models);
   const det = await createDetector(o.detector);
@@ -50,9 +56,6 @@ export async function calibrateDetector(dir: string, o: CalibrateOptions, log?: 
     for (let si = 0; si < ds.sequences.length; si++) {
       const seq = ds.sequences[si];
       for (let vi = 0; vi < seq.views.length; vi++) {
-        if (ds.imagePath(si, vi, 0) === undefined) {
-          throw new Error(`${ds.indexPath}: sequences[${si}].views[${vi}] lists no images; calibrate needs photos with ground truth`);
-        }
         const cam = ds.camera(si, vi);
         for (let f = 0; f < seq.frames; f++) {
           const people = await det.detect(await readImage(ds.imagePath(si, vi, f)!));
