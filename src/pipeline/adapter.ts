@@ -3,7 +3,7 @@
  * capture skeleton puts them, before lifting.
  *
  * COCO-style detectors (MoveNet, BlazePose) and Human3.6M do not mark the same anatomical points. On real
- * Human3.6M photos, MoveNet's hips sit lower and ~25 % closer together than H36M's hip joints, and the
+ * Human3.6M photos, MoveNet's hips sit lower and ~22 % closer together than H36M's hip joints, and the
  * shoulders' midpoint (our thorax) sits below H36M's thorax joint. The lifters are trained on H36M
  * definitions, so a detector's skeleton reads as a smaller, differently shaped person: the root lands
  * too far away. The adapter is four numbers, all relative to the person's own 2D torso, so it does not
