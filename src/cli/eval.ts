@@ -11,7 +11,7 @@ import type { Keypoints2D } from '../core/types.js';
 import { Lifter } from '../pipeline/lifter.js';
 import type { LiftSequenceOptions } from '../lift/lift.js';
 import { normalisedH36m } from '../pipeline/keypoints.js';
-import type { DetectorName } from '../detect/types.js';
+import { DEFAULT_DETECTOR, type DetectorName } from '../detect/types.js';
 
 export type EvalInput = 'gt2d' | 'points2d' | 'images';
 
@@ -98,7 +98,7 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
     const lifter = await Lifter.load(o.models);
     // --input images: the whole `poselift run` path from pixels (MoveNet Thunder by default, best-scoring
     // person, the detector's keypoint adapter as `run` applies it)
-    const detectorName = o.detector ?? 'movenet-thunder';
+    const detectorName = o.detector ?? DEFAULT_DETECTOR;
     const detector = input === 'images' ? await (await import('../detect/index.js')).createDetector(detectorName) : undefined;
     const adapter = detector && o.adapter !== false ? lifter.adapterFor(detectorName) : undefined;
     const acc = new MetricsAccumulator();

@@ -11,6 +11,9 @@ import { POSENET_INPUT_DIM } from '../posenet/features.js';
 import { ROOTNET_INPUT_DIM } from '../rootnet/features.js';
 import { defaultDataDir, defaultModelsDir } from '../core/paths.js';
 import { evalCommand } from './eval.js';
+import { DEFAULT_DETECTOR, DETECTOR_NAMES } from '../detect/types.js';
+
+const DETECTORS = DETECTOR_NAMES.join(' | ');
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -22,6 +25,24 @@ function positiveNumber(v: string): number {
   const n = Number(v);
   if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('expected a positive number');
   return n;
+}
+
+/** Option parser: a finite number >= 0; `expected` names it in the error ("seconds >= 0"). */
+function nonNegativeNumber(expected: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!(n >= 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`expected ${expected}`);
+    return n;
+  };
+}
+
+/** Option parser: a whole number >= 0; `expected` names it in the error. */
+function nonNegativeInt(expected: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected ${expected}`);
+    return n;
+  };
 }
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -90,7 +111,7 @@ export function buildProgram(): Command {
     .option('--models <dir>', 'folder with posenet.onnx and rootnet.onnx', defaultModelsDir())
     .option('--subjects <list>', 'only these subjects, comma-separated (e.g. the held-out S1)')
     .option('--no-fit', 'skip the fitter (depth search only)')
-    .option('--detector <name>', 'images: movenet-lightning | movenet-thunder | movenet-multipose | blazepose', 'movenet-thunder')
+    .option('--detector <name>', `images: ${DETECTORS}`, DEFAULT_DETECTOR)
     .option('--no-adapter', 'images: lift the detector\'s keypoints without its calibrated keypoint-definition adapter')
     .action(async (dataset: string, o) => {
       const subjects = o.subjects ? String(o.subjects).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined;
@@ -101,7 +122,7 @@ export function buildProgram(): Command {
     .command('calibrate')
     .description('measure a 2D detector\'s keypoint-definition adapter on photos with ground truth (a pose-dataset/1 folder with images), report leave-one-out accuracy, write it into <models>/keypoint-adapter.json')
     .argument('<dataset>', 'pose-dataset/1 folder whose views list images')
-    .option('--detector <name>', 'movenet-lightning | movenet-thunder | movenet-multipose | blazepose', 'movenet-thunder')
+    .option('--detector <name>', DETECTORS, DEFAULT_DETECTOR)
     .option('--models <dir>', 'folder with posenet.onnx and rootnet.onnx (and keypoint-adapter.json)', defaultModelsDir())
     .option('--out <file>', 'adapter file to write (default: <models>/keypoint-adapter.json)')
     .option('--dry-run', 'measure and report only; write nothing')
@@ -117,9 +138,9 @@ export function buildProgram(): Command {
     .description('photos, folders of photos or videos -> one poselift/1 JSON of camera-frame 3D joints (mm) per input')
     .argument('<inputs...>', 'a photo, a folder of photos (independent frames) or a video')
     .option('--camera <file>', 'intrinsics JSON {fx,fy,cx,cy[,k,p]} or a pose-dataset/1 camera {f,c[,size,k,p]} (default: EXIF 35 mm focal, else a 60° field of view)')
-    .option('--detector <name>', 'movenet-lightning | movenet-thunder | movenet-multipose | blazepose', 'movenet-thunder')
+    .option('--detector <name>', DETECTORS, DEFAULT_DETECTOR)
     .option('--fps <n>', 'video: frames per second to sample (default: the video\'s rate)', positiveNumber)
-    .option('--start <s>', 'video: start time in seconds', (v: string) => { const n = Number(v); if (!(n >= 0) || !Number.isFinite(n)) throw new InvalidArgumentError('expected seconds >= 0'); return n; })
+    .option('--start <s>', 'video: start time in seconds', nonNegativeNumber('seconds >= 0'))
     .option('--duration <s>', 'video: seconds to process', positiveNumber)
     .option('--out <path>', 'output file (one input) or folder (default: ./<name>.poselift.json)')
     .option('--overlay <dir>', 'also write PNGs with the 2D keypoints and the reprojected 3D skeleton')
@@ -127,7 +148,7 @@ export function buildProgram(): Command {
     .option('--max-people <n>', 'at most this many people per frame', positiveInt)
     .option('--threads <n>', 'video: 2D detection threads (default: one per core, at most 4)', positiveInt)
     .option('--no-adapter', 'lift the detector\'s keypoints as they are, without its calibrated keypoint-definition adapter (models/keypoint-adapter.json)')
-    .option('--detect-size <px>', 'video: decode frames for detection at most this size on the longer side (default 640; 0 = full size); keypoints stay in the video\'s pixels', (v: string) => { const n = Number(v); if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected an integer >= 0'); return n; })
+    .option('--detect-size <px>', 'video: decode frames for detection at most this size on the longer side (default 640; 0 = full size); keypoints stay in the video\'s pixels', nonNegativeInt('an integer >= 0'))
     .action(async (inputs: string[], o) => {
       const { runCommand } = await import('./run.js');
       await runCommand(inputs, o);
@@ -142,10 +163,10 @@ export function buildProgram(): Command {
     .option('--camera <file>', 'intrinsics JSON as in `run` (default: a 60° field of view over the image size)')
     .option('--width <px>', 'image width for files that give none (OpenPose, CSV, COCO results)', positiveInt)
     .option('--height <px>', 'image height for files that give none', positiveInt)
-    .option('--fps <n>', 'frames per second of the listed frames: > 0 lifts each person\'s track with the temporal term (default 0: independent frames)', (v: string) => { const n = Number(v); if (!(n >= 0) || !Number.isFinite(n)) throw new InvalidArgumentError('expected a number >= 0'); return n; })
+    .option('--fps <n>', 'frames per second of the listed frames: > 0 lifts each person\'s track with the temporal term (default 0: independent frames)', nonNegativeNumber('a number >= 0'))
     .option('--out <path>', 'output file or folder (default: ./<name>.poselift.json)')
     .option('--models <dir>', 'folder with posenet.onnx and rootnet.onnx', defaultModelsDir())
-    .option('--adapter <detector>', 'the keypoints came from this detector (movenet-lightning, movenet-thunder, movenet-multipose, blazepose): apply its calibrated keypoint adapter (default: lift as given)')
+    .option('--adapter <detector>', `the keypoints came from this detector (${DETECTOR_NAMES.join(', ')}): apply its calibrated keypoint adapter (default: lift as given)`)
     .action(async (input: string, o) => {
       const { liftCommand } = await import('../keypoints/lift.js');
       await liftCommand(input, o);
@@ -157,7 +178,7 @@ export function buildProgram(): Command {
     .argument('<result>', 'a *.poselift.json written by `run` or `lift`')
     .requiredOption('--format <f>', 'bvh | csv')
     .option('--person <id>', 'person id (BVH: required when several people were lifted; CSV: only this person)', (v: string) => { const n = Number(v); if (!Number.isInteger(n)) throw new InvalidArgumentError('expected an integer person id'); return n; })
-    .option('--frame <n>', 'BVH: only this frame index (e.g. one photo of a folder result)', (v: string) => { const n = Number(v); if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a frame index >= 0'); return n; })
+    .option('--frame <n>', 'BVH: only this frame index (e.g. one photo of a folder result)', nonNegativeInt('a frame index >= 0'))
     .option('--out <file>', 'output file (default: ./<name>.bvh or ./<name>.csv)')
     .action(async (result: string, o) => {
       const { exportCommand } = await import('../export/cli.js');
@@ -191,7 +212,7 @@ export function buildProgram(): Command {
     .description('queue a job for `poselift worker`: a video, photos / a folder, a keypoint file (--keypoints) or a pose-dataset/1 folder (--dataset); prints the job id')
     .argument('<inputs...>', 'a video, photos or a folder of photos; with --keypoints a keypoint file; with --dataset a dataset folder')
     .option('--camera <file>', 'intrinsics JSON as in `run`')
-    .option('--detector <name>', 'movenet-lightning | movenet-thunder | movenet-multipose | blazepose')
+    .option('--detector <name>', DETECTORS)
     .option('--keypoints', 'the input is a keypoint file (as `poselift lift`); needs --format')
     .option('--format <f>', 'with --keypoints: coco | openpose | csv')
     .option('--layout <name>', 'with --keypoints --format csv: the joint layout')
@@ -204,7 +225,7 @@ export function buildProgram(): Command {
     .option('--stride <n>', 'with --dataset: every Nth frame', positiveInt)
     .option('--models <dir>', 'folder with posenet.onnx and rootnet.onnx (default: the worker\'s)')
     .option('--wait', 'wait for the job, progress on stderr; exit 0 when it completes, 1 when it fails')
-    .option('--segment-seconds <s>', 'videos longer than this are split into segments that all workers detect in parallel, then joined (0 = never split)', (v: string) => { const n = Number(v); if (!(n >= 0) || !Number.isFinite(n)) throw new InvalidArgumentError('expected a number of seconds >= 0'); return n; }, 60)
+    .option('--segment-seconds <s>', 'videos longer than this are split into segments that all workers detect in parallel, then joined (0 = never split)', nonNegativeNumber('a number of seconds >= 0'), 60)
     .action(async (inputs: string[], o) => {
       const { enqueueCommand } = await import('../../workers/cli.js');
       await enqueueCommand(inputs, o);

@@ -44,6 +44,9 @@ export const DETECTOR_NAMES: readonly DetectorName[] = [
   'movenet-lightning', 'movenet-thunder', 'movenet-multipose', 'blazepose',
 ];
 
+/** The detector of `run`, `eval --input images` and `calibrate` when none is named. */
+export const DEFAULT_DETECTOR: DetectorName = 'movenet-thunder';
+
 /** Throws unless `frame` is a well-formed RgbFrame. */
 export function checkFrame(frame: RgbFrame, where: string): void {
   const { width, height, data } = frame ?? ({} as RgbFrame);

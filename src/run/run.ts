@@ -18,6 +18,7 @@ import { Lifter, type LiftedPerson } from '../pipeline/lifter.js';
 import { normalisedH36m } from '../pipeline/keypoints.js';
 import type { DefinitionAdapter } from '../pipeline/adapter.js';
 import type { Detector, DetectorName, DetectedPerson, RgbFrame, ImageExif, VideoInfo } from '../detect/index.js';
+import { DEFAULT_DETECTOR } from '../detect/types.js';
 import { loadCameraFile, resolveCamera, type FileCamera, type RunCamera } from './camera.js';
 import { detectVideoFrames, expectedFrames, VideoAssembler } from './video-stages.js';
 import type { OverlayPerson } from './overlay.js';
@@ -139,7 +140,7 @@ class Session {
   /** the detector's keypoint-definition adapter, unless switched off */
   readonly adapter: DefinitionAdapter | undefined;
   constructor(readonly lifter: Lifter, readonly o: RunOptions, readonly fileCam?: FileCamera) {
-    this.detectorName = o.detector ?? 'movenet-thunder';
+    this.detectorName = o.detector ?? DEFAULT_DETECTOR;
     this.adapter = o.adapter === false ? undefined : lifter.adapterFor(this.detectorName);
   }
   get versions() {
