@@ -67,9 +67,7 @@ export async function readImage(file: string): Promise<DecodedImage> {
     // The pixel limit is checked on the header (metadata) before anything is decoded.
     const head = await sharp(file, { failOn: 'warning', limitInputPixels: false }).metadata(); // header only
     if (head.width && head.height) checkPixels(`readImage: ${file}`, head.width, head.height);
-    const img = sharp(file, { failOn: 'warning', limitInputPixels: sharpPixelLimit() });
-    const meta = await img.metadata();
-    const { data, info } = await img
+    const { data, info } = await sharp(file, { failOn: 'warning', limitInputPixels: sharpPixelLimit() })
       .rotate() // auto-orient by EXIF Orientation
       .removeAlpha()
       .toColourspace('srgb')
@@ -83,7 +81,7 @@ export async function readImage(file: string): Promise<DecodedImage> {
       height: info.height,
       data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
     };
-    const exif = parseExifFocal(meta.exif);
+    const exif = parseExifFocal(head.exif);
     if (exif) frame.exif = exif;
     return frame;
   } catch (e) {
