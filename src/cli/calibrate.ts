@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { openDataset } from '../data/dataset.js';
 import type { Intrinsics } from '../core/types.js';
-import { mpjpe } from '../eval/metrics.js';
+import { mpjpe, rootError } from '../eval/metrics.js';
 import type { DetectorName } from '../detect/types.js';
 import { Lifter } from '../pipeline/lifter.js';
 import { normalisedH36m } from '../pipeline/keypoints.js';
@@ -80,7 +80,7 @@ export async function calibrateDetector(dir: string, o: CalibrateOptions, log?: 
     const [r] = await lifter.liftBatch([a ? applyAdapter(p.det, a) : p.det], p.cam);
     if (!r) throw new Error(`${p.id}: the detection cannot be lifted`);
     const g = p.gt3d;
-    return { mpjpe: mpjpe(r.joints3d, g), root: Math.hypot(r.root[0] - g[0], r.root[1] - g[1], r.root[2] - g[2]) };
+    return { mpjpe: mpjpe(r.joints3d, g), root: rootError(r.joints3d, g).error };
   };
   const without = [], withA = [];
   for (let i = 0; i < photos.length; i++) {

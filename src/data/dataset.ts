@@ -14,7 +14,7 @@ import { H36M_JOINTS } from '../core/types.js';
 import { isKnownLayout, layoutSize, unknownLayoutMessage } from '../core/layouts.js';
 import { projectCameraPoints, validateIntrinsics, worldToCamera } from '../geometry/camera.js';
 import { LimitError, checkFileSize } from '../core/limits.js';
-import { oneLine } from '../io/json.js';
+import { fieldPath, oneLine } from '../io/json.js';
 
 export const DATASET_FORMAT = 'pose-dataset/1';
 const FIX_SEE_FORMAT = `see FORMAT.md (${DATASET_FORMAT})`;
@@ -111,17 +111,6 @@ const indexSchema = z.object({
 export type DatasetIndex = z.infer<typeof indexSchema>;
 export type SequenceEntry = DatasetIndex['sequences'][number];
 export type ViewEntry = SequenceEntry['views'][number];
-
-/** `cameras["S1/1"].f[0]`-style path of a zod issue. */
-function fieldPath(parts: ReadonlyArray<PropertyKey>): string {
-  let s = '';
-  for (const p of parts) {
-    if (typeof p === 'number') s += `[${p}]`;
-    else if (typeof p === 'string' && /^[A-Za-z_$][\w$]*$/.test(p)) s += s ? `.${p}` : p;
-    else s += `[${JSON.stringify(String(p))}]`;
-  }
-  return s || '(top level)';
-}
 
 function issueText(issue: z.core.$ZodIssue): string {
   const msg = issue.message;

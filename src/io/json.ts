@@ -8,3 +8,14 @@ export function oneLine(msg: string): string {
   // eslint-disable-next-line no-control-regex
   return msg.replace(/[\s\u0000-\u001f\u007f]+/g, ' ').trim();
 }
+
+/** `cameras["S1/1"].f[0]`-style path of a zod issue (or any list of keys); `(top level)` when empty. */
+export function fieldPath(parts: ReadonlyArray<PropertyKey>): string {
+  let s = '';
+  for (const p of parts) {
+    if (typeof p === 'number') s += `[${p}]`;
+    else if (typeof p === 'string' && /^[A-Za-z_$][\w$]*$/.test(p)) s += s ? `.${p}` : p;
+    else s += `[${JSON.stringify(String(p))}]`;
+  }
+  return s || '(top level)';
+}

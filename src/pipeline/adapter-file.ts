@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import { writeFileAtomic } from '../core/atomic.js';
-import { oneLine } from '../io/json.js';
+import { fieldPath, oneLine } from '../io/json.js';
 import type { DefinitionAdapter } from './adapter.js';
 
 export const ADAPTER_FILE = 'keypoint-adapter.json';
@@ -61,7 +61,7 @@ export function readAdapterFile(file: string): AdapterFile {
   const r = fileSchema.safeParse(raw);
   if (!r.success) {
     const i = r.error.issues[0];
-    throw new Error(`${file}: not a valid ${ADAPTER_FORMAT} file (${i.path.join('.') || 'top level'}: ${oneLine(i.message)}); re-create it with \`poselift calibrate\``);
+    throw new Error(`${file}: not a valid ${ADAPTER_FORMAT} file (${fieldPath(i.path)}: ${oneLine(i.message)}); re-create it with \`poselift calibrate\``);
   }
   return r.data;
 }
@@ -85,7 +85,7 @@ export function writeAdapterEntry(file: string, detector: string, entry: Adapter
   const r = entrySchema.safeParse(entry);
   if (!r.success) {
     const i = r.error.issues[0];
-    throw new Error(`${detector}: the measured adapter is out of range (${i.path.join('.')}: ${oneLine(i.message)}); check the data set's photos and ground truth; ${file} was not changed`);
+    throw new Error(`${detector}: the measured adapter is out of range (${fieldPath(i.path)}: ${oneLine(i.message)}); check the data set's photos and ground truth; ${file} was not changed`);
   }
   f.detectors[detector] = r.data;
   writeFileAtomic(file, `${JSON.stringify(f, null, 1)}\n`);
