@@ -21,7 +21,7 @@ export interface WorkerOptions {
 }
 
 /** A positive integer from the environment, or undefined (the default); a bad value is one clear error. */
-export function envMs(name: string): number | undefined {
+export function envPositiveInt(name: string): number | undefined {
   const v = process.env[name];
   if (v === undefined || v === '') return undefined;
   const n = Number(v);
@@ -31,9 +31,9 @@ export function envMs(name: string): number | undefined {
 
 export function startWorker(o: WorkerOptions = {}): Worker<PoseliftJobData, PoseliftJobResult> {
   const results = o.results ?? resultsDir();
-  const lockDuration = o.lockDuration ?? envMs('POSELIFT_LOCK_MS');
-  const stalledInterval = o.stalledInterval ?? envMs('POSELIFT_STALLED_MS');
-  const threads = o.threads ?? envMs('POSELIFT_THREADS');
+  const lockDuration = o.lockDuration ?? envPositiveInt('POSELIFT_LOCK_MS');
+  const stalledInterval = o.stalledInterval ?? envPositiveInt('POSELIFT_STALLED_MS');
+  const threads = o.threads ?? envPositiveInt('POSELIFT_THREADS');
   const name = o.queue ?? queueName();
   // segment jobs report their parent's progress through a queue handle, opened on first use
   let queue: Queue | undefined;
