@@ -45,6 +45,12 @@ function nonNegativeInt(expected: string): (v: string) => number {
   };
 }
 
+function probability(v: string): number {
+  const n = Number(v);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('expected a probability from 0 to 1');
+  return n;
+}
+
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
 export function buildProgram(): Command {
@@ -64,6 +70,7 @@ export function buildProgram(): Command {
     .option('--batch <n>', 'batch size', positiveInt)
     .option('--lr <x>', 'initial learning rate', positiveNumber)
     .option('--seed <n>', 'random seed', positiveInt)
+    .option('--view-prob <p>', 'share of samples seen from a new viewpoint (0 = the dataset\'s cameras only)', probability)
     .action(async (model: string, o) => {
       if (model !== 'posenet' && model !== 'rootnet') {
         throw new Error(`train: unknown model "${model}"; use posenet or rootnet`);
@@ -78,6 +85,7 @@ export function buildProgram(): Command {
         ...(o.batch ? { batchSize: o.batch } : {}),
         ...(o.lr ? { lr: o.lr } : {}),
         ...(o.seed ? { seed: o.seed } : {}),
+        ...(o.viewProb !== undefined ? { view: { ...base.view, prob: o.viewProb } } : {}),
       };
       const trained = model === 'posenet' ? await trainPosenet(cfg, log) : await trainRootnet(cfg, log);
       const args = process.argv.slice(2).map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ');

@@ -4,7 +4,7 @@
  */
 import { Rng } from '../core/rng.js';
 import type { MlpSpec, MlpTrainer } from '../nn/mlp-trainer.js';
-import { DEFAULT_AUGMENT } from '../train/augment.js';
+import { DEFAULT_AUGMENT, DEFAULT_VIEW } from '../train/augment.js';
 import { loadBanks, runTraining, trainedModel, type TrainConfig, type TrainedModel } from '../train/loop.js';
 import { forEachValidationPair, pairCount, SampleStream, type PoseBank } from '../train/pose-bank.js';
 import { decodeOutput, encodeKeypoints, encodeTarget, J, POSENET_INPUT_DIM, POSENET_OUTPUT_DIM } from './features.js';
@@ -23,6 +23,7 @@ export const POSENET_DEFAULTS: Omit<TrainConfig, 'data'> = {
   lr: 1e-3,
   finalLr: 1e-5,
   seed: 1,
+  view: DEFAULT_VIEW,
 };
 
 export interface ValidationSet {
@@ -76,7 +77,7 @@ export async function trainPosenet(cfg: TrainConfig, log: (s: string) => void): 
     inputDim: POSENET_INPUT_DIM, outputDim: POSENET_OUTPUT_DIM,
     hidden: cfg.hidden, blocks: cfg.blocks, dropout: cfg.dropout, batchNorm: true,
   };
-  const stream = new SampleStream(train, new Rng(cfg.seed), DEFAULT_AUGMENT);
+  const stream = new SampleStream(train, new Rng(cfg.seed), DEFAULT_AUGMENT, cfg.view);
   const tgt = new Float64Array(J * 3), kp = new Float64Array(J * 3);
   const res = await runTraining({
     spec,

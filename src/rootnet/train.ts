@@ -4,7 +4,7 @@
  */
 import { Rng } from '../core/rng.js';
 import type { MlpSpec, MlpTrainer } from '../nn/mlp-trainer.js';
-import { DEFAULT_AUGMENT } from '../train/augment.js';
+import { DEFAULT_AUGMENT, NO_VIEW } from '../train/augment.js';
 import { loadBanks, runTraining, trainedModel, type TrainConfig, type TrainedModel } from '../train/loop.js';
 import { forEachValidationPair, pairCount, SampleStream, type PoseBank } from '../train/pose-bank.js';
 import { J } from '../posenet/features.js';
@@ -23,6 +23,7 @@ export const ROOTNET_DEFAULTS: Omit<TrainConfig, 'data'> = {
   lr: 1e-3,
   finalLr: 1e-5,
   seed: 2,
+  view: NO_VIEW,
 };
 
 interface RootValidation {
@@ -59,7 +60,7 @@ export async function trainRootnet(cfg: TrainConfig, log: (s: string) => void): 
   const clean = buildRootValidation(val, false);
   const noisy = buildRootValidation(val, true);
   // Baseline: the k-value alone with the training set's mean log gamma (no pose information).
-  const stream = new SampleStream(train, new Rng(cfg.seed), DEFAULT_AUGMENT);
+  const stream = new SampleStream(train, new Rng(cfg.seed), DEFAULT_AUGMENT, cfg.view);
   const tgt = new Float64Array(J * 3), kp = new Float64Array(J * 3);
   const row = new Float32Array(ROOTNET_INPUT_DIM);
   let meanLogGamma = 0;

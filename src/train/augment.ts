@@ -111,3 +111,70 @@ export function makeSample(
 function drop(kp: Float64Array, j: number): void {
   kp[j * 3] = NaN; kp[j * 3 + 1] = NaN; kp[j * 3 + 2] = 0;
 }
+
+/**
+ * New viewpoints of a real pose. Human3.6M has four fixed cameras at chest height, so a lifter trained
+ * on them alone has only ever seen people from eight azimuths (mirroring included) and one elevation;
+ * photos taken from anywhere else, or a person lying or leaning, lie outside what it learned. A share of
+ * the samples is therefore seen from a new, physically possible viewpoint before `makeSample`:
+ * - the person turns about the vertical through the pelvis by a uniform angle (any azimuth);
+ * - the camera moves up or down on the sphere around the person (the pose turns about the horizontal
+ *   axis through the pelvis perpendicular to the viewing ray), Gaussian in degrees;
+ * - the camera rolls about its optical axis, Gaussian in degrees.
+ * The distance to the person is kept, so RootNet's depth targets stay true too.
+ */
+export interface ViewOptions {
+  /** probability that a sample gets a new viewpoint */
+  prob: number;
+  /** std-dev of the elevation change, degrees */
+  elevationSigmaDeg: number;
+  /** std-dev of the camera roll, degrees */
+  rollSigmaDeg: number;
+}
+
+export const DEFAULT_VIEW: ViewOptions = { prob: 0.5, elevationSigmaDeg: 10, rollSigmaDeg: 8 };
+export const NO_VIEW: ViewOptions = { prob: 0, elevationSigmaDeg: 0, rollSigmaDeg: 0 };
+
+/** Rotate points p_j -> c + Rot(axis, angle)(p_j - c) in place (Rodrigues; `axis` unit). */
+export function rotateAbout(pts: Float64Array, axis: ArrayLike<number>, angle: number, c: ArrayLike<number>): void {
+  const [kx, ky, kz] = [axis[0], axis[1], axis[2]];
+  const cs = Math.cos(angle), sn = Math.sin(angle), t = 1 - cs;
+  const m = [
+    cs + kx * kx * t, kx * ky * t - kz * sn, kx * kz * t + ky * sn,
+    ky * kx * t + kz * sn, cs + ky * ky * t, ky * kz * t - kx * sn,
+    kz * kx * t - ky * sn, kz * ky * t + kx * sn, cs + kz * kz * t,
+  ];
+  const [cx, cy, cz] = [c[0], c[1], c[2]];
+  for (let j = 0; j * 3 < pts.length; j++) {
+    const x = pts[j * 3] - cx, y = pts[j * 3 + 1] - cy, z = pts[j * 3 + 2] - cz;
+    pts[j * 3] = cx + m[0] * x + m[1] * y + m[2] * z;
+    pts[j * 3 + 1] = cy + m[3] * x + m[4] * y + m[5] * z;
+    pts[j * 3 + 2] = cz + m[6] * x + m[7] * y + m[8] * z;
+  }
+}
+
+/**
+ * Apply a new viewpoint to a camera-frame pose in place: turn by `yaw` about `up` (the world's up
+ * direction in camera coordinates, unit) through the pelvis, tilt by `elevation` about up x ray through
+ * the pelvis, roll by `roll` about the optical axis (radians). Bone lengths and the pelvis distance are
+ * kept. Returns false (pose untouched) when the pelvis is undefined or on the optical centre.
+ */
+export function changeViewpoint(cam3d: Float64Array, up: ArrayLike<number>, yaw: number, elevation: number, roll: number): boolean {
+  const pelvis = [cam3d[0], cam3d[1], cam3d[2]];
+  const d = Math.hypot(pelvis[0], pelvis[1], pelvis[2]);
+  if (!(d > 0)) return false;
+  rotateAbout(cam3d, up, yaw, pelvis);
+  const ray = [pelvis[0] / d, pelvis[1] / d, pelvis[2] / d];
+  const h = [up[1] * ray[2] - up[2] * ray[1], up[2] * ray[0] - up[0] * ray[2], up[0] * ray[1] - up[1] * ray[0]];
+  const hn = Math.hypot(h[0], h[1], h[2]);
+  if (hn > 1e-9) rotateAbout(cam3d, [h[0] / hn, h[1] / hn, h[2] / hn], elevation, pelvis);
+  rotateAbout(cam3d, [0, 0, 1], roll, [0, 0, 0]);
+  return true;
+}
+
+/** Draw a viewpoint change with `opt` and apply it (or not, with probability 1 - prob). */
+export function randomViewpoint(cam3d: Float64Array, up: ArrayLike<number>, rng: Rng, opt: ViewOptions): void {
+  if (!(opt.prob > 0) || rng.next() >= opt.prob) return;
+  const deg = Math.PI / 180;
+  changeViewpoint(cam3d, up, rng.uniform(0, 2 * Math.PI), opt.elevationSigmaDeg * deg * rng.normal(), opt.rollSigmaDeg * deg * rng.normal());
+}

@@ -5,7 +5,7 @@
  */
 import type { Camera } from '../core/types.js';
 import { openDataset } from '../data/dataset.js';
-import { DEFAULT_AUGMENT, makeSample, NO_AUGMENT, type AugmentOptions } from './augment.js';
+import { DEFAULT_AUGMENT, makeSample, NO_AUGMENT, NO_VIEW, randomViewpoint, type AugmentOptions, type ViewOptions } from './augment.js';
 import { Rng } from '../core/rng.js';
 
 const J = 17;
@@ -24,6 +24,8 @@ export interface PoseBank {
   worlds: Float32Array[];
   /** the calibrated cameras of each kept sequence's views */
   cameras: Camera[][];
+  /** the world's up direction in each of those cameras' coordinates (unit), for new viewpoints */
+  ups: [number, number, number][][];
   /** flat (sequence, frame) pairs of the kept frames */
   entries: Int32Array;
   count: number;
@@ -40,6 +42,7 @@ export function loadPoseBank(dir: string, opt: BankOptions = {}): PoseBank {
     const stride = Math.max(1, Math.floor(opt.stride ?? 1));
     const worlds: Float32Array[] = [];
     const cameras: Camera[][] = [];
+    const ups: [number, number, number][][] = [];
     const pairs: number[] = [];
     const subjects = new Set<string>();
     ds.index.sequences.forEach((seq, si) => {
@@ -49,16 +52,28 @@ export function loadPoseBank(dir: string, opt: BankOptions = {}): PoseBank {
       const k = worlds.length;
       worlds.push(ds.readWorld3d(si, 0, seq.frames));
       cameras.push(seq.views.map((v) => ds.cameras[v.camera]));
+      ups.push(seq.views.map((v) => upInCamera(ds.cameras[v.camera], ds.index.world_up)));
       subjects.add(subj);
       for (let f = 0; f < seq.frames; f += stride) pairs.push(k, f);
     });
     if (pairs.length === 0) {
       throw new Error(`${dir}: no frames left after the subject filter (${JSON.stringify(opt)})`);
     }
-    return { worlds, cameras, entries: Int32Array.from(pairs), count: pairs.length / 2, subjects: [...subjects].sort() };
+    return { worlds, cameras, ups, entries: Int32Array.from(pairs), count: pairs.length / 2, subjects: [...subjects].sort() };
   } finally {
     ds.close();
   }
+}
+
+/**
+ * The world's up direction in camera coordinates: R * (0, 0, 1) for a z-up world (pose-dataset/1's
+ * world frame, also when `world_up` is absent), (0, -1, 0) when the world is the camera frame (y down).
+ */
+export function upInCamera(cam: Camera, worldUp: string | undefined): [number, number, number] {
+  if (worldUp === 'camera frame') return [0, -1, 0];
+  const u: [number, number, number] = [cam.R[0][2], cam.R[1][2], cam.R[2][2]];
+  const n = Math.hypot(u[0], u[1], u[2]);
+  return [u[0] / n, u[1] / n, u[2] / n];
 }
 
 /** Camera-frame joints (mm) of entry `e` seen by view `v` into `out` (17 x 3). */
@@ -83,13 +98,20 @@ export function cameraPose(bank: PoseBank, e: number, v: number, out: Float64Arr
 export class SampleStream {
   private readonly cam = new Float64Array(J * 3);
 
-  constructor(private readonly bank: PoseBank, private readonly rng: Rng, private readonly aug: AugmentOptions) {}
+  constructor(
+    private readonly bank: PoseBank,
+    private readonly rng: Rng,
+    private readonly aug: AugmentOptions,
+    private readonly view: ViewOptions = NO_VIEW,
+  ) {}
 
   next(target3d: Float64Array, kp: Float64Array): void {
     for (let tries = 0; tries < 100; tries++) {
       const e = this.rng.int(this.bank.count);
-      const views = this.bank.cameras[this.bank.entries[e * 2]].length;
-      cameraPose(this.bank, e, this.rng.int(views), this.cam);
+      const s = this.bank.entries[e * 2];
+      const v = this.rng.int(this.bank.cameras[s].length);
+      cameraPose(this.bank, e, v, this.cam);
+      randomViewpoint(this.cam, this.bank.ups[s][v], this.rng, this.view);
       if (makeSample(this.cam, this.rng, this.aug, target3d, kp)) return;
     }
     throw new Error('training data: 100 unusable poses in a row (pelvis missing or behind the camera)');
