@@ -12,7 +12,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { LAYOUTS, isKnownLayout, unknownLayoutMessage } from '../core/layouts.js';
 import { checkFileSize } from '../core/limits.js';
-import { oneLine } from '../io/json.js';
+import { fieldPath, oneLine } from '../io/json.js';
 
 export type KeypointFormat = 'coco' | 'openpose' | 'csv';
 export const KEYPOINT_FORMATS: readonly KeypointFormat[] = ['coco', 'openpose', 'csv'];
@@ -69,18 +69,11 @@ function readJson(file: string): unknown {
   }
 }
 
-/** zod issue path -> `annotations[12].keypoints` */
-function issuePath(base: string, p: readonly PropertyKey[]): string {
-  let s = base;
-  for (const k of p) s += typeof k === 'number' ? `[${k}]` : `${s ? '.' : ''}${String(k)}`;
-  return s || '(top level)';
-}
-
 function parseWith<T>(file: string, schema: z.ZodType<T>, raw: unknown, base: string): T {
   const r = schema.safeParse(raw);
   if (!r.success) {
     const i = r.error.issues[0];
-    fail(file, issuePath(base, i.path), i.message);
+    fail(file, fieldPath(i.path, base), i.message);
   }
   return (r as { data: T }).data;
 }

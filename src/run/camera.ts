@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { Intrinsics } from '../core/types.js';
 import { validateIntrinsics } from '../geometry/camera.js';
 import { checkFileSize } from '../core/limits.js';
-import { oneLine } from '../io/json.js';
+import { fieldPath, oneLine } from '../io/json.js';
 import type { ImageExif } from '../detect/image.js';
 
 /**
@@ -87,8 +87,7 @@ export function loadCameraFile(file: string): FileCamera {
       // report against the shape the file seems to aim for
       const looksDataset = raw !== null && typeof raw === 'object' && ('f' in raw || 'c' in raw);
       const issue = (looksDataset ? b.error : a.error).issues[0];
-      const field = issue.path.length ? issue.path.map(String).join('.') : '(top level)';
-      throw new Error(`${file}: camera field ${field}: ${issue.message}; ${FIX}`);
+      throw new Error(`${file}: camera field ${fieldPath(issue.path)}: ${issue.message}; ${FIX}`);
     }
     const d = b.data;
     cam = { fx: d.f[0], fy: d.f[1], cx: d.c[0], cy: d.c[1] };
