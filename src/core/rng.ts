@@ -1,87 +1,44 @@
-/**
- * The project's one seeded PRNG: xoshiro128** (period 2^128 - 1, seeded through splitmix32) with normal
- * draws. Training (sampling, augmentation, weight initialisation, dropout masks) and tests use it, so
- * every run is reproducible across platforms. A training run draws ~10^11 dropout bits, far beyond the
- * 2^32 period of a one-word generator such as mulberry32.
- */
+/** Small seeded PRNG (mulberry32) with Gaussian draws, so training and tests are reproducible. */
 export class Rng {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
-  private spare: number | null = null;
+  private state: number;
+  private spare = NaN;
 
   constructor(seed: number) {
-    let x = seed >>> 0;
-    const next = (): number => {
-      x = (x + 0x9e3779b9) >>> 0;
-      let z = x;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.s0 = next();
-    this.s1 = next();
-    this.s2 = next();
-    this.s3 = next();
-    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
-  }
-
-  /** Uniform 32-bit unsigned integer. */
-  nextU32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = this.s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    return result;
+    this.state = seed >>> 0 || 0x9e3779b9;
   }
 
   /** Uniform in [0, 1). */
   next(): number {
-    return (this.nextU32() + (this.nextU32() >>> 11) / 2097152) / 4294967296;
+    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 
-  /** Uniform in [lo, hi). */
   uniform(lo: number, hi: number): number {
     return lo + (hi - lo) * this.next();
   }
 
-  /** Uniform integer in [0, n). */
+  /** Integer in [0, n). */
   int(n: number): number {
     return Math.floor(this.next() * n);
   }
 
-  /** Standard normal (Box-Muller). */
+  /** Standard normal (Marsaglia polar method). */
   normal(): number {
-    if (this.spare !== null) {
+    if (!Number.isNaN(this.spare)) {
       const s = this.spare;
-      this.spare = null;
+      this.spare = NaN;
       return s;
     }
-    let u = this.next();
-    while (u <= 0) u = this.next();
-    const v = this.next();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
+    let u: number, v: number, q: number;
+    do {
+      u = 2 * this.next() - 1;
+      v = 2 * this.next() - 1;
+      q = u * u + v * v;
+    } while (q >= 1 || q === 0);
+    const f = Math.sqrt((-2 * Math.log(q)) / q);
+    this.spare = v * f;
+    return u * f;
   }
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
-}
-
-/** Mixes integers into a 31-bit seed (for deriving per-layer / per-restart seeds). */
-export function mixSeed(...parts: number[]): number {
-  let h = 0x811c9dc5;
-  for (const p of parts) {
-    h = Math.imul(h ^ (p >>> 0), 0x01000193) >>> 0;
-    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
-    h = (h ^ (h >>> 12)) >>> 0;
-  }
-  return h & 0x7fffffff;
 }
