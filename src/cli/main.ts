@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { POSENET_DEFAULTS, trainPosenet } from '../posenet/train.js';
 import { ROOTNET_DEFAULTS, trainRootnet } from '../rootnet/train.js';
 import { saveTrainedModel } from '../train/export.js';
+import { DEFAULT_VIEW } from '../train/augment.js';
 import { POSENET_INPUT_DIM } from '../posenet/features.js';
 import { ROOTNET_INPUT_DIM } from '../rootnet/features.js';
 import { defaultDataDir, defaultModelsDir } from '../core/paths.js';
@@ -85,7 +86,8 @@ export function buildProgram(): Command {
         ...(o.batch ? { batchSize: o.batch } : {}),
         ...(o.lr ? { lr: o.lr } : {}),
         ...(o.seed ? { seed: o.seed } : {}),
-        ...(o.viewProb !== undefined ? { view: { ...base.view, prob: o.viewProb } } : {}),
+        // a new-viewpoint share uses the default elevation / roll spreads (src/train/augment.ts DEFAULT_VIEW)
+        ...(o.viewProb !== undefined ? { view: { ...DEFAULT_VIEW, prob: o.viewProb } } : {}),
       };
       const trained = model === 'posenet' ? await trainPosenet(cfg, log) : await trainRootnet(cfg, log);
       const args = process.argv.slice(2).map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ');

@@ -4,7 +4,7 @@
  */
 import { Rng } from '../core/rng.js';
 import type { MlpSpec, MlpTrainer } from '../nn/mlp-trainer.js';
-import { DEFAULT_AUGMENT, DEFAULT_VIEW } from '../train/augment.js';
+import { DEFAULT_AUGMENT, NO_VIEW } from '../train/augment.js';
 import { loadBanks, runTraining, trainedModel, type TrainConfig, type TrainedModel } from '../train/loop.js';
 import { forEachValidationPair, pairCount, SampleStream, type PoseBank } from '../train/pose-bank.js';
 import { decodeOutput, encodeKeypoints, encodeTarget, J, POSENET_INPUT_DIM, POSENET_OUTPUT_DIM } from './features.js';
@@ -23,7 +23,7 @@ export const POSENET_DEFAULTS: Omit<TrainConfig, 'data'> = {
   lr: 1e-3,
   finalLr: 1e-5,
   seed: 1,
-  view: DEFAULT_VIEW,
+  view: NO_VIEW,
 };
 
 export interface ValidationSet {
