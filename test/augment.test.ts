@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { Rng } from '../src/core/rng.js';
-import { changeViewpoint, DEFAULT_VIEW, randomViewpoint } from '../src/train/augment.js';
+import { changeViewpoint, DEFAULT_VIEW, NO_VIEW, randomViewpoint } from '../src/train/augment.js';
 import { cameraPose, loadPoseBank, upInCamera } from '../src/train/pose-bank.js';
 import { uniqueBoneLengths } from '../src/lift/skeleton.js';
 import { DATA } from './helpers.js';
@@ -69,4 +69,17 @@ test('new viewpoints of real Human3.6M poses keep bone lengths and distance and 
   // with uniform turns every quadrant of the hip axis direction occurs
   const quadrants = new Set(facing.map((a) => Math.floor(((a + Math.PI) / (Math.PI / 2)) % 4)));
   assert.equal(quadrants.size, 4, `quadrants ${[...quadrants]}`);
+});
+
+test('with no new viewpoints the sample stream is untouched: no random draw, no change (models stay reproducible)', () => {
+  const pose = Float64Array.from([10, 20, 5000, 110, 20, 5000, 10, -80, 5000]);
+  const a = new Rng(3), b = new Rng(3);
+  const p = Float64Array.from(pose);
+  randomViewpoint(p, [0, -1, 0], a, NO_VIEW);
+  assert.deepEqual([...p], [...pose]);
+  assert.equal(a.next(), b.next());
+  // prob 1 always changes the view (and draws)
+  randomViewpoint(p, [0, -1, 0], a, { ...DEFAULT_VIEW, prob: 1 });
+  assert.notDeepEqual([...p], [...pose]);
+  assert.notEqual(a.next(), b.next());
 });
