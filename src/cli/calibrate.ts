@@ -9,6 +9,7 @@ import { openDataset } from '../data/dataset.js';
 import type { Intrinsics } from '../core/types.js';
 import { mpjpe, rootError } from '../eval/metrics.js';
 import type { DetectorName } from '../detect/types.js';
+import type { LiftSequenceOptions } from '../lift/lift.js';
 import { Lifter } from '../pipeline/lifter.js';
 import { normalisedH36m } from '../pipeline/keypoints.js';
 import { applyAdapter, meanAdapter, measureAdapter, type DefinitionAdapter } from '../pipeline/adapter.js';
@@ -21,6 +22,8 @@ export interface CalibrateOptions {
   out?: string | null;
   /** recorded in the file */
   command?: string;
+  /** depth-search / fitter overrides for the leave-one-out scores (tuning); production defaults otherwise */
+  lift?: LiftSequenceOptions;
 }
 
 interface Photo { id: string; det: Float64Array; gt3d: Float64Array; cam: Intrinsics; adapter: DefinitionAdapter }
@@ -77,7 +80,7 @@ export async function calibrateDetector(dir: string, o: CalibrateOptions, log?: 
     throw new Error(`${dir}: calibrate needs at least 2 photos with a detected person and ground truth, found ${photos.length}`);
   }
   const score = async (p: Photo, a?: DefinitionAdapter) => {
-    const [r] = await lifter.liftBatch([a ? applyAdapter(p.det, a) : p.det], p.cam);
+    const [r] = await lifter.liftBatch([a ? applyAdapter(p.det, a) : p.det], p.cam, { lift: o.lift });
     if (!r) throw new Error(`${p.id}: the detection cannot be lifted`);
     const g = p.gt3d;
     return { mpjpe: mpjpe(r.joints3d, g), root: rootError(r.joints3d, g).error };
