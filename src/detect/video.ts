@@ -232,6 +232,9 @@ export async function* readVideoFrames(file: string, opts: ReadVideoOptions = {}
   const maxFrames = limits().maxFrames;
   const estimate = Math.round(videoSpan(info, start, opts.duration) * fps);
   if (Number.isFinite(estimate) && estimate > maxFrames + 1) throw framesLimitError(`readVideoFrames: ${file}`, estimate, true);
+  // a healthy video gives its probed span's frames (+-1 at the ends); far more means timestamps that
+  // contradict the header (a damaged sample table), which the fps filter would fill with repeated frames
+  const overrun = estimate > 0 ? estimate + Math.max(2, Math.ceil(estimate * 0.05)) : Infinity;
   const frameBytes = width * height * 3;
   const args = ['-hide_banner', '-nostdin', '-v', 'error'];
   if (start > 0) args.push('-ss', String(start)); // input seeking: fast, and frame-accurate when decoding
@@ -269,6 +272,14 @@ export async function* readVideoFrames(file: string, opts: ReadVideoOptions = {}
         fill += n; off += n;
         if (fill === frameBytes) {
           if (index >= maxFrames) throw framesLimitError(`readVideoFrames: ${file}`, maxFrames, false);
+          if (index >= overrun) {
+            if (opts.tolerateErrors) return;
+            throw new Error(
+              `readVideoFrames: ${file} is corrupt: decoding gives more than ${overrun} frames where its header's ` +
+                `length allows ${estimate} at ${fps} frames/s (damaged timestamps); ${index} frames were decoded. ` +
+                'Re-export or re-download it',
+            );
+          }
           const frame: RgbFrame = { width, height, data: buf };
           yield { index, timeS: start + index / fps, frame };
           index++;
