@@ -92,10 +92,18 @@ export async function stagesPart(ctx: BenchContext): Promise<PartResult> {
       tracked.push((performance.now() - t0) / (frames.length - 1));
     }
     det.dispose();
+    // the same fresh detection plus the flip test (the mirrored image too; not for MultiPose)
+    let flip = '-';
+    if (name !== 'movenet-multipose') {
+      const detF = await createDetector(name, { flipTest: true });
+      const withFlip = await timeRuns(async () => { for (const f of frames) await detF.detect(f); }, runs, 1, quick ? 0 : 1);
+      detF.dispose();
+      flip = fmt(scale(stats(withFlip), 1 / frames.length), 1);
+    }
     const s = scale(stats(fresh), 1 / frames.length), t = stats(tracked);
     detMs[name] = s;
     trackMs[name] = t;
-    detRows.push([name, fmt(s, 1), fmt(perSecond(s), 1), `${found}/${frames.length}`, fmt(t, 1), `${foundT}/${frames.length - 1}`]);
+    detRows.push([name, fmt(s, 1), fmt(perSecond(s), 1), `${found}/${frames.length}`, fmt(t, 1), `${foundT}/${frames.length - 1}`, flip]);
   }
   const missed = detRows.filter((r) => !r[3].startsWith(`${frames.length}/`)).map((r) => `${r[0]} (${r[3]})`);
   if (missed.length) {
@@ -104,8 +112,8 @@ export async function stagesPart(ctx: BenchContext): Promise<PartResult> {
   const light = detMs['movenet-lightning'].median;
   for (const r of detRows) r.push(ratio(detMs[r[0]].median, light));
   res.tables.push({
-    title: `2D detectors on one thread, 1280 x 720 frames (${frames.length} consecutive frames of the clip per run). Fresh: \`detect(frame)\` as for a photo or a video key frame (single-person MoveNet: two passes, the second on the crop the first found). Tracked: \`detect(frame, { track: true })\`, one pass on the previous frame's crop / region of interest`,
-    head: ['detector', 'ms/frame fresh', 'frames/s fresh', 'person found', 'ms/frame tracked', 'found tracked', 'fresh time vs Lightning'],
+    title: `2D detectors on one thread, 1280 x 720 frames (${frames.length} consecutive frames of the clip per run). Fresh: \`detect(frame)\` as for a photo or a video key frame (single-person MoveNet: two passes, the second on the crop the first found). Tracked: \`detect(frame, { track: true })\`, one pass on the previous frame's crop / region of interest. Flip test: fresh plus the mirrored image detected and fused (\`flipTest\`, \`poselift run --flip-test\`; off by default)`,
+    head: ['detector', 'ms/frame fresh', 'frames/s fresh', 'person found', 'ms/frame tracked', 'found tracked', 'ms/frame flip test', 'fresh time vs Lightning'],
     rows: detRows,
   });
 

@@ -24,6 +24,8 @@ export interface CalibrateOptions {
   command?: string;
   /** depth-search / fitter overrides for the leave-one-out scores (tuning); production defaults otherwise */
   lift?: LiftSequenceOptions;
+  /** detect with the flip test (src/detect/flip.ts) */
+  flipTest?: boolean;
 }
 
 interface Photo { id: string; det: Float64Array; gt3d: Float64Array; cam: Intrinsics; adapter: DefinitionAdapter }
@@ -53,7 +55,7 @@ export async function calibrateDetector(dir: string, o: CalibrateOptions, log?: 
   }));
   const { createDetector, readImage } = await import('../detect/index.js');
   const lifter = await Lifter.load(o.models);
-  const det = await createDetector(o.detector);
+  const det = await createDetector(o.detector, { flipTest: o.flipTest });
   const photos: Photo[] = [];
   try {
     for (let si = 0; si < ds.sequences.length; si++) {

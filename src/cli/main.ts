@@ -136,11 +136,12 @@ export function buildProgram(): Command {
     .option('--models <dir>', 'folder with posenet.onnx and rootnet.onnx (and keypoint-adapter.json)', defaultModelsDir())
     .option('--out <file>', 'adapter file to write (default: <models>/keypoint-adapter.json)')
     .option('--dry-run', 'measure and report only; write nothing')
+    .option('--flip-test', 'detect on each photo and its mirror image and fuse the two (src/detect/flip.ts)')
     .option('--json', 'print one JSON object on stdout')
     .action(async (dataset: string, o) => {
       const { calibrateCommand } = await import('./calibrate.js');
       const args = process.argv.slice(2).map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ');
-      await calibrateCommand(dataset, { detector: o.detector, models: o.models, out: o.dryRun ? null : o.out, json: o.json, command: `poselift ${args}` });
+      await calibrateCommand(dataset, { detector: o.detector, models: o.models, out: o.dryRun ? null : o.out, json: o.json, command: `poselift ${args}`, flipTest: o.flipTest });
     });
 
   program
@@ -158,6 +159,7 @@ export function buildProgram(): Command {
     .option('--max-people <n>', 'at most this many people per frame', positiveInt)
     .option('--threads <n>', 'video: 2D detection threads (default: one per core, at most 4)', positiveInt)
     .option('--no-adapter', 'lift the detector\'s keypoints as they are, without its calibrated keypoint-definition adapter (models/keypoint-adapter.json)')
+    .option('--flip-test', 'photos: detect on the photo and its mirror image and fuse the two joint by joint (twice the detection time; off by default, README "Decisions")')
     .option('--detect-size <px>', 'video: decode frames for detection at most this size on the longer side (default 640; 0 = full size); keypoints stay in the video\'s pixels', nonNegativeInt('an integer >= 0'))
     .action(async (inputs: string[], o) => {
       const { runCommand } = await import('./run.js');

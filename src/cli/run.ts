@@ -4,7 +4,7 @@ import { DETECTOR_NAMES } from '../detect/types.js';
 import { runInputs, type RunOptions } from '../run/run.js';
 
 /** The command's options: RunOptions as commander gives them (the detector not yet checked). */
-export type RunCliOptions = Pick<RunOptions, 'camera' | 'fps' | 'start' | 'duration' | 'out' | 'overlay' | 'models' | 'maxPeople' | 'threads' | 'detectSize' | 'adapter'> & {
+export type RunCliOptions = Pick<RunOptions, 'camera' | 'fps' | 'start' | 'duration' | 'out' | 'overlay' | 'models' | 'maxPeople' | 'threads' | 'detectSize' | 'adapter' | 'flipTest'> & {
   detector: string;
 };
 
@@ -15,7 +15,7 @@ export async function runCommand(inputs: string[], o: RunCliOptions): Promise<vo
   const log = (s: string) => process.stderr.write(`${s}\n`);
   const opts: RunOptions = {
     camera: o.camera, detector: o.detector as DetectorName, fps: o.fps, start: o.start, duration: o.duration,
-    out: o.out, overlay: o.overlay, models: o.models, maxPeople: o.maxPeople, threads: o.threads, detectSize: o.detectSize, adapter: o.adapter, warn: (m) => log(`poselift: warning: ${m}`),
+    out: o.out, overlay: o.overlay, models: o.models, maxPeople: o.maxPeople, threads: o.threads, detectSize: o.detectSize, adapter: o.adapter, flipTest: o.flipTest, warn: (m) => log(`poselift: warning: ${m}`),
   };
   if (process.stderr.isTTY) {
     const { SingleBar, Presets } = (await import('cli-progress')).default;

@@ -55,6 +55,8 @@ export interface RunOptions {
   detectSize?: number;
   /** apply the detector's calibrated keypoint-definition adapter (models/keypoint-adapter.json; default true) */
   adapter?: boolean;
+  /** photos: detect on the image and its mirror and fuse them (src/detect/flip.ts; default false; not for video frames) */
+  flipTest?: boolean;
 }
 
 export interface RunResult {
@@ -149,7 +151,7 @@ class Session {
   async det(): Promise<Detector> {
     if (!this.detector) {
       const { createDetector } = await import('../detect/index.js');
-      this.detector = await createDetector(this.detectorName, { maxPoses: this.o.maxPeople });
+      this.detector = await createDetector(this.detectorName, { maxPoses: this.o.maxPeople, flipTest: this.o.flipTest });
     }
     return this.detector;
   }
