@@ -18,6 +18,7 @@ import { evaluateDataset } from '../src/cli/eval.js';
 import { DATA, MODELS, REPO } from './helpers.js';
 import { ADAPTER_FILE, type AdapterFile } from '../src/pipeline/adapter-file.js';
 import { meanAdapter } from '../src/pipeline/adapter.js';
+import { projectCameraPoints } from '../src/geometry/camera.js';
 
 globalThis.fetch = (async (input: unknown) => { throw new Error(`unexpected network fetch of ${String(input)}`); }) as typeof fetch;
 
@@ -105,6 +106,24 @@ test('photos with true intrinsics, leave-one-out keypoint adapter: schema-valid,
     if (rootErr > lim.root) failures.push(`${p.id}: root error ${rootErr.toFixed(1)} > ${lim.root}`);
   }
   assert.deepEqual(failures, []);
+});
+
+test('run --flip-test (S5): recorded in the document, and its 2D left ankle is the repaired one', async () => {
+  const i = photos.findIndex((p: { id: string }) => p.id.startsWith('S5'));
+  const p = photos[i];
+  const intr = { fx: p.cam.f[0], fy: p.cam.f[1], cx: p.cam.c[0], cy: p.cam.c[1], k: p.cam.k, p: p.cam.p };
+  const truth = projectCameraPoints(intr, p.gt); // h36m17 pixels; left ankle = 6
+  const ankle = async (flipTest: boolean) => {
+    const [r] = await runInputs([p.file], { ...base, camera: camFile(i), flipTest, out: path.join(tmp, `flip-${flipTest}.json`) });
+    const doc = JSON.parse(readFileSync(r.out, 'utf8')) as PoseliftDoc;
+    assertValid(doc);
+    assert.equal(doc.detector.flip_test, flipTest ? true : undefined);
+    const k = doc.frames[0].people[0].keypoints2d[15]; // coco17 left ankle
+    return Math.hypot(k[0] - truth[12], k[1] - truth[13]);
+  };
+  const [one, flip] = [await ankle(false), await ankle(true)];
+  console.log(`S5 left ankle in the output: ${one.toFixed(0)} px one pass, ${flip.toFixed(0)} px with --flip-test`);
+  assert.ok(one > 80 && flip < 25, `one pass ${one.toFixed(0)} px, flip test ${flip.toFixed(0)} px`);
 });
 
 test('two people in one photo (S7 and S8 side by side, one camera): both found, each at its own place', async () => {

@@ -41,8 +41,11 @@ export interface PoseliftDoc {
   frame: 'camera (x right, y down, z forward)';
   input: { path: string; kind: 'image' | 'images' | 'video' | 'keypoints'; frames: number; width: number; height: number; start_s?: number; duration_s?: number | null; source_fps?: number };
   camera: CameraOut;
-  /** for `poselift lift` (2D from a file): name 'keypoints-file' and the file's layout */
-  detector: { name: DetectorName | 'keypoints-file'; layout: string };
+  /**
+   * for `poselift lift` (2D from a file): name 'keypoints-file' and the file's layout; `flip_test` (only
+   * when true) when photos were detected with the flip test (`run --flip-test`)
+   */
+  detector: { name: DetectorName | 'keypoints-file'; layout: string; flip_test?: true };
   /** model versions; keypoint_adapter when the detector's keypoint definitions were adapted */
   models: { posenet: string; rootnet: string; keypoint_adapter?: string };
   fps: number;

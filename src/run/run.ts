@@ -187,7 +187,10 @@ async function stillFrame(
 }
 
 function docHead(input: string, kind: InputKind, cam: RunCamera, s: Session, fps: number): Omit<PoseliftDoc, 'frames'> {
-  return makeDocHead(input, kind, cam, s.detectorName, s.versions, fps);
+  const head = makeDocHead(input, kind, cam, s.detectorName, s.versions, fps);
+  // photos only (video frames never use it); MultiPose ignores it
+  if (s.o.flipTest && s.detectorName !== 'movenet-multipose') head.detector.flip_test = true;
+  return head;
 }
 
 async function runImage(s: Session, input: string): Promise<PoseliftDoc> {
