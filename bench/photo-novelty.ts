@@ -1,0 +1,82 @@
+/**
+ * How far each h36m-images photo's pose is from every pose the lifters were trained on (README, "From pixels
+ * on the four photos"): for each photo, the nearest h36m-train pose (every `--step`-th frame, all subjects),
+ * root-relative, after the best rotation about the world's vertical axis (the person may face any way),
+ * as the mean joint distance in mm; overall and per subject. A photo whose nearest training pose is far
+ * needs the lifter to generalise, not to recall.
+ *
+ *   node --import tsx bench/photo-novelty.ts [--step 4] [--shared ../shared/data]
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { openDataset } from '../src/data/dataset.js';
+import { H36M17_NAMES } from '../src/core/layouts.js';
+
+const { values } = parseArgs({
+  options: {
+    step: { type: 'string', default: '4' },
+    shared: { type: 'string', default: path.resolve('../shared/data') },
+  },
+});
+const step = Number(values.step);
+if (!(Number.isInteger(step) && step > 0)) throw new Error(`--step: a positive integer, got ${values.step}`);
+const J = H36M17_NAMES.length;
+const train = openDataset(path.join(values.shared, 'h36m-train'));
+const photos = openDataset(path.join(values.shared, 'h36m-images'));
+if (train.index.world_up !== 'z') throw new Error(`${train.indexPath}: expected world_up "z", got ${train.index.world_up}`);
+
+/** The photo's camera in h36m-train: the same subject, the camera id the photo's sequence id names. */
+function worldRotation(photoId: string): number[][] {
+  const [subject, rest] = [photoId.slice(0, photoId.indexOf('_')), photoId.slice(photoId.indexOf('.') + 1)];
+  const camId = `${subject}/${rest.slice(0, rest.indexOf('_'))}`;
+  const cam = train.cameras[camId];
+  if (!cam) throw new Error(`${train.indexPath}: no camera ${camId} for photo ${photoId}`);
+  return cam.R as number[][];
+}
+
+/** Mean joint distance (mm) of root-relative world poses a (at offset ao) and b, after the best yaw of a. */
+function yawAlignedError(a: Float32Array, ao: number, b: Float64Array): number {
+  let sc = 0, ss = 0;
+  for (let j = 0; j < J; j++) {
+    const ax = a[ao + j * 3] - a[ao], ay = a[ao + j * 3 + 1] - a[ao + 1];
+    sc += ax * b[j * 3] + ay * b[j * 3 + 1];
+    ss += ax * b[j * 3 + 1] - ay * b[j * 3];
+  }
+  const th = Math.atan2(ss, sc), c = Math.cos(th), s = Math.sin(th);
+  let e = 0;
+  for (let j = 0; j < J; j++) {
+    const ax = a[ao + j * 3] - a[ao], ay = a[ao + j * 3 + 1] - a[ao + 1], az = a[ao + j * 3 + 2] - a[ao + 2];
+    e += Math.hypot(c * ax - s * ay - b[j * 3], s * ax + c * ay - b[j * 3 + 1], az - b[j * 3 + 2]);
+  }
+  return e / J;
+}
+
+console.log(`nearest h36m-train pose to each photo's, root-relative, best heading, every ${step}th frame (mm)`);
+for (let pi = 0; pi < photos.sequences.length; pi++) {
+  const id = photos.sequences[pi].id;
+  const g = photos.cameraFrame3d(pi, 0, 0, 1);
+  const R = worldRotation(id);
+  // root-relative world pose: x_w = R^T x_c (the translation drops out)
+  const w = new Float64Array(J * 3);
+  for (let j = 0; j < J; j++) for (let a = 0; a < 3; a++) {
+    let s = 0;
+    for (let k = 0; k < 3; k++) s += R[k][a] * (g[j * 3 + k] - g[k]);
+    w[j * 3 + a] = s;
+  }
+  let best = Infinity, where = '';
+  const bySubject = new Map<string, number>();
+  train.sequences.forEach((seq, si) => {
+    const poses = train.readWorld3d(si, 0, seq.frames);
+    const subject = seq.subject ?? seq.id.split('/')[0];
+    for (let f = 0; f < seq.frames; f += step) {
+      const e = yawAlignedError(poses, f * J * 3, w);
+      if (!Number.isFinite(e)) continue;
+      if (e < (bySubject.get(subject) ?? Infinity)) bySubject.set(subject, e);
+      if (e < best) { best = e; where = `${seq.id} frame ${f}`; }
+    }
+  });
+  const per = [...bySubject].map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
+  console.log(`${id}: ${best.toFixed(1)} (${where}); nearest per subject: ${per}`);
+}
+train.close();
+photos.close();
