@@ -214,7 +214,11 @@ test('video: one stable id per held photo, temporal path, --fps/--start/--durati
   // smoothness: within a held photo the root barely moves
   const roots = frames.filter((f) => f.time_s! > 0.05 && f.time_s! < 0.55).map((f) => f.people[0].root![2]);
   assert.ok(Math.max(...roots) - Math.min(...roots) < 150, `root z spread ${Math.max(...roots) - Math.min(...roots)} mm`);
-  const [cut] = await runInputs([video], { ...base, out: path.join(tmp, 'cut.json'), detector: 'movenet-lightning', fps: 5, start: 0.6, duration: 1 });
+  // --flip-test is for photos: a video says so once and its document does not claim it
+  const said: string[] = [];
+  const [cut] = await runInputs([video], { ...base, out: path.join(tmp, 'cut.json'), detector: 'movenet-lightning', fps: 5, start: 0.6, duration: 1, flipTest: true, warn: (m) => said.push(m) });
+  assert.deepEqual(said, [`${video}: --flip-test applies to photos only; this video's frames are detected without it`]);
+  assert.equal(cut.doc.detector.flip_test, undefined);
   assert.equal(cut.doc.frames.length, 5);
   assert.ok(Math.abs(cut.doc.frames[0].time_s! - 0.6) < 1e-6);
   // a truncated copy: one clear error naming the file

@@ -233,6 +233,7 @@ async function runFolder(s: Session, input: string): Promise<PoseliftDoc> {
 async function runVideo(s: Session, input: string): Promise<PoseliftDoc> {
   const { probeVideo, readVideoFrames } = await import('../detect/video.js');
   const info = await probeVideo(input);
+  if (s.o.flipTest) s.o.warn?.(`${input}: --flip-test applies to photos only; this video's frames are detected without it`);
   const cam = resolveCamera(info.width, info.height, s.fileCam, undefined, s.o.camera, input);
   const fps = s.o.fps ?? info.fps;
   const start = s.o.start ?? 0;
