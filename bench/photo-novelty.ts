@@ -5,21 +5,34 @@
  * as the mean joint distance in mm; overall and per subject. A photo whose nearest training pose is far
  * needs the lifter to generalise, not to recall.
  *
- *   node --import tsx bench/photo-novelty.ts [--step 4] [--shared ../shared/data]
+ * Then, on the held-out subject (`--held-out`, default S1; every `--every`-th frame, first camera), how the
+ * production lift's MPJPE from true 2D grows with that distance (nearest among the other subjects' poses,
+ * every 8th frame): the yardstick for the photos' distances.
+ *
+ *   node --import tsx bench/photo-novelty.ts [--step 4] [--held-out S1] [--every 100] [--models models] [--shared ../shared/data]
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openDataset } from '../src/data/dataset.js';
 import { H36M17_NAMES } from '../src/core/layouts.js';
+import { defaultModelsDir } from '../src/core/paths.js';
+import { mpjpe } from '../src/eval/metrics.js';
+import { Lifter } from '../src/pipeline/lifter.js';
 
 const { values } = parseArgs({
   options: {
     step: { type: 'string', default: '4' },
+    'held-out': { type: 'string', default: 'S1' },
+    every: { type: 'string', default: '100' },
+    models: { type: 'string', default: defaultModelsDir() },
     shared: { type: 'string', default: path.resolve('../shared/data') },
   },
 });
 const step = Number(values.step);
-if (!(Number.isInteger(step) && step > 0)) throw new Error(`--step: a positive integer, got ${values.step}`);
+const every = Number(values.every);
+for (const [k, v] of [['--step', step], ['--every', every]] as const) {
+  if (!(Number.isInteger(v) && v > 0)) throw new Error(`${k}: a positive integer, got ${v}`);
+}
 const J = H36M17_NAMES.length;
 const train = openDataset(path.join(values.shared, 'h36m-train'));
 const photos = openDataset(path.join(values.shared, 'h36m-images'));
@@ -35,7 +48,7 @@ function worldRotation(photoId: string): number[][] {
 }
 
 /** Mean joint distance (mm) of root-relative world poses a (at offset ao) and b, after the best yaw of a. */
-function yawAlignedError(a: Float32Array, ao: number, b: Float64Array): number {
+function yawAlignedError(a: ArrayLike<number>, ao: number, b: Float64Array): number {
   let sc = 0, ss = 0;
   for (let j = 0; j < J; j++) {
     const ax = a[ao + j * 3] - a[ao], ay = a[ao + j * 3 + 1] - a[ao + 1];
@@ -78,5 +91,52 @@ for (let pi = 0; pi < photos.sequences.length; pi++) {
   const per = [...bySubject].map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
   console.log(`${id}: ${best.toFixed(1)} (${where}); nearest per subject: ${per}`);
 }
-train.close();
 photos.close();
+
+// --- the yardstick: the held-out subject's lift error against its poses' distance from the others'
+const held = values['held-out'];
+const seqOf = (id: string) => id.split('/')[0];
+const bankParts: number[] = [];
+train.sequences.forEach((seq, si) => {
+  if (seqOf(seq.id) === held) return;
+  const poses = train.readWorld3d(si, 0, seq.frames);
+  for (let f = 0; f < seq.frames; f += 8) {
+    const o = f * J * 3;
+    if (!Number.isFinite(poses[o])) continue;
+    for (let k = 0; k < J * 3; k++) bankParts.push(poses[o + k]);
+  }
+});
+const bank = Float64Array.from(bankParts), nBank = bank.length / (J * 3);
+if (!train.sequences.some((q) => seqOf(q.id) === held)) throw new Error(`--held-out: no sequences of ${held} in ${train.indexPath}`);
+const lifter = await Lifter.load(values.models);
+const edges = [0, 45, 60, 80, 100, Infinity];
+const bins = edges.slice(1).map(() => ({ n: 0, sum: 0, over70: 0 }));
+for (let si = 0; si < train.sequences.length; si++) {
+  const seq = train.sequences[si];
+  if (seqOf(seq.id) !== held) continue;
+  const poses = train.readWorld3d(si, 0, seq.frames);
+  const cam = train.camera(si, 0);
+  for (let f = 0; f < seq.frames; f += every) {
+    const o = f * J * 3;
+    if (!Number.isFinite(poses[o])) continue;
+    const q = new Float64Array(J * 3);
+    for (let k = 0; k < J * 3; k++) q[k] = poses[o + k] - poses[o + (k % 3)];
+    let d = Infinity;
+    for (let b = 0; b < nBank; b++) d = Math.min(d, yawAlignedError(bank, b * J * 3, q));
+    const g = train.cameraFrame3d(si, 0, f, 1);
+    const kp = new Float64Array(J * 3);
+    for (let j = 0; j < J; j++) { kp[j * 3] = g[j * 3] / g[j * 3 + 2]; kp[j * 3 + 1] = g[j * 3 + 1] / g[j * 3 + 2]; kp[j * 3 + 2] = 1; }
+    const [r] = await lifter.liftBatch([kp], cam);
+    if (!r) continue;
+    const e = mpjpe(r.joints3d, g);
+    const bin = bins[edges.findIndex((x, i) => d >= x && d < edges[i + 1])];
+    bin.n++; bin.sum += e; if (e > 70) bin.over70++;
+  }
+}
+train.close();
+console.log(`\n${held} (held out), every ${every}th frame, first camera, true 2D, ${values.models}: lift MPJPE by the distance to the nearest other subject's pose (every 8th frame)`);
+bins.forEach((b, i) => {
+  const range = edges[i + 1] === Infinity ? `>= ${edges[i]}` : `${edges[i]}-${edges[i + 1]}`;
+  console.log(`  ${range} mm: ${b.n} frames, MPJPE ${b.n ? (b.sum / b.n).toFixed(1) : '-'} mm, over 70 mm ${b.n ? ((100 * b.over70) / b.n).toFixed(0) : '-'} %`);
+});
+process.exit(0);
