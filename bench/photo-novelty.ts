@@ -18,6 +18,7 @@ import { H36M17_NAMES } from '../src/core/layouts.js';
 import { defaultModelsDir } from '../src/core/paths.js';
 import { mpjpe } from '../src/eval/metrics.js';
 import { Lifter } from '../src/pipeline/lifter.js';
+import { normalisedTruth } from '../src/pipeline/keypoints.js';
 
 const { values } = parseArgs({
   options: {
@@ -124,9 +125,7 @@ for (let si = 0; si < train.sequences.length; si++) {
     let d = Infinity;
     for (let b = 0; b < nBank; b++) d = Math.min(d, yawAlignedError(bank, b * J * 3, q));
     const g = train.cameraFrame3d(si, 0, f, 1);
-    const kp = new Float64Array(J * 3);
-    for (let j = 0; j < J; j++) { kp[j * 3] = g[j * 3] / g[j * 3 + 2]; kp[j * 3 + 1] = g[j * 3 + 1] / g[j * 3 + 2]; kp[j * 3 + 2] = 1; }
-    const [r] = await lifter.liftBatch([kp], cam);
+    const [r] = await lifter.liftBatch([normalisedTruth(g)], cam);
     if (!r) continue;
     const e = mpjpe(r.joints3d, g);
     const bin = bins[edges.findIndex((x, i) => d >= x && d < edges[i + 1])];

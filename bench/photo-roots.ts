@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openDataset } from '../src/data/dataset.js';
 import { Lifter } from '../src/pipeline/lifter.js';
-import { normalisedH36m } from '../src/pipeline/keypoints.js';
+import { normalisedH36m, normalisedTruth } from '../src/pipeline/keypoints.js';
 import { DETECTOR_NAMES, type DetectorName } from '../src/detect/types.js';
 import { defaultModelsDir } from '../src/core/paths.js';
 import { H36M17_NAMES } from '../src/core/layouts.js';
@@ -48,10 +48,7 @@ try {
   for (let si = 0; si < ds.sequences.length; si++) {
     const cam = ds.camera(si, 0);
     const g = ds.cameraFrame3d(si, 0, 0, 1);
-    const truth = new Float64Array(51);
-    for (let j = 0; j < 17; j++) {
-      truth[j * 3] = g[j * 3] / g[j * 3 + 2]; truth[j * 3 + 1] = g[j * 3 + 1] / g[j * 3 + 2]; truth[j * 3 + 2] = 1;
-    }
+    const truth = normalisedTruth(g);
     const people = await det.detect(await readImage(ds.imagePath(si, 0, 0)!));
     if (!people.length) { console.log(`${ds.sequences[si].id}: no person detected`); continue; }
     const kp = normalisedH36m(people[0].keypoints, cam);

@@ -11,7 +11,7 @@ import { mpjpe, rootError } from '../eval/metrics.js';
 import type { DetectorName } from '../detect/types.js';
 import type { LiftSequenceOptions } from '../lift/lift.js';
 import { Lifter } from '../pipeline/lifter.js';
-import { normalisedH36m } from '../pipeline/keypoints.js';
+import { normalisedH36m, normalisedTruth } from '../pipeline/keypoints.js';
 import { applyAdapter, meanAdapter, measureAdapter, type DefinitionAdapter } from '../pipeline/adapter.js';
 import { ADAPTER_FILE, writeAdapterEntry, type AdapterEntry } from '../pipeline/adapter-file.js';
 
@@ -32,18 +32,6 @@ interface Photo { id: string; det: Float64Array; gt3d: Float64Array; cam: Intrin
 
 export interface CalibrationResult { entry: AdapterEntry; ids: string[]; out: string | null }
 
-/** Camera-frame joints -> exact normalised h36m17 keypoints (17 x [X/Z, Y/Z, 1]). */
-function normalisedTruth(gt3d: Float64Array): Float64Array {
-  const k = new Float64Array(51);
-  for (let j = 0; j < 17; j++) {
-    const z = gt3d[j * 3 + 2];
-    const ok = Number.isFinite(z) && z > 0;
-    k[j * 3] = ok ? gt3d[j * 3] / z : NaN;
-    k[j * 3 + 1] = ok ? gt3d[j * 3 + 1] / z : NaN;
-    k[j * 3 + 2] = ok ? 1 : 0;
-  }
-  return k;
-}
 
 export async function calibrateDetector(dir: string, o: CalibrateOptions, log?: (s: string) => void): Promise<CalibrationResult> {
   const ds = openDataset(dir);

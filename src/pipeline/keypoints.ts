@@ -24,3 +24,19 @@ export function normalisedH36m(kp: Keypoints2D, cam: Intrinsics, minScore = 0, a
   }
   return adapter ? applyAdapter(out, adapter) : out;
 }
+
+/**
+ * Camera-frame joints (17 x 3 mm) -> their exact normalised h36m17 keypoints (17 x [X/Z, Y/Z, 1]): the
+ * ground-truth 2D of a pinhole camera; a joint that is NaN or not in front of the camera is NaN with score 0.
+ */
+export function normalisedTruth(cam3d: ArrayLike<number>): Float64Array {
+  const k = new Float64Array(51);
+  for (let j = 0; j < 17; j++) {
+    const z = cam3d[j * 3 + 2];
+    const ok = Number.isFinite(z) && z > 0;
+    k[j * 3] = ok ? cam3d[j * 3] / z : NaN;
+    k[j * 3 + 1] = ok ? cam3d[j * 3 + 1] / z : NaN;
+    k[j * 3 + 2] = ok ? 1 : 0;
+  }
+  return k;
+}
