@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as poseDetection from '@tensorflow-models/pose-detection';
 import type { Keypoints2D } from '../core/types.js';
 import { BLAZEPOSE33_NAMES, COCO17_NAMES } from '../core/layouts.js';
-import { flipPermutation, fuseFlipped, unmirrorKeypoints } from './flip.js';
+import { flipPermutation, fuseFlipped, mirrorFrame, unmirrorKeypoints } from './flip.js';
 import { initBackend, modelHandler } from './models.js';
 import { checkFrame, DETECTOR_NAMES, type DetectedPerson, type DetectorName, type RgbFrame } from './types.js';
 
@@ -102,20 +102,6 @@ function toPerson(
   return { keypoints, score, bbox };
 }
 
-/** The frame mirrored left-right (a new buffer). */
-export function mirrorFrame(frame: RgbFrame): RgbFrame {
-  const { width: w, height: h, data } = frame;
-  const out = new Uint8Array(data.length);
-  for (let y = 0; y < h; y++) {
-    const row = y * w * 3;
-    for (let x = 0; x < w; x++) {
-      const d = row + x * 3, s = row + (w - 1 - x) * 3;
-      out[d] = data[s]; out[d + 1] = data[s + 1]; out[d + 2] = data[s + 2];
-    }
-  }
-  return { width: w, height: h, data: out };
-}
-
 /**
  * Box [x, y, w, h] of the keypoints scoring above `minScore` (all keypoints when fewer than two do),
  * grown by BOX_PAD on each side and clipped to the frame.
@@ -191,8 +177,8 @@ export async function createDetector(name: DetectorName, opts: DetectorOptions =
   const minPoseScore = opts.minPoseScore ?? (name === 'blazepose' ? 0.5 : 0.25);
   const refine = opts.refine ?? true;
   const singleMoveNet = name === 'movenet-lightning' || name === 'movenet-thunder';
-  const flipTest = (opts.flipTest ?? false) && !multi;
-  const flipPerm = flipPermutation(layout === 'coco17' ? COCO17_NAMES : BLAZEPOSE33_NAMES);
+  // the flip test's left/right map, when it is on
+  const flipPerm = opts.flipTest && !multi ? flipPermutation(layout === 'coco17' ? COCO17_NAMES : BLAZEPOSE33_NAMES) : null;
   let disposed = false;
 
   async function run(frame: RgbFrame): Promise<poseDetection.Pose[]> {
@@ -226,7 +212,7 @@ export async function createDetector(name: DetectorName, opts: DetectorOptions =
         const p = toPerson(pose, layout, k, frame);
         if (p && p.score >= minPoseScore) people.push(p);
       }
-      if (flipTest && !dopts.track && people.length === 1) {
+      if (flipPerm && !dopts.track && people.length === 1) {
         det.reset(); // the crop / region of interest found on the image does not fit its mirror
         const mirrored = await still(mirrorFrame(frame));
         det.reset();

@@ -1,5 +1,5 @@
 /**
- * Flip test for single-person keypoint detectors (pure math, no I/O): the detector also sees the mirrored
+ * Flip test for single-person keypoint detectors (pure functions, no I/O): the detector also sees the mirrored
  * image, its keypoints are mirrored back (x -> width - x, left and right swapped), and the two answers are
  * fused joint by joint. Where they agree (closer than FLIP_AGREE of the person's size) the positions are
  * averaged, weighted by score; where they disagree, the more confident answer wins. This is what repairs
@@ -7,6 +7,21 @@
  * down, MoveNet Thunder puts the raised left ankle 124 px off at score 0.52 and, on the mirrored image,
  * 11 px off at score 0.79 (README, "From pixels on the four photos").
  */
+import type { RgbFrame } from './types.js';
+
+/** The frame mirrored left-right (a new buffer). */
+export function mirrorFrame(frame: RgbFrame): RgbFrame {
+  const { width: w, height: h, data } = frame;
+  const out = new Uint8Array(data.length);
+  for (let y = 0; y < h; y++) {
+    const row = y * w * 3;
+    for (let x = 0; x < w; x++) {
+      const d = row + x * 3, s = row + (w - 1 - x) * 3;
+      out[d] = data[s]; out[d + 1] = data[s + 1]; out[d + 2] = data[s + 2];
+    }
+  }
+  return { width: w, height: h, data: out };
+}
 
 /** Two answers closer than this share of the person's size (the longer side of their keypoint box) agree. */
 export const FLIP_AGREE = 0.1;

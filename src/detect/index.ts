@@ -2,10 +2,10 @@
 export type { RgbFrame, DetectedPerson, DetectorName } from './types.js';
 export { DETECTOR_NAMES, checkFrame } from './types.js';
 export {
-  createDetector, keypointBox, mirrorFrame, BOX_KEYPOINT_SCORE, BOX_PAD,
+  createDetector, keypointBox, BOX_KEYPOINT_SCORE, BOX_PAD,
   type Detector, type DetectorOptions, type DetectOptions,
 } from './detector.js';
-export { FLIP_AGREE, flipPermutation, fuseFlipped, unmirrorKeypoints } from './flip.js';
+export { FLIP_AGREE, flipPermutation, fuseFlipped, mirrorFrame, unmirrorKeypoints } from './flip.js';
 export { readImage, parseExifFocal, type DecodedImage, type ImageExif } from './image.js';
 export {
   probeVideo, readVideoFrames, scaledSize, videoSpan, ffmpegPath, ffprobePath,
