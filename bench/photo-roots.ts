@@ -1,6 +1,6 @@
 /**
  * Where each h36m-images photo's root depth comes from (README, "From pixels on the four photos"): the true
- * root depth, RootNet's depth and the full lift's from the true 2D and from a detector's keypoints (no
+ * root depth, RootNet's depth and the full lift's (and its MPJPE) from the true 2D and from a detector's keypoints (no
  * keypoint adapter), the keypoints' extent in px, and the detection's worst joint (and `--joint NAME`, an
  * h36m17 joint name) against the projected truth.
  *
@@ -14,6 +14,7 @@ import { normalisedH36m, normalisedTruth } from '../src/pipeline/keypoints.js';
 import { DETECTOR_NAMES, type DetectorName } from '../src/detect/types.js';
 import { defaultModelsDir } from '../src/core/paths.js';
 import { H36M17_NAMES } from '../src/core/layouts.js';
+import { mpjpe } from '../src/eval/metrics.js';
 import type { Intrinsics } from '../src/core/types.js';
 
 const { values } = parseArgs({
@@ -60,8 +61,8 @@ try {
     let worst = 0;
     for (let j = 1; j < 17; j++) if (err(j) > err(worst)) worst = j;
     console.log(`${ds.sequences[si].id}: true z ${g[2].toFixed(0)}`
-      + ` | true 2D: RootNet ${a!.rootnetZ.toFixed(0)}, lift ${a!.joints3d[2].toFixed(0)}, extent ${extentPx(truth, cam)} px`
-      + ` | detected: RootNet ${b!.rootnetZ.toFixed(0)}, lift ${b!.joints3d[2].toFixed(0)}, extent ${extentPx(kp, cam)} px`
+      + ` | true 2D: RootNet ${a!.rootnetZ.toFixed(0)}, lift ${a!.joints3d[2].toFixed(0)}, MPJPE ${mpjpe(a!.joints3d, g).toFixed(1)}, extent ${extentPx(truth, cam)} px`
+      + ` | detected: RootNet ${b!.rootnetZ.toFixed(0)}, lift ${b!.joints3d[2].toFixed(0)}, MPJPE ${mpjpe(b!.joints3d, g).toFixed(1)}, extent ${extentPx(kp, cam)} px`
       + ` | worst joint ${shown(worst)}${extra >= 0 ? `, ${shown(extra)}` : ''}`);
   }
 } finally {
