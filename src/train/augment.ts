@@ -178,3 +178,96 @@ export function randomViewpoint(cam3d: Float64Array, up: ArrayLike<number>, rng:
   const deg = Math.PI / 180;
   changeViewpoint(cam3d, up, rng.uniform(0, 2 * Math.PI), opt.elevationSigmaDeg * deg * rng.normal(), opt.rollSigmaDeg * deg * rng.normal());
 }
+
+/**
+ * New poses from real ones (part mixing, after PoseAug's idea of recombining body parts). Human3.6M has
+ * few people and fifteen scripted actions, so a leaned-back torso has only been seen with the limbs of the
+ * few actions that lean back; a photo that combines them differently is a pose the lifter never met
+ * (bench/photo-novelty.ts: the S5 photo's nearest whole training pose is 97 mm away, but each of its limbs,
+ * taken relative to its torso, has a training match within 47 mm). A share of the samples therefore gets
+ * some of its limbs (each leg, each arm, the neck-head chain) from other random frames: each bone keeps its
+ * own length and takes the donor's direction, expressed in the donor's torso axes and carried into the
+ * sample's torso axes (legs: the hip axes; arms and head: the shoulder axes), so the result keeps the
+ * sample's skeleton, torso and viewpoint.
+ */
+export interface MixOptions {
+  /** probability that a sample gets any limbs from other frames */
+  prob: number;
+  /** in such a sample, the probability of each part coming from another random frame */
+  partProb: number;
+}
+
+export const DEFAULT_MIX: MixOptions = { prob: 0.5, partProb: 0.5 };
+export const NO_MIX: MixOptions = { prob: 0, partProb: 0 };
+
+/** The mixable parts: a chain of joints from its (kept) root, and the torso axes its directions live in. */
+export const MIX_PARTS: ReadonlyArray<{ name: string; axes: 'hips' | 'shoulders'; chain: readonly number[] }> = [
+  { name: 'right leg', axes: 'hips', chain: [1, 2, 3] },
+  { name: 'left leg', axes: 'hips', chain: [4, 5, 6] },
+  { name: 'left arm', axes: 'shoulders', chain: [11, 12, 13] },
+  { name: 'right arm', axes: 'shoulders', chain: [14, 15, 16] },
+  { name: 'head', axes: 'shoulders', chain: [8, 9, 10] },
+];
+
+/**
+ * Orthonormal torso axes of a pose (rows: across to the left, up-ish, forward-ish), from the left-minus-right
+ * hip or shoulder vector and the pelvis-to-thorax vector; null when a joint is undefined or degenerate.
+ */
+export function torsoAxes(p: ArrayLike<number>, axes: 'hips' | 'shoulders'): number[][] | null {
+  const [l, r] = axes === 'hips' ? [4, 1] : [11, 14];
+  const x = [p[l * 3] - p[r * 3], p[l * 3 + 1] - p[r * 3 + 1], p[l * 3 + 2] - p[r * 3 + 2]];
+  const up = [p[24] - p[0], p[25] - p[1], p[26] - p[2]];
+  const xl = Math.hypot(x[0], x[1], x[2]);
+  if (!(xl > 1e-6)) return null;
+  const xn = [x[0] / xl, x[1] / xl, x[2] / xl];
+  const z = [xn[1] * up[2] - xn[2] * up[1], xn[2] * up[0] - xn[0] * up[2], xn[0] * up[1] - xn[1] * up[0]];
+  const zl = Math.hypot(z[0], z[1], z[2]);
+  if (!(zl > 1e-6)) return null;
+  const zn = [z[0] / zl, z[1] / zl, z[2] / zl];
+  const y = [zn[1] * xn[2] - zn[2] * xn[1], zn[2] * xn[0] - zn[0] * xn[2], zn[0] * xn[1] - zn[1] * xn[0]];
+  return [xn, y, zn];
+}
+
+/**
+ * Give `pose`'s part the bone directions of `donor`'s same part (relative to each one's torso axes), keeping
+ * `pose`'s bone lengths and the part's root joint. Both are 17 x 3 mm in any frames. Returns false (pose
+ * untouched) when either pose lacks a joint the part needs.
+ */
+export function mixPart(pose: Float64Array, donor: ArrayLike<number>, part: (typeof MIX_PARTS)[number]): boolean {
+  const A = torsoAxes(pose, part.axes), B = torsoAxes(donor, part.axes);
+  if (!A || !B) return false;
+  const c = part.chain;
+  for (const j of c) if (!Number.isFinite(pose[j * 3]) || !Number.isFinite(donor[j * 3])) return false;
+  // the donor's bone directions in its torso axes, and the pose's bone lengths, before any joint moves
+  const loc: number[][] = [], lens: number[] = [];
+  for (let i = 1; i < c.length; i++) {
+    const a = c[i - 1], b = c[i];
+    const d = [donor[b * 3] - donor[a * 3], donor[b * 3 + 1] - donor[a * 3 + 1], donor[b * 3 + 2] - donor[a * 3 + 2]];
+    const dl = Math.hypot(d[0], d[1], d[2]);
+    if (!(dl > 1e-6)) return false;
+    loc.push(B.map((e) => (e[0] * d[0] + e[1] * d[1] + e[2] * d[2]) / dl));
+    lens.push(Math.hypot(pose[b * 3] - pose[a * 3], pose[b * 3 + 1] - pose[a * 3 + 1], pose[b * 3 + 2] - pose[a * 3 + 2]));
+  }
+  // each bone from its (possibly moved) start joint along A^T loc
+  for (let i = 1; i < c.length; i++) {
+    const a = c[i - 1], b = c[i], l = loc[i - 1];
+    for (let k = 0; k < 3; k++) {
+      pose[b * 3 + k] = pose[a * 3 + k] + lens[i - 1] * (A[0][k] * l[0] + A[1][k] * l[1] + A[2][k] * l[2]);
+    }
+  }
+  return true;
+}
+
+/**
+ * With probability `opt.prob`, replace each part of `pose` (17 x 3 mm, in place) with probability
+ * `opt.partProb` by the same part of a pose drawn by `drawDonor` (which fills its argument). Draws nothing
+ * from `rng` when `opt.prob` is 0, so a run without mixing keeps its random stream.
+ */
+export function randomMix(pose: Float64Array, rng: Rng, opt: MixOptions, donor: Float64Array, drawDonor: (out: Float64Array) => void): void {
+  if (!(opt.prob > 0) || rng.next() >= opt.prob) return;
+  for (const part of MIX_PARTS) {
+    if (rng.next() >= opt.partProb) continue;
+    drawDonor(donor);
+    mixPart(pose, donor, part);
+  }
+}

@@ -4,7 +4,7 @@
  * of the final weights.
  */
 import { MlpTrainer, type MlpSpec, type TrainOptions } from '../nn/mlp-trainer.js';
-import type { ViewOptions } from './augment.js';
+import type { MixOptions, ViewOptions } from './augment.js';
 import { loadPoseBank, type PoseBank } from './pose-bank.js';
 
 /** What `poselift train posenet|rootnet` takes (each model has its own defaults). */
@@ -24,6 +24,8 @@ export interface TrainConfig {
   seed: number;
   /** new-viewpoint augmentation of the training samples (augment.ts, ViewOptions) */
   view: ViewOptions;
+  /** part-mixing augmentation (augment.ts, MixOptions); absent = none */
+  mix?: MixOptions;
 }
 
 /** A finished run: the trainer with its weights and what the model card reports. */

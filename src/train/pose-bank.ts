@@ -5,7 +5,10 @@
  */
 import type { Camera } from '../core/types.js';
 import { openDataset } from '../data/dataset.js';
-import { DEFAULT_AUGMENT, makeSample, NO_AUGMENT, NO_VIEW, randomViewpoint, type AugmentOptions, type ViewOptions } from './augment.js';
+import {
+  DEFAULT_AUGMENT, makeSample, NO_AUGMENT, NO_MIX, NO_VIEW, randomMix, randomViewpoint,
+  type AugmentOptions, type MixOptions, type ViewOptions,
+} from './augment.js';
 import { Rng } from '../core/rng.js';
 
 const J = 17;
@@ -97,12 +100,15 @@ export function cameraPose(bank: PoseBank, e: number, v: number, out: Float64Arr
  */
 export class SampleStream {
   private readonly cam = new Float64Array(J * 3);
+  private readonly donor = new Float64Array(J * 3);
+  private readonly drawDonor = (out: Float64Array): void => cameraPose(this.bank, this.rng.int(this.bank.count), 0, out);
 
   constructor(
     private readonly bank: PoseBank,
     private readonly rng: Rng,
     private readonly aug: AugmentOptions,
     private readonly view: ViewOptions = NO_VIEW,
+    private readonly mix: MixOptions = NO_MIX,
   ) {}
 
   next(target3d: Float64Array, kp: Float64Array): void {
@@ -111,6 +117,7 @@ export class SampleStream {
       const s = this.bank.entries[e * 2];
       const v = this.rng.int(this.bank.cameras[s].length);
       cameraPose(this.bank, e, v, this.cam);
+      randomMix(this.cam, this.rng, this.mix, this.donor, this.drawDonor);
       randomViewpoint(this.cam, this.bank.ups[s][v], this.rng, this.view);
       if (makeSample(this.cam, this.rng, this.aug, target3d, kp)) return;
     }
