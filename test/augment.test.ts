@@ -1,12 +1,14 @@
 /**
- * New-viewpoint augmentation (src/train/augment.ts): known answers for each rotation, and on real
- * Human3.6M poses the invariants that make the new samples physically possible.
+ * New-viewpoint and part-mixing augmentation (src/train/augment.ts): known answers for each rotation and
+ * for a mixed limb, and on real Human3.6M poses the invariants that make the new samples physically possible.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { Rng } from '../src/core/rng.js';
-import { changeViewpoint, DEFAULT_VIEW, NO_VIEW, randomViewpoint } from '../src/train/augment.js';
+import {
+  changeViewpoint, DEFAULT_MIX, DEFAULT_VIEW, MIX_PARTS, mixPart, NO_MIX, NO_VIEW, randomMix, randomViewpoint, rotateAbout,
+} from '../src/train/augment.js';
 import { cameraPose, loadPoseBank, upInCamera } from '../src/train/pose-bank.js';
 import { uniqueBoneLengths } from '../src/lift/skeleton.js';
 import { DATA } from './helpers.js';
@@ -82,4 +84,69 @@ test('with no new viewpoints the sample stream is untouched: no random draw, no 
   randomViewpoint(p, [0, -1, 0], a, { ...DEFAULT_VIEW, prob: 1 });
   assert.notDeepEqual([...p], [...pose]);
   assert.notEqual(a.next(), b.next());
+});
+
+/** A T-shaped h36m17 skeleton in a level camera (y down): hips along x, thorax above the pelvis, limbs hanging. */
+function tPose(): Float64Array {
+  const p = new Float64Array(51);
+  const set = (j: number, x: number, y: number, z: number) => { p[j * 3] = x; p[j * 3 + 1] = y; p[j * 3 + 2] = z; };
+  set(0, 0, 0, 4000);
+  set(1, -100, 0, 4000); set(2, -100, 400, 4000); set(3, -100, 800, 4000);
+  set(4, 100, 0, 4000); set(5, 100, 420, 4000); set(6, 100, 840, 4000);
+  set(7, 0, -250, 4000); set(8, 0, -500, 4000); set(9, 0, -600, 4000); set(10, 0, -700, 4000);
+  set(11, 150, -500, 4000); set(12, 150, -220, 4000); set(13, 150, 30, 4000);
+  set(14, -150, -500, 4000); set(15, -150, -220, 4000); set(16, -150, 30, 4000);
+  return p;
+}
+
+test('mixPart: a limb takes the donor\'s direction relative to the torso, whatever way the donor faces, and keeps its length', () => {
+  const rightLeg = MIX_PARTS.find((m) => m.name === 'right leg')!;
+  // the donor kicks its right leg straight forward (towards the camera, -z here) with a 300 + 250 mm leg
+  const donor = tPose();
+  donor[2 * 3 + 1] = 0; donor[2 * 3 + 2] = 4000 - 300;
+  donor[3 * 3 + 1] = 0; donor[3 * 3 + 2] = 4000 - 550;
+  const expected = tPose();
+  expected[2 * 3 + 1] = 0; expected[2 * 3 + 2] = 4000 - 400; // the pose's own 400 mm thigh
+  expected[3 * 3 + 1] = 0; expected[3 * 3 + 2] = 4000 - 800; // and 400 mm shin
+  const p = tPose();
+  assert.ok(mixPart(p, donor, rightLeg));
+  close(p, expected, 1e-9);
+  // the donor turned, tilted and moved anywhere gives the same answer (directions live in torso axes)
+  rotateAbout(donor, [0.36, 0.48, 0.8], 2.1, [500, -300, 1000]);
+  const q = tPose();
+  assert.ok(mixPart(q, donor, rightLeg));
+  close(q, expected, 1e-9);
+  // a donor without the knee, or a pose without hips, leaves the pose untouched
+  const noKnee = tPose(); noKnee[2 * 3] = NaN;
+  const r = tPose();
+  assert.equal(mixPart(r, noKnee, rightLeg), false);
+  close(r, tPose(), 0);
+  const noHips = tPose(); noHips[4 * 3] = noHips[1 * 3];
+  assert.equal(mixPart(noHips, tPose(), rightLeg), false);
+});
+
+test('part mixing on real Human3.6M poses keeps the torso and every bone length and changes about half the samples', () => {
+  const bank = loadPoseBank(path.join(DATA, 'h36m-train'), { subjects: ['S1'], stride: 500 });
+  const rng = new Rng(11);
+  const pose = new Float64Array(51), donor = new Float64Array(51);
+  const draw = (out: Float64Array) => cameraPose(bank, rng.int(bank.count), 0, out);
+  const torso = [0, 1, 4, 7, 8, 11, 14];
+  let changed = 0, n = 0;
+  for (let e = 0; e < bank.count; e++) {
+    cameraPose(bank, e, 1, pose);
+    const before = Float64Array.from(pose), bones = uniqueBoneLengths(pose);
+    randomMix(pose, rng, DEFAULT_MIX, donor, draw);
+    close(uniqueBoneLengths(pose), bones, 1e-6);
+    for (const j of torso) close(pose.subarray(j * 3, j * 3 + 3), before.subarray(j * 3, j * 3 + 3), 0);
+    if (pose.some((v, k) => Math.abs(v - before[k]) > 1e-3)) changed++;
+    n++;
+  }
+  assert.ok(n >= 100, `${n} samples`);
+  // prob 0.5 x (1 - 0.5^5 parts untouched) = 48 % of samples
+  assert.ok(changed / n > 0.35 && changed / n < 0.62, `${changed} of ${n} changed`);
+  // no mixing: no random draw, no change
+  const a = new Rng(3), b = new Rng(3), p = Float64Array.from(pose);
+  randomMix(p, a, NO_MIX, donor, draw);
+  assert.deepEqual([...p], [...pose]);
+  assert.equal(a.next(), b.next());
 });
