@@ -108,7 +108,7 @@ for (const layout of ['coco17', 'mpii16'] as const) {
       const m = JSON.parse(r.stdout);
       assert.equal(m.frames, 2 * 4 * 60);
       assert.ok(m.mpjpe < LIMITS.detMpjpe, `${layout} MPJPE ${m.mpjpe}`);
-      assert.ok(m.mrpe < LIMITS.heldMrpe, `${layout} MRPE ${m.mrpe}`);
+      assert.ok(m.mrpe < LIMITS.detMrpe, `${layout} MRPE ${m.mrpe}`);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -148,13 +148,14 @@ test('the committed models carry a model card with the licence and the training 
 
 /** Thresholds: measured values (README) plus a margin that still catches a regression. */
 const LIMITS = {
-  // measured 2026-11-22 (70-epoch PoseNet): images 64.9 / 192.7 mm; S1 every 100th frame 43.2 / 33.5 /
-  // 116.2 mm, PCK 0.96
-  imagesMpjpe: 72,
-  imagesMrpe: 210,
-  heldMpjpe: 48,
-  heldPaMpjpe: 38,
-  heldMrpe: 130,
+  // measured 2026-12-02 (part-mixing PoseNet): images 48.0 / 126.0 mm; S1 every 100th frame 42.0 / 32.9 /
+  // 111.2 mm, PCK 0.96; S1 as COCO-17 detections through the adapter, MRPE 132.8 mm
+  imagesMpjpe: 53,
+  imagesMrpe: 140,
+  heldMpjpe: 47,
+  heldPaMpjpe: 37,
+  heldMrpe: 123,
   heldPck: 0.95,
   detMpjpe: 75,
+  detMrpe: 146,
 };

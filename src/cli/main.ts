@@ -72,7 +72,7 @@ export function buildProgram(): Command {
     .option('--lr <x>', 'initial learning rate', positiveNumber)
     .option('--seed <n>', 'random seed', positiveInt)
     .option('--view-prob <p>', 'share of samples seen from a new viewpoint (0 = the dataset\'s cameras only)', probability)
-    .option('--mix-prob <p>', 'share of samples whose limbs are partly taken from other frames (0 = real poses only)', probability)
+    .option('--mix-prob <p>', 'share of samples whose limbs are partly taken from other frames (posenet default 0.5, rootnet 0; 0 = real poses only)', probability)
     .action(async (model: string, o) => {
       if (model !== 'posenet' && model !== 'rootnet') {
         throw new Error(`train: unknown model "${model}"; use posenet or rootnet`);
@@ -90,7 +90,7 @@ export function buildProgram(): Command {
         // a new-viewpoint share uses the default elevation / roll spreads (src/train/augment.ts DEFAULT_VIEW)
         ...(o.viewProb !== undefined ? { view: { ...DEFAULT_VIEW, prob: o.viewProb } } : {}),
         // a part-mixing share mixes each part with the default probability (src/train/augment.ts DEFAULT_MIX)
-        ...(o.mixProb ? { mix: { ...DEFAULT_MIX, prob: o.mixProb } } : {}),
+        ...(o.mixProb !== undefined ? { mix: { ...DEFAULT_MIX, prob: o.mixProb } } : {}),
       };
       const trained = model === 'posenet' ? await trainPosenet(cfg, log) : await trainRootnet(cfg, log);
       const args = process.argv.slice(2).map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ');
