@@ -19,6 +19,7 @@ import { defaultModelsDir } from '../src/core/paths.js';
 import { mpjpe } from '../src/eval/metrics.js';
 import { Lifter } from '../src/pipeline/lifter.js';
 import { normalisedTruth } from '../src/pipeline/keypoints.js';
+import { MIX_PARTS, torsoAxes } from '../src/train/augment.js';
 
 const { values } = parseArgs({
   options: {
@@ -91,6 +92,61 @@ for (let pi = 0; pi < photos.sequences.length; pi++) {
   });
   const per = [...bySubject].map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
   console.log(`${id}: ${best.toFixed(1)} (${where}); nearest per subject: ${per}`);
+}
+
+// --- part by part: each limb relative to its torso axes, and the torso's tilt from the vertical
+/** Joint offsets from the part's root along its chain, in the pose's torso axes, with the given bone lengths. */
+function partShape(p: ArrayLike<number>, part: (typeof MIX_PARTS)[number], lens: number[]): number[] | null {
+  const A = torsoAxes(p, part.axes);
+  if (!A) return null;
+  const out: number[] = [];
+  const acc = [0, 0, 0];
+  for (let i = 1; i < part.chain.length; i++) {
+    const a = part.chain[i - 1], b = part.chain[i];
+    const d = [0, 1, 2].map((k) => p[b * 3 + k] - p[a * 3 + k]);
+    const l = Math.hypot(d[0], d[1], d[2]);
+    if (!(l > 0)) return null;
+    for (let k = 0; k < 3; k++) acc[k] += (lens[i - 1] * (A[k][0] * d[0] + A[k][1] * d[1] + A[k][2] * d[2])) / l;
+    out.push(...acc);
+  }
+  return out;
+}
+/** Angle (degrees) between pelvis -> thorax and the unit vector `up`. */
+function tilt(p: ArrayLike<number>, o: number, up: number[]): number {
+  const v = [0, 1, 2].map((k) => p[o + 24 + k] - p[o + k]);
+  return (Math.acos((v[0] * up[0] + v[1] * up[1] + v[2] * up[2]) / Math.hypot(v[0], v[1], v[2])) * 180) / Math.PI;
+}
+const trainPoses = train.sequences.map((seq, si) => train.readWorld3d(si, 0, seq.frames));
+const trainTilts: number[] = [];
+for (const P of trainPoses) for (let f = 0; f < P.length / (J * 3); f += step) {
+  const t = tilt(P, f * J * 3, [0, 0, 1]);
+  if (Number.isFinite(t)) trainTilts.push(t);
+}
+console.log(`\nper part, relative to its torso axes with the photo's bone lengths: nearest h36m-train part (mean joint distance, mm); torso angle from vertical`);
+for (let pi = 0; pi < photos.sequences.length; pi++) {
+  const id = photos.sequences[pi].id;
+  const g = photos.cameraFrame3d(pi, 0, 0, 1);
+  const R = worldRotation(id);
+  const parts = MIX_PARTS.map((part) => {
+    const lens = part.chain.slice(1).map((b, i) => {
+      const a = part.chain[i];
+      return Math.hypot(g[b * 3] - g[a * 3], g[b * 3 + 1] - g[a * 3 + 1], g[b * 3 + 2] - g[a * 3 + 2]);
+    });
+    const mine = partShape(g, part, lens)!;
+    let best = Infinity;
+    for (const P of trainPoses) for (let f = 0; f < P.length / (J * 3); f += step) {
+      const q = partShape(P.subarray(f * J * 3, (f + 1) * J * 3), part, lens);
+      if (!q) continue;
+      let e = 0;
+      for (let k = 0; k < q.length; k += 3) e += Math.hypot(q[k] - mine[k], q[k + 1] - mine[k + 1], q[k + 2] - mine[k + 2]);
+      best = Math.min(best, e / (q.length / 3));
+    }
+    return `${part.name} ${best.toFixed(0)}`;
+  });
+  // the world's up (z) in this photo's camera: R * (0, 0, 1)
+  const t = tilt(g, 0, [R[0][2], R[1][2], R[2][2]]);
+  const near = trainTilts.filter((x) => Math.abs(x - t) <= 5).length / trainTilts.length;
+  console.log(`${id}: ${parts.join(', ')}; torso ${t.toFixed(1)} deg from vertical (${(100 * near).toFixed(1)} % of training frames within 5 deg)`);
 }
 photos.close();
 
