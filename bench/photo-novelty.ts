@@ -19,7 +19,7 @@ import { defaultModelsDir } from '../src/core/paths.js';
 import { mpjpe } from '../src/eval/metrics.js';
 import { Lifter } from '../src/pipeline/lifter.js';
 import { normalisedTruth } from '../src/pipeline/keypoints.js';
-import { MIX_PARTS, torsoAxes } from '../src/train/augment.js';
+import { MIX_PARTS, partDirections } from '../src/train/augment.js';
 
 const { values } = parseArgs({
   options: {
@@ -66,6 +66,8 @@ function yawAlignedError(a: ArrayLike<number>, ao: number, b: Float64Array): num
   return e / J;
 }
 
+/** Every training sequence's world-frame joints, read once. */
+const trainPoses = train.sequences.map((seq, si) => train.readWorld3d(si, 0, seq.frames));
 console.log(`nearest h36m-train pose to each photo's, root-relative, best heading, every ${step}th frame (mm)`);
 for (let pi = 0; pi < photos.sequences.length; pi++) {
   const id = photos.sequences[pi].id;
@@ -81,7 +83,7 @@ for (let pi = 0; pi < photos.sequences.length; pi++) {
   let best = Infinity, where = '';
   const bySubject = new Map<string, number>();
   train.sequences.forEach((seq, si) => {
-    const poses = train.readWorld3d(si, 0, seq.frames);
+    const poses = trainPoses[si];
     const subject = seq.subject ?? seq.id.split('/')[0];
     for (let f = 0; f < seq.frames; f += step) {
       const e = yawAlignedError(poses, f * J * 3, w);
@@ -97,18 +99,14 @@ for (let pi = 0; pi < photos.sequences.length; pi++) {
 // --- part by part: each limb relative to its torso axes, and the torso's tilt from the vertical
 /** Joint offsets from the part's root along its chain, in the pose's torso axes, with the given bone lengths. */
 function partShape(p: ArrayLike<number>, part: (typeof MIX_PARTS)[number], lens: number[]): number[] | null {
-  const A = torsoAxes(p, part.axes);
-  if (!A) return null;
+  const dirs = partDirections(p, part);
+  if (!dirs) return null;
   const out: number[] = [];
   const acc = [0, 0, 0];
-  for (let i = 1; i < part.chain.length; i++) {
-    const a = part.chain[i - 1], b = part.chain[i];
-    const d = [0, 1, 2].map((k) => p[b * 3 + k] - p[a * 3 + k]);
-    const l = Math.hypot(d[0], d[1], d[2]);
-    if (!(l > 0)) return null;
-    for (let k = 0; k < 3; k++) acc[k] += (lens[i - 1] * (A[k][0] * d[0] + A[k][1] * d[1] + A[k][2] * d[2])) / l;
+  dirs.forEach((d, i) => {
+    for (let k = 0; k < 3; k++) acc[k] += lens[i] * d[k];
     out.push(...acc);
-  }
+  });
   return out;
 }
 /** Angle (degrees) between pelvis -> thorax and the unit vector `up`. */
@@ -116,7 +114,6 @@ function tilt(p: ArrayLike<number>, o: number, up: number[]): number {
   const v = [0, 1, 2].map((k) => p[o + 24 + k] - p[o + k]);
   return (Math.acos((v[0] * up[0] + v[1] * up[1] + v[2] * up[2]) / Math.hypot(v[0], v[1], v[2])) * 180) / Math.PI;
 }
-const trainPoses = train.sequences.map((seq, si) => train.readWorld3d(si, 0, seq.frames));
 const trainTilts: number[] = [];
 for (const P of trainPoses) for (let f = 0; f < P.length / (J * 3); f += step) {
   const t = tilt(P, f * J * 3, [0, 0, 1]);
@@ -156,7 +153,7 @@ const seqOf = (id: string) => id.split('/')[0];
 const bankParts: number[] = [];
 train.sequences.forEach((seq, si) => {
   if (seqOf(seq.id) === held) return;
-  const poses = train.readWorld3d(si, 0, seq.frames);
+  const poses = trainPoses[si];
   for (let f = 0; f < seq.frames; f += 8) {
     const o = f * J * 3;
     if (!Number.isFinite(poses[o])) continue;
@@ -171,7 +168,7 @@ const bins = edges.slice(1).map(() => ({ n: 0, sum: 0, over70: 0 }));
 for (let si = 0; si < train.sequences.length; si++) {
   const seq = train.sequences[si];
   if (seqOf(seq.id) !== held) continue;
-  const poses = train.readWorld3d(si, 0, seq.frames);
+  const poses = trainPoses[si];
   const cam = train.camera(si, 0);
   for (let f = 0; f < seq.frames; f += every) {
     const o = f * J * 3;

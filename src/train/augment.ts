@@ -229,25 +229,40 @@ export function torsoAxes(p: ArrayLike<number>, axes: 'hips' | 'shoulders'): num
 }
 
 /**
+ * The unit direction of each bone of `part` (root outwards) in the pose's own torso axes, the coordinates
+ * part mixing carries between poses; null when a joint the part or its axes need is undefined or degenerate.
+ */
+export function partDirections(p: ArrayLike<number>, part: (typeof MIX_PARTS)[number]): number[][] | null {
+  const B = torsoAxes(p, part.axes);
+  if (!B) return null;
+  const c = part.chain;
+  for (const j of c) if (!Number.isFinite(p[j * 3])) return null;
+  const out: number[][] = [];
+  for (let i = 1; i < c.length; i++) {
+    const a = c[i - 1], b = c[i];
+    const d = [p[b * 3] - p[a * 3], p[b * 3 + 1] - p[a * 3 + 1], p[b * 3 + 2] - p[a * 3 + 2]];
+    const dl = Math.hypot(d[0], d[1], d[2]);
+    if (!(dl > 1e-6)) return null;
+    out.push(B.map((e) => (e[0] * d[0] + e[1] * d[1] + e[2] * d[2]) / dl));
+  }
+  return out;
+}
+
+/**
  * Give `pose`'s part the bone directions of `donor`'s same part (relative to each one's torso axes), keeping
  * `pose`'s bone lengths and the part's root joint. Both are 17 x 3 mm in any frames. Returns false (pose
  * untouched) when either pose lacks a joint the part needs.
  */
 export function mixPart(pose: Float64Array, donor: ArrayLike<number>, part: (typeof MIX_PARTS)[number]): boolean {
-  const A = torsoAxes(pose, part.axes), B = torsoAxes(donor, part.axes);
-  if (!A || !B) return false;
+  const A = torsoAxes(pose, part.axes), loc = partDirections(donor, part);
+  if (!A || !loc) return false;
   const c = part.chain;
-  for (const j of c) if (!Number.isFinite(pose[j * 3]) || !Number.isFinite(donor[j * 3])) return false;
-  // the donor's bone directions in its torso axes, and the pose's bone lengths, before any joint moves
-  const loc: number[][] = [], lens: number[] = [];
-  for (let i = 1; i < c.length; i++) {
-    const a = c[i - 1], b = c[i];
-    const d = [donor[b * 3] - donor[a * 3], donor[b * 3 + 1] - donor[a * 3 + 1], donor[b * 3 + 2] - donor[a * 3 + 2]];
-    const dl = Math.hypot(d[0], d[1], d[2]);
-    if (!(dl > 1e-6)) return false;
-    loc.push(B.map((e) => (e[0] * d[0] + e[1] * d[1] + e[2] * d[2]) / dl));
-    lens.push(Math.hypot(pose[b * 3] - pose[a * 3], pose[b * 3 + 1] - pose[a * 3 + 1], pose[b * 3 + 2] - pose[a * 3 + 2]));
-  }
+  for (const j of c) if (!Number.isFinite(pose[j * 3])) return false;
+  // the pose's bone lengths before any joint moves
+  const lens = c.slice(1).map((b, i) => {
+    const a = c[i];
+    return Math.hypot(pose[b * 3] - pose[a * 3], pose[b * 3 + 1] - pose[a * 3 + 1], pose[b * 3 + 2] - pose[a * 3 + 2]);
+  });
   // each bone from its (possibly moved) start joint along A^T loc
   for (let i = 1; i < c.length; i++) {
     const a = c[i - 1], b = c[i], l = loc[i - 1];
