@@ -4,14 +4,14 @@
  * keypoint adapter), the keypoints' extent in px, and the detection's worst joint (and `--joint NAME`, an
  * h36m17 joint name) against the projected truth.
  *
- *   node --import tsx bench/photo-roots.ts [--models models] [--detector movenet-thunder] [--joint left_ankle] [--data ../shared/data/h36m-images]
+ *   node --import tsx bench/photo-roots.ts [--models models] [--detector D (default: the run path's)] [--joint left_ankle] [--data ../shared/data/h36m-images]
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openDataset } from '../src/data/dataset.js';
 import { Lifter } from '../src/pipeline/lifter.js';
 import { normalisedH36m, normalisedTruth } from '../src/pipeline/keypoints.js';
-import { DETECTOR_NAMES, type DetectorName } from '../src/detect/types.js';
+import { DEFAULT_DETECTOR, DETECTOR_NAMES, type DetectorName } from '../src/detect/types.js';
 import { defaultModelsDir } from '../src/core/paths.js';
 import { H36M17_NAMES } from '../src/core/layouts.js';
 import { mpjpe } from '../src/eval/metrics.js';
@@ -20,7 +20,7 @@ import type { Intrinsics } from '../src/core/types.js';
 const { values } = parseArgs({
   options: {
     models: { type: 'string', default: defaultModelsDir() },
-    detector: { type: 'string', default: 'movenet-thunder' },
+    detector: { type: 'string', default: DEFAULT_DETECTOR },
     joint: { type: 'string' },
     data: { type: 'string', default: path.resolve('../shared/data/h36m-images') },
   },

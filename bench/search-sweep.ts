@@ -1,11 +1,11 @@
 /**
  * The depth search's weight on RootNet (README, Decisions): for each reprojection sigma `--px` of the search
  * (production: 1 px against RootNet's 50 mm), S1 from projected ground truth (every 25th frame), the four
- * h36m-images photos from ground-truth 2D, and from MoveNet Thunder's keypoints per photo without and with the
+ * h36m-images photos from ground-truth 2D, and from a detector's keypoints (`--detector`, default the run path's) per photo without and with the
  * leave-one-out keypoint adapter (MPJPE / root error, mm). `--models DIR` scores another PoseNet / RootNet pair;
  * `--flip-test` detects with the flip test (src/detect/flip.ts), the adapter measured on those detections.
  *
- *   node --import tsx bench/search-sweep.ts [--px 1,3,5,10,20] [--models models] [--flip-test] [--shared ../shared/data]
+ *   node --import tsx bench/search-sweep.ts [--px 1,3,5,10,20] [--models models] [--detector D] [--flip-test] [--shared ../shared/data]
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,26 +13,30 @@ import { evaluateDataset } from '../src/cli/eval.js';
 import { calibrateDetector } from '../src/cli/calibrate.js';
 import { LIFT_DEFAULTS } from '../src/pipeline/lifter.js';
 import { defaultModelsDir } from '../src/core/paths.js';
+import { DEFAULT_DETECTOR, DETECTOR_NAMES, type DetectorName } from '../src/detect/types.js';
 
 const { values } = parseArgs({
   options: {
     px: { type: 'string', default: '1' },
     models: { type: 'string', default: defaultModelsDir() },
     shared: { type: 'string', default: path.resolve('../shared/data') },
+    detector: { type: 'string', default: DEFAULT_DETECTOR },
     'flip-test': { type: 'boolean', default: false },
   },
 });
+if (!DETECTOR_NAMES.includes(values.detector as DetectorName)) throw new Error(`--detector: one of ${DETECTOR_NAMES.join(', ')}`);
+const detector = values.detector as DetectorName;
 const pxs = values.px.split(',').map(Number);
 if (!pxs.every((v) => v > 0)) throw new Error(`--px: positive numbers, comma-separated, got ${values.px}`);
 const models = values.models;
 const pair = (m: number, r: number) => `${m.toFixed(1)} / ${r.toFixed(0)}`;
-console.log(`models ${models}${values['flip-test'] ? ', flip test' : ''}; MPJPE / root error (mm)`);
+console.log(`models ${models}, detector ${detector}${values['flip-test'] ? ', flip test' : ''}; MPJPE / root error (mm)`);
 for (const px of pxs) {
   const lift = { search: { ...LIFT_DEFAULTS.search, pxSigma: px } };
   const s1 = await evaluateDataset(path.join(values.shared, 'h36m-train'), { input: 'gt2d', stride: 25, models, subjects: ['S1'], lift });
   const photos = path.join(values.shared, 'h36m-images');
   const g = await evaluateDataset(photos, { input: 'gt2d', stride: 1, models, lift });
-  const c = await calibrateDetector(photos, { detector: 'movenet-thunder', models, out: null, lift, flipTest: values['flip-test'] });
+  const c = await calibrateDetector(photos, { detector, models, out: null, lift, flipTest: values['flip-test'] });
   const lo = c.entry.leave_one_out;
   console.log(`search pxSigma ${px}: S1 true 2D ${pair(s1.mpjpe, s1.mrpe)} | photos true 2D ${pair(g.mpjpe, g.mrpe)}`);
   c.ids.forEach((id, i) => console.log(`  ${id}: pixels ${pair(lo.without[i].mpjpe, lo.without[i].root)}, adapter leave-one-out ${pair(lo.with[i].mpjpe, lo.with[i].root)}`));

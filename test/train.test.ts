@@ -46,9 +46,12 @@ test('a short PoseNet run on two subjects reduces the loss and the held-out erro
   // The exported model card and ONNX file round-trip through the inference wrapper.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'poselift-train-'));
   const files = saveTrainedModel(dir, m, {
-    name: 'posenet', description: 'test', command: 'test', config: {}, inputDoc: 'in', outputDoc: 'out',
+    name: 'posenet', description: 'test', command: 'test', config: { view: { prob: 0 }, mix: { prob: 0.8, partProb: 0.5 } }, inputDoc: 'in', outputDoc: 'out',
   });
-  assert.match(fs.readFileSync(files.card, 'utf8'), /research use only/);
+  const card = fs.readFileSync(files.card, 'utf8');
+  assert.match(card, /research use only/);
+  // the augmentation row is read from the run's configuration
+  assert.match(card, /\| augmentation \| mirroring \(50 % of samples\).*no new viewpoints; part mixing: 80 % of samples .* probability 0\.5 /);
   const net = await PoseNet.load(files.onnx);
   assert.equal(net.version.startsWith('posenet-'), true);
   fs.rmSync(dir, { recursive: true, force: true });

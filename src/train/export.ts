@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { TrainedModel } from './loop.js';
+import type { TrainConfig, TrainedModel } from './loop.js';
+import { DEFAULT_AUGMENT } from './augment.js';
 import { writeFileAtomic } from '../core/atomic.js';
 
 export interface ExportInfo {
@@ -50,6 +51,7 @@ export function saveTrainedModel(outDir: string, m: TrainedModel, info: ExportIn
     `| validation data | held-out subject(s) ${m.valSubjects.join(', ')}, every 25th frame, four cameras |`,
     `| licence | **research use only**: the weights derive from Human3.6M, whose licence allows research use only. The code is MIT. |`,
     `| command | \`${info.command}\` |`,
+    `| augmentation | ${describeAugmentation(info.config as Partial<TrainConfig>)} |`,
     `| training samples | ${m.trainSamples.toLocaleString('en-US')} (${m.samplesPerSecond.toFixed(0)} samples/s) |`,
     `| wall time | ${(m.seconds / 60).toFixed(1)} min on ${cpus.length} cores (${cpus[0]?.model ?? 'unknown CPU'}) |`,
     `| trained | ${trainedAt} |`,
@@ -74,4 +76,23 @@ export function saveTrainedModel(outDir: string, m: TrainedModel, info: ExportIn
   ];
   writeFileAtomic(card, lines.join('\n'));
   return { onnx, card };
+}
+
+/** The card's augmentation row, from the run's configuration (src/train/augment.ts). */
+export function describeAugmentation(cfg: Partial<TrainConfig>): string {
+  const pc = (p: number) => `${Math.round(p * 100)} %`;
+  const a = DEFAULT_AUGMENT;
+  const parts = [
+    `mirroring (${pc(a.flip)} of samples)`,
+    `detector-like keypoint noise (${pc(a.noisy)}), gross outliers and missing joints in the COCO / MPII patterns`,
+  ];
+  const v = cfg.view;
+  parts.push(v && v.prob > 0
+    ? `new viewpoints for ${pc(v.prob)} of samples (elevation sigma ${v.elevationSigmaDeg} deg, roll sigma ${v.rollSigmaDeg} deg)`
+    : 'no new viewpoints');
+  const m = cfg.mix;
+  parts.push(m && m.prob > 0
+    ? `part mixing: ${pc(m.prob)} of samples take each leg, arm and the neck-head chain from another random frame with probability ${m.partProb}`
+    : 'no part mixing');
+  return `${parts.join('; ')} (\`src/train/augment.ts\`)`;
 }
