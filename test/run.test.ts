@@ -15,6 +15,7 @@ import { runInputs, type PoseliftDoc } from '../src/run/run.js';
 import { loadCameraFile, resolveCamera, focalFromFov } from '../src/run/camera.js';
 import { hungarian, Tracker } from '../src/run/tracker.js';
 import { evaluateDataset } from '../src/cli/eval.js';
+import { DEFAULT_DETECTOR, DEFAULT_VIDEO_DETECTOR } from '../src/detect/types.js';
 import { DATA, MODELS, REPO } from './helpers.js';
 import { ADAPTER_FILE, type AdapterFile } from '../src/pipeline/adapter-file.js';
 import { meanAdapter } from '../src/pipeline/adapter.js';
@@ -33,16 +34,17 @@ const photos = index.sequences.map((s: any) => ({
   gt: w3.subarray(s.world3d.offset, s.world3d.offset + 51), // camera frame (R = I, C = 0)
 }));
 /**
- * Per photo MPJPE / root error (mm) from pixels: MoveNet Thunder, true intrinsics, and the keypoint
- * adapter measured on the *other three* photos (leave-one-out: the shipped models/keypoint-adapter.json
- * was calibrated on all four, so using it here would test the photos on themselves). Measured
- * 2026-12-02 with the part-mixing PoseNet: S1 48.1 / 128, S5 119.8 / 200, S7 94.4 / 70, S8 34.0 / 143
- * (without any adapter: S1 61.5 / 248, S5 111.4 / 242, S7 84.9 / 352, S8 32.3 / 38). Issue 3's targets
- * (MPJPE <= 70, root <= 200) are met for the root on all four (S5 at 199.8), and missed for MPJPE on S5
- * and S7 (README). Limits: the measured values plus ~10 %.
+ * Per photo MPJPE / root error (mm) from pixels: the default detector (BlazePose), true intrinsics, and the
+ * keypoint adapter measured on the *other three* photos (leave-one-out: the shipped
+ * models/keypoint-adapter.json was calibrated on all four, so using it here would test the photos on
+ * themselves). Measured 2026-12-02 with the PoseNet trained with part mixing 0.8: S1 58.9 / 52, S5 60.9 / 114,
+ * S7 118.9 / 159, S8 48.3 / 72 (without any adapter: S1 87.1 / 211, S5 72.4 / 81, S7 96.7 / 376, S8 40.9 /
+ * 94). Issue 3's targets (MPJPE <= 70, root <= 200) are met on S1, S5 and S8 and for the root on S7; S7's
+ * MPJPE misses (README). Limits: the measured values plus ~10 % (at least 15 mm for the roots), never past
+ * a target a photo meets.
  */
 const LIMITS: Record<string, { mpjpe: number; root: number }> = {
-  S1: { mpjpe: 53, root: 141 }, S5: { mpjpe: 132, root: 220 }, S7: { mpjpe: 104, root: 77 }, S8: { mpjpe: 38, root: 157 },
+  S1: { mpjpe: 65, root: 70 }, S5: { mpjpe: 67, root: 130 }, S7: { mpjpe: 131, root: 175 }, S8: { mpjpe: 54, root: 87 },
 };
 
 /**
@@ -85,13 +87,13 @@ test('photos with true intrinsics, leave-one-out keypoint adapter: schema-valid,
   const failures: string[] = [];
   for (let i = 0; i < photos.length; i++) {
     const p = photos[i];
-    const [r] = await runInputs([p.file], { models: leaveOutModels('movenet-thunder', [p.id]), camera: camFile(i), out: path.join(tmp, 'photos') + '/' });
+    const [r] = await runInputs([p.file], { models: leaveOutModels(DEFAULT_DETECTOR, [p.id]), camera: camFile(i), out: path.join(tmp, 'photos') + '/' });
     assert.ok(existsSync(r.out));
     const doc = JSON.parse(readFileSync(r.out, 'utf8')) as PoseliftDoc;
     assertValid(doc);
     assert.equal(doc.camera.source, 'file');
     assert.equal(doc.frames.length, 1);
-    assert.match(doc.models.keypoint_adapter ?? '', /^movenet-thunder calibrated/);
+    assert.match(doc.models.keypoint_adapter ?? '', new RegExp(`^${DEFAULT_DETECTOR} calibrated`));
     const person = doc.frames[0].people[0];
     assert.ok(person && person.joints3d && person.root, `${p.id}: a lifted person`);
     const j = person.joints3d!.flat(), root = person.root!, gt = p.gt;
@@ -108,13 +110,13 @@ test('photos with true intrinsics, leave-one-out keypoint adapter: schema-valid,
   assert.deepEqual(failures, []);
 });
 
-test('run --flip-test (S5): recorded in the document, and its 2D left ankle is the repaired one', async () => {
+test('run --flip-test (S5, MoveNet Thunder): recorded in the document, and its 2D left ankle is the repaired one', async () => {
   const i = photos.findIndex((p: { id: string }) => p.id.startsWith('S5'));
   const p = photos[i];
   const intr = { fx: p.cam.f[0], fy: p.cam.f[1], cx: p.cam.c[0], cy: p.cam.c[1], k: p.cam.k, p: p.cam.p };
   const truth = projectCameraPoints(intr, p.gt); // h36m17 pixels; left ankle = 6
   const ankle = async (flipTest: boolean) => {
-    const [r] = await runInputs([p.file], { ...base, camera: camFile(i), flipTest, out: path.join(tmp, `flip-${flipTest}.json`) });
+    const [r] = await runInputs([p.file], { ...base, detector: 'movenet-thunder', camera: camFile(i), flipTest, out: path.join(tmp, `flip-${flipTest}.json`) });
     const doc = JSON.parse(readFileSync(r.out, 'utf8')) as PoseliftDoc;
     assertValid(doc);
     assert.equal(doc.detector.flip_test, flipTest ? true : undefined);
@@ -167,11 +169,11 @@ test('two people in one photo (S7 and S8 side by side, one camera): both found, 
   const dist = (u: number[], v: number[]) => Math.hypot(u[0] - v[0], u[1] - v[1], u[2] - v[2]);
   const dTrue = dist(gts[0], gts[1]), dEst = dist(byX[0].root!, byX[1].root!);
   console.log(`two people: MPJPE ${stats.map((s) => s.mpjpe.toFixed(1)).join(' / ')} mm, root error ${stats.map((s) => s.root.toFixed(0)).join(' / ')} mm, distance apart ${dEst.toFixed(0)} mm (true ${dTrue.toFixed(0)})`);
-  // measured (MultiPose Lightning, adapter from S1 + S5, part-mixing PoseNet), S7 / S8: MPJPE 112.7 / 62.5 mm,
-  // root error 39 / 301 mm, 2734 mm apart (true 2938); limits ~10 % above (the earlier PoseNet: 111.4 / 53.7,
-  // 57 / 244, 2761 mm).
-  assert.ok(stats[0].mpjpe < 124 && stats[1].mpjpe < 69, 'poses');
-  assert.ok(stats[0].root < 70 && stats[1].root < 331, 'root positions');
+  // measured (MultiPose Lightning, adapter from S1 + S5, PoseNet with part mixing 0.8), S7 / S8: MPJPE 112.4 /
+  // 65.5 mm, root error 50 / 302 mm, 2732 mm apart (true 2938); limits ~10 % above (mixing 0.5: 112.7 / 62.5,
+  // 39 / 301, 2734 mm; before mixing: 111.4 / 53.7, 57 / 244, 2761 mm).
+  assert.ok(stats[0].mpjpe < 124 && stats[1].mpjpe < 72, 'poses');
+  assert.ok(stats[0].root < 70 && stats[1].root < 332, 'root positions');
   assert.ok(Math.abs(dEst / dTrue - 1) < 0.1, 'distance between the two people within 10 %');
 });
 
@@ -222,6 +224,13 @@ test('video: one stable id per held photo, temporal path, --fps/--start/--durati
   assert.equal(cut.doc.detector.flip_test, undefined);
   assert.equal(cut.doc.frames.length, 5);
   assert.ok(Math.abs(cut.doc.frames[0].time_s! - 0.6) < 1e-6);
+  // no --detector: each input gets its kind's default (photos BlazePose, videos MoveNet Thunder) and its adapter
+  const [photoDoc, videoDoc] = (await runInputs([photos[0].file, video], { ...base, out: path.join(tmp, 'defaults') + '/', fps: 5, duration: 0.6 })).map((x) => x.doc);
+  assert.equal(photoDoc.detector.name, DEFAULT_DETECTOR);
+  assert.equal(videoDoc.detector.name, DEFAULT_VIDEO_DETECTOR);
+  assert.match(photoDoc.models.keypoint_adapter ?? '', new RegExp(`^${DEFAULT_DETECTOR} calibrated`));
+  assert.match(videoDoc.models.keypoint_adapter ?? '', new RegExp(`^${DEFAULT_VIDEO_DETECTOR} calibrated`));
+  assert.equal(videoDoc.frames.length, 3);
   // a truncated copy: one clear error naming the file
   const bad = path.join(tmp, 'truncated.mp4');
   writeFileSync(bad, readFileSync(video).subarray(0, Math.floor(statSync(video).size / 2)));
@@ -280,12 +289,12 @@ test('eval --input images: the run path from pixels with the views\' true intrin
   const r = await evaluateDataset(IMAGES, { input: 'images', stride: 1, models: MODELS, adapter: false });
   assert.equal(r.frames, 4);
   assert.equal(r.unliftable, 0);
-  assert.equal(r.detector, 'movenet-thunder');
+  assert.equal(r.detector, DEFAULT_DETECTOR);
   assert.equal(r.keypoint_adapter, null);
   console.log(`eval images: MPJPE ${r.mpjpe.toFixed(1)} mm, MRPE ${r.mrpe.toFixed(1)} mm`);
-  // measured 72.5 / 219.9 with the part-mixing PoseNet (73.3 / 193.3 with the earlier one); MPJPE target 70
-  // missed, see LIMITS
-  assert.ok(r.mpjpe <= 80 && r.mrpe <= 242, `${r.mpjpe} / ${r.mrpe}`);
+  // measured 74.3 / 190.3 (BlazePose, PoseNet with part mixing 0.8; Thunder with mixing 0.5: 72.5 / 219.9);
+  // the adapter's leave-one-out per photo is the test above
+  assert.ok(r.mpjpe <= 82 && r.mrpe <= 210, `${r.mpjpe} / ${r.mrpe}`);
 });
 
 test('intrinsics from EXIF FocalLengthIn35mmFilm: f = f35 / 36 x max(width, height)', async () => {

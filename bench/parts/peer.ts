@@ -19,6 +19,7 @@ import type { Intrinsics } from '../../src/core/types.js';
 import { defaultDataDir } from '../../src/core/paths.js';
 import { openDataset } from '../../src/data/dataset.js';
 import { createDetector, initBackend, modelHandler, readImage, type DetectorName, type RgbFrame } from '../../src/detect/index.js';
+import { DEFAULT_DETECTOR } from '../../src/detect/types.js';
 import { mpjpe, paMpjpe, rootError } from '../../src/eval/metrics.js';
 import { Lifter } from '../../src/pipeline/lifter.js';
 import { normalisedH36m } from '../../src/pipeline/keypoints.js';
@@ -154,13 +155,13 @@ export async function peerPart(ctx: BenchContext): Promise<PartResult> {
   row('BlazePose full, its own keypoints3D (peer)', peer, { ...sPeer, mpjpe17: NaN });
   const labels: Record<string, string> = {
     blazepose: 'poselift, BlazePose 2D (same 2D as the peer)',
-    'movenet-thunder': 'poselift, MoveNet Thunder 2D (default for photos)',
+    'movenet-thunder': 'poselift, MoveNet Thunder 2D',
     'movenet-lightning': 'poselift, MoveNet Lightning 2D',
   };
   const scores: Record<string, ReturnType<typeof score>> = {};
   for (const [name, m] of Object.entries(ours)) {
     scores[name] = score(m);
-    row(labels[name], m, scores[name]);
+    row(labels[name] + (name === DEFAULT_DETECTOR ? ' (the default)' : ''), m, scores[name]);
   }
   res.tables.push({
     title: `${idx.length} Human3.6M photos (${idx.map((i) => photos[i].name).join(', ')}), mm, ${COMMON_JOINTS.length} common joints (${EXCLUDED} excluded from both)`,

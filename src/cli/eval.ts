@@ -27,7 +27,7 @@ export interface EvalOptions {
   subjects?: string[];
   /** depth-search / fitter overrides (tuning); production defaults otherwise */
   lift?: LiftSequenceOptions;
-  /** --input images: the 2D detector (default movenet-thunder) */
+  /** --input images: the 2D detector (default DEFAULT_DETECTOR) */
   detector?: DetectorName;
   /** --input images: apply the detector's calibrated keypoint-definition adapter (default true) */
   adapter?: boolean;

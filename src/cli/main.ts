@@ -12,7 +12,7 @@ import { POSENET_INPUT_DIM } from '../posenet/features.js';
 import { ROOTNET_INPUT_DIM } from '../rootnet/features.js';
 import { defaultDataDir, defaultModelsDir } from '../core/paths.js';
 import { evalCommand } from './eval.js';
-import { DEFAULT_DETECTOR, DETECTOR_NAMES } from '../detect/types.js';
+import { DEFAULT_DETECTOR, DEFAULT_VIDEO_DETECTOR, DETECTOR_NAMES } from '../detect/types.js';
 
 const DETECTORS = DETECTOR_NAMES.join(' | ');
 
@@ -72,7 +72,7 @@ export function buildProgram(): Command {
     .option('--lr <x>', 'initial learning rate', positiveNumber)
     .option('--seed <n>', 'random seed', positiveInt)
     .option('--view-prob <p>', 'share of samples seen from a new viewpoint (0 = the dataset\'s cameras only)', probability)
-    .option('--mix-prob <p>', 'share of samples whose limbs are partly taken from other frames (posenet default 0.5, rootnet 0; 0 = real poses only)', probability)
+    .option('--mix-prob <p>', `share of samples whose limbs are partly taken from other frames (posenet default ${POSENET_DEFAULTS.mix?.prob ?? 0}, rootnet ${ROOTNET_DEFAULTS.mix?.prob ?? 0}; 0 = real poses only)`, probability)
     .action(async (model: string, o) => {
       if (model !== 'posenet' && model !== 'rootnet') {
         throw new Error(`train: unknown model "${model}"; use posenet or rootnet`);
@@ -152,7 +152,7 @@ export function buildProgram(): Command {
     .description('photos, folders of photos or videos -> one poselift/1 JSON of camera-frame 3D joints (mm) per input')
     .argument('<inputs...>', 'a photo, a folder of photos (independent frames) or a video')
     .option('--camera <file>', 'intrinsics JSON {fx,fy,cx,cy[,k,p]} or a pose-dataset/1 camera {f,c[,size,k,p]} (default: EXIF 35 mm focal, else a 60° field of view)')
-    .option('--detector <name>', DETECTORS, DEFAULT_DETECTOR)
+    .option('--detector <name>', `${DETECTORS} (default: ${DEFAULT_DETECTOR} for photos, ${DEFAULT_VIDEO_DETECTOR} for videos)`)
     .option('--fps <n>', 'video: frames per second to sample (default: the video\'s rate)', positiveNumber)
     .option('--start <s>', 'video: start time in seconds', nonNegativeNumber('seconds >= 0'))
     .option('--duration <s>', 'video: seconds to process', positiveNumber)

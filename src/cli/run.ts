@@ -5,11 +5,12 @@ import { runInputs, type RunOptions } from '../run/run.js';
 
 /** The command's options: RunOptions as commander gives them (the detector not yet checked). */
 export type RunCliOptions = Pick<RunOptions, 'camera' | 'fps' | 'start' | 'duration' | 'out' | 'overlay' | 'models' | 'maxPeople' | 'threads' | 'detectSize' | 'adapter' | 'flipTest'> & {
-  detector: string;
+  /** absent: the default of each input's kind (photos DEFAULT_DETECTOR, videos DEFAULT_VIDEO_DETECTOR) */
+  detector?: string;
 };
 
 export async function runCommand(inputs: string[], o: RunCliOptions): Promise<void> {
-  if (!(DETECTOR_NAMES as readonly string[]).includes(o.detector)) {
+  if (o.detector !== undefined && !(DETECTOR_NAMES as readonly string[]).includes(o.detector)) {
     throw new Error(`run: unknown --detector "${o.detector}"; use one of ${DETECTOR_NAMES.join(', ')}`);
   }
   const log = (s: string) => process.stderr.write(`${s}\n`);

@@ -44,8 +44,19 @@ export const DETECTOR_NAMES: readonly DetectorName[] = [
   'movenet-lightning', 'movenet-thunder', 'movenet-multipose', 'blazepose',
 ];
 
-/** The detector of `run`, `eval --input images` and `calibrate` when none is named. */
-export const DEFAULT_DETECTOR: DetectorName = 'movenet-thunder';
+/**
+ * The detector of photos (`run`, the queue's image jobs), `eval --input images` and `calibrate` when none is
+ * named: BlazePose, the most accurate from pixels on the four Human3.6M photos with the part-mixing PoseNet
+ * (README, Decisions, "Default detector"), and faster per photo than MoveNet Thunder.
+ */
+export const DEFAULT_DETECTOR: DetectorName = 'blazepose';
+
+/**
+ * The detector of videos when none is named: MoveNet Thunder. BlazePose's person detector sees the whole
+ * frame letterboxed to 224 px and missed a 270 px tall person in half of the 720p bench frames
+ * (BENCHMARKS.md); MoveNet's crop tracking does not. `movenet-lightning` is the fast choice.
+ */
+export const DEFAULT_VIDEO_DETECTOR: DetectorName = 'movenet-thunder';
 
 /** Throws unless `frame` is a well-formed RgbFrame. */
 export function checkFrame(frame: RgbFrame, where: string): void {

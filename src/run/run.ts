@@ -18,7 +18,7 @@ import { Lifter, type LiftedPerson } from '../pipeline/lifter.js';
 import { normalisedH36m } from '../pipeline/keypoints.js';
 import type { DefinitionAdapter } from '../pipeline/adapter.js';
 import type { Detector, DetectorName, DetectedPerson, RgbFrame, ImageExif, VideoInfo } from '../detect/index.js';
-import { DEFAULT_DETECTOR } from '../detect/types.js';
+import { DEFAULT_DETECTOR, DEFAULT_VIDEO_DETECTOR } from '../detect/types.js';
 import { loadCameraFile, resolveCamera, type FileCamera, type RunCamera } from './camera.js';
 import { detectVideoFrames, expectedFrames, VideoAssembler } from './video-stages.js';
 import type { OverlayPerson } from './overlay.js';
@@ -138,15 +138,24 @@ function listImages(dir: string): string[] {
 
 class Session {
   private detector?: Detector;
+  /** the photos' detector (`--detector`, else DEFAULT_DETECTOR) */
   readonly detectorName: DetectorName;
-  /** the detector's keypoint-definition adapter, unless switched off */
+  /** the photos' keypoint-definition adapter, unless switched off */
   readonly adapter: DefinitionAdapter | undefined;
+  /** the videos' detector (`--detector`, else DEFAULT_VIDEO_DETECTOR) and its adapter */
+  readonly videoDetectorName: DetectorName;
+  readonly videoAdapter: DefinitionAdapter | undefined;
   constructor(readonly lifter: Lifter, readonly o: RunOptions, readonly fileCam?: FileCamera) {
     this.detectorName = o.detector ?? DEFAULT_DETECTOR;
+    this.videoDetectorName = o.detector ?? DEFAULT_VIDEO_DETECTOR;
     this.adapter = o.adapter === false ? undefined : lifter.adapterFor(this.detectorName);
+    this.videoAdapter = o.adapter === false ? undefined : lifter.adapterFor(this.videoDetectorName);
   }
   get versions() {
     return this.lifter.versionsFor(this.adapter ? this.detectorName : undefined);
+  }
+  get videoVersions() {
+    return this.lifter.versionsFor(this.videoAdapter ? this.videoDetectorName : undefined);
   }
   async det(): Promise<Detector> {
     if (!this.detector) {
@@ -241,10 +250,10 @@ async function runVideo(s: Session, input: string): Promise<PoseliftDoc> {
     throw new Error(`${input}: --start ${start} s is past the end of the video (${info.duration.toFixed(2)} s); pass a smaller --start`);
   }
   const total = expectedFrames(info, fps, start, s.o.duration);
-  const head = videoHead(input, info, cam, s.detectorName, s.versions, fps, start, s.o.duration);
-  const asm = new VideoAssembler(s.lifter, cam, fps, s.adapter);
+  const head = videoHead(input, info, cam, s.videoDetectorName, s.videoVersions, fps, start, s.o.duration);
+  const asm = new VideoAssembler(s.lifter, cam, fps, s.videoAdapter);
   s.o.progressStart?.(total, input);
-  const detect = { fps, start, duration: s.o.duration, detector: s.o.detector, maxPeople: s.o.maxPeople, threads: s.o.threads, detectSize: s.o.detectSize };
+  const detect = { fps, start, duration: s.o.duration, detector: s.videoDetectorName, maxPeople: s.o.maxPeople, threads: s.o.threads, detectSize: s.o.detectSize };
   for await (const f of detectVideoFrames(input, info, detect)) {
     s.o.signal?.throwIfAborted();
     await asm.push(f);

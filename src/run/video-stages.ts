@@ -16,7 +16,7 @@ import type { Keypoints2D } from '../core/types.js';
 import { Lifter } from '../pipeline/lifter.js';
 import { normalisedH36m } from '../pipeline/keypoints.js';
 import type { DefinitionAdapter } from '../pipeline/adapter.js';
-import { DEFAULT_DETECTOR, fromJsonPeople, toJsonPeople, type DetectedPersonJson, type DetectorName } from '../detect/types.js';
+import { DEFAULT_VIDEO_DETECTOR, fromJsonPeople, toJsonPeople, type DetectedPersonJson, type DetectorName } from '../detect/types.js';
 import type { VideoInfo } from '../detect/video.js';
 import { scaledSize, videoSpan } from '../detect/video.js';
 import { KEYFRAME_INTERVAL, type DetectedFrame } from '../detect/stream.js';
@@ -182,7 +182,7 @@ export async function* detectVideoFrames(
       yield { index, timeS: origin + index / o.fps, frame: vf.frame };
     }
   }
-  yield* detectFrames(frames(), { detector: o.detector ?? DEFAULT_DETECTOR, maxPeople: o.maxPeople, threads: o.threads, scale });
+  yield* detectFrames(frames(), { detector: o.detector ?? DEFAULT_VIDEO_DETECTOR, maxPeople: o.maxPeople, threads: o.threads, scale });
 }
 
 /** Stage 1 on [start, start + duration): decoded and detected, frames with global indices. */
@@ -191,7 +191,7 @@ export async function detectVideo(input: string, o: DetectVideoOptions = {}): Pr
   const info = await probeVideo(input);
   const fps = o.fps ?? info.fps;
   const start = o.start ?? 0;
-  const detector = o.detector ?? DEFAULT_DETECTOR;
+  const detector = o.detector ?? DEFAULT_VIDEO_DETECTOR;
   const total = expectedFrames(info, fps, start, o.duration);
   const out: DetectedVideoFrame[] = [];
   for await (const f of detectVideoFrames(input, info, { ...o, fps, start, detector })) {

@@ -197,7 +197,7 @@ export interface MixOptions {
   partProb: number;
 }
 
-export const DEFAULT_MIX: MixOptions = { prob: 0.5, partProb: 0.5 };
+export const DEFAULT_MIX: MixOptions = { prob: 0.8, partProb: 0.5 };
 export const NO_MIX: MixOptions = { prob: 0, partProb: 0 };
 
 /** The mixable parts: a chain of joints from its (kept) root, and the torso axes its directions live in. */
