@@ -161,7 +161,7 @@ export async function peerPart(ctx: BenchContext): Promise<PartResult> {
   const scores: Record<string, ReturnType<typeof score>> = {};
   for (const [name, m] of Object.entries(ours)) {
     scores[name] = score(m);
-    row(labels[name] + (name === DEFAULT_DETECTOR ? ' (the default)' : ''), m, scores[name]);
+    row(labels[name] + (name === DEFAULT_DETECTOR ? ', the default for photos' : ''), m, scores[name]);
   }
   res.tables.push({
     title: `${idx.length} Human3.6M photos (${idx.map((i) => photos[i].name).join(', ')}), mm, ${COMMON_JOINTS.length} common joints (${EXCLUDED} excluded from both)`,
