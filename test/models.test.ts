@@ -10,8 +10,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { CLI, DATA, MODELS } from './helpers.js';
-import { openDataset } from '../src/data/dataset.js';
-import { LAYOUTS } from '../src/core/layouts.js';
+import { writeProjectedSlice } from '../src/data/projected-points.js';
 
 const run = promisify(execFile);
 
@@ -59,46 +58,11 @@ test('eval on held-out subject S1 (never trained on), ground-truth 2D through th
 
 /**
  * A data set whose views carry stored detections (`points2d`) in another layout: the ground truth of two
- * S1 sequences projected through the camera and written as COCO-17 (no spine, no head top, eyes and ears
- * missing) or MPII-16 keypoints, so the adapters and the points2d path run end to end.
+ * S1 sequences (300 frames each) projected through the camera and written as COCO-17 (no spine, no head
+ * top, eyes and ears missing) or MPII-16 keypoints, so the adapters and the points2d path run end to end.
  */
-function detectionsSlice(layout: 'coco17' | 'mpii16'): string {
-  const src = path.join(DATA, 'h36m-train');
-  const ds = openDataset(src);
-  const index = JSON.parse(fs.readFileSync(path.join(src, 'index.json'), 'utf8'));
-  const picked = index.sequences
-    .map((s: { subject: string }, i: number) => ({ s, i }))
-    .filter(({ s }: { s: { subject: string } }) => s.subject === 'S1')
-    .slice(0, 2);
-  const def = LAYOUTS[layout];
-  const floats: number[] = [];
-  const world: number[] = [];
-  index.sequences = picked.map(({ s, i }: { s: { frames: number; views: object[] }; i: number }) => {
-    const frames = Math.min(s.frames, 300);
-    const w3 = ds.readWorld3d(i, 0, frames);
-    const seq = { ...s, frames, world3d: { file: 'world3d.f32', offset: world.length } };
-    world.push(...w3);
-    seq.views = s.views.map((v, vi) => {
-      const gt = ds.groundTruth2d(i, vi, 0, frames);
-      const offset = floats.length;
-      for (let f = 0; f < frames; f++) {
-        for (let k = 0; k < def.names.length; k++) {
-          const j = def.toH36m.indexOf(k);
-          if (j < 0) floats.push(NaN, NaN, 0);
-          else floats.push(gt[(f * 17 + j) * 3], gt[(f * 17 + j) * 3 + 1], 0.9);
-        }
-      }
-      return { ...v, points2d: { file: 'points2d.f32', offset, layout, channels: 3, source: 'projected ground truth' } };
-    });
-    return seq;
-  });
-  ds.close();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'poselift-det-'));
-  fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify(index));
-  fs.writeFileSync(path.join(dir, 'points2d.f32'), Buffer.from(new Float32Array(floats).buffer));
-  fs.writeFileSync(path.join(dir, 'world3d.f32'), Buffer.from(new Float32Array(world).buffer));
-  return dir;
-}
+const detectionsSlice = (layout: 'coco17' | 'mpii16') =>
+  writeProjectedSlice(path.join(DATA, 'h36m-train'), { layout, subject: 'S1', sequences: 2, frames: 300 });
 
 for (const layout of ['coco17', 'mpii16'] as const) {
   test(`eval --input points2d with ${layout} detections goes through the adapters`, async () => {
