@@ -3,7 +3,7 @@
  * through each camera and written as COCO-17 or MPII-16 keypoints (the joints a layout lacks missing),
  * lifted through the `points2d` path, for the shipped models and any other models folders.
  *
- *   node --import tsx bench/layout-slices.ts [--models models,DIR] [--subject S1] [--sequences 40] [--frames 300] [--stride 5]
+ *   node --import tsx bench/layout-slices.ts [--models models,DIR] [--subject S1] [--sequences 40] [--frames 300] [--stride 5] [--no-fit]
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,6 +19,7 @@ const { values } = parseArgs({
     sequences: { type: 'string', default: '40' },
     frames: { type: 'string', default: '300' },
     stride: { type: 'string', default: '5' },
+    'no-fit': { type: 'boolean', default: false },
   },
 });
 const [sequences, frames, stride] = [values.sequences, values.frames, values.stride].map(Number);
@@ -26,8 +27,8 @@ for (const layout of ['coco17', 'mpii16'] as const) {
   const dir = writeProjectedSlice(defaultDataDir('h36m-train'), { layout, subject: values.subject, sequences, frames });
   try {
     for (const models of values.models.split(',')) {
-      const r = await evaluateDataset(dir, { input: 'points2d', stride, models });
-      console.log(`${layout}, ${values.subject} (${r.frames} person-frames), ${models}: MPJPE ${r.mpjpe.toFixed(1)} mm, ` +
+      const r = await evaluateDataset(dir, { input: 'points2d', stride, models, fit: !values['no-fit'] });
+      console.log(`${layout}, ${values.subject} (${r.frames} person-frames)${values['no-fit'] ? ', no fitter' : ''}, ${models}: MPJPE ${r.mpjpe.toFixed(1)}, PA-MPJPE ${r.pa_mpjpe.toFixed(1)} mm, ` +
         `MRPE ${r.mrpe.toFixed(1)} mm (x / y / z ${r.mrpe_xyz.map((v: number) => v.toFixed(0)).join(' / ')})`);
     }
   } finally {
