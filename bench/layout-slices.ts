@@ -28,7 +28,7 @@ for (const layout of ['coco17', 'mpii16'] as const) {
   try {
     for (const models of values.models.split(',')) {
       const r = await evaluateDataset(dir, { input: 'points2d', stride, models, fit: !values['no-fit'] });
-      console.log(`${layout}, ${values.subject} (${r.frames} person-frames)${values['no-fit'] ? ', no fitter' : ''}, ${models}: MPJPE ${r.mpjpe.toFixed(1)}, PA-MPJPE ${r.pa_mpjpe.toFixed(1)} mm, ` +
+      console.log(`${layout}, ${values.subject} (${r.frames} person-frames)${values['no-fit'] ? ', no fitter' : ''}, ${models}: MPJPE ${r.mpjpe.toFixed(1)}, N-MPJPE ${r.n_mpjpe.toFixed(1)}, PA-MPJPE ${r.pa_mpjpe.toFixed(1)} mm, ` +
         `MRPE ${r.mrpe.toFixed(1)} mm (x / y / z ${r.mrpe_xyz.map((v: number) => v.toFixed(0)).join(' / ')})`);
     }
   } finally {

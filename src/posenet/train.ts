@@ -80,7 +80,7 @@ export async function trainPosenet(cfg: TrainConfig, log: (s: string) => void): 
     inputDim: POSENET_INPUT_DIM, outputDim: POSENET_OUTPUT_DIM,
     hidden: cfg.hidden, blocks: cfg.blocks, dropout: cfg.dropout, batchNorm: true,
   };
-  const stream = new SampleStream(train, new Rng(cfg.seed), DEFAULT_AUGMENT, cfg.view, cfg.mix);
+  const stream = new SampleStream(train, new Rng(cfg.seed), { ...DEFAULT_AUGMENT, ...cfg.augment }, cfg.view, cfg.mix);
   const tgt = new Float64Array(J * 3), kp = new Float64Array(J * 3);
   const res = await runTraining({
     spec,

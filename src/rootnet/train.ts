@@ -60,7 +60,7 @@ export async function trainRootnet(cfg: TrainConfig, log: (s: string) => void): 
   const clean = buildRootValidation(val, false);
   const noisy = buildRootValidation(val, true);
   // Baseline: the k-value alone with the training set's mean log gamma (no pose information).
-  const stream = new SampleStream(train, new Rng(cfg.seed), DEFAULT_AUGMENT, cfg.view, cfg.mix);
+  const stream = new SampleStream(train, new Rng(cfg.seed), { ...DEFAULT_AUGMENT, ...cfg.augment }, cfg.view, cfg.mix);
   const tgt = new Float64Array(J * 3), kp = new Float64Array(J * 3);
   const row = new Float32Array(ROOTNET_INPUT_DIM);
   let meanLogGamma = 0;

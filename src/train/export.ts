@@ -81,10 +81,10 @@ export function saveTrainedModel(outDir: string, m: TrainedModel, info: ExportIn
 /** The card's augmentation row, from the run's configuration (src/train/augment.ts). */
 export function describeAugmentation(cfg: Partial<TrainConfig>): string {
   const pc = (p: number) => `${Math.round(p * 100)} %`;
-  const a = DEFAULT_AUGMENT;
+  const a = { ...DEFAULT_AUGMENT, ...cfg.augment };
   const parts = [
     `mirroring (${pc(a.flip)} of samples)`,
-    `detector-like keypoint noise (${pc(a.noisy)}), gross outliers and missing joints in the COCO / MPII patterns`,
+    `detector-like keypoint noise (${pc(a.noisy)}), gross outliers, and missing joints in the COCO pattern (${pc(a.cocoPattern)}) and the MPII pattern (${pc(a.mpiiPattern)})`,
   ];
   const v = cfg.view;
   parts.push(v && v.prob > 0

@@ -4,7 +4,7 @@
  * of the final weights.
  */
 import { MlpTrainer, type MlpSpec, type TrainOptions } from '../nn/mlp-trainer.js';
-import type { MixOptions, ViewOptions } from './augment.js';
+import type { AugmentOptions, MixOptions, ViewOptions } from './augment.js';
 import { loadPoseBank, type PoseBank } from './pose-bank.js';
 
 /** What `poselift train posenet|rootnet` takes (each model has its own defaults). */
@@ -26,6 +26,8 @@ export interface TrainConfig {
   view: ViewOptions;
   /** part-mixing augmentation (augment.ts, MixOptions); absent = none */
   mix?: MixOptions;
+  /** overrides of the detector-like augmentation (augment.ts, DEFAULT_AUGMENT); absent = the defaults */
+  augment?: Partial<AugmentOptions>;
 }
 
 /** A finished run: the trainer with its weights and what the model card reports. */
