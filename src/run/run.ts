@@ -136,31 +136,30 @@ function listImages(dir: string): string[] {
   return files;
 }
 
+/** The detector one kind of input gets, its keypoint-definition adapter (unless switched off) and the model versions to report. */
+interface DetectorChoice {
+  name: DetectorName;
+  adapter: DefinitionAdapter | undefined;
+  versions: ReturnType<Lifter['versionsFor']>;
+}
+
 class Session {
   private detector?: Detector;
-  /** the photos' detector (`--detector`, else DEFAULT_DETECTOR) */
-  readonly detectorName: DetectorName;
-  /** the photos' keypoint-definition adapter, unless switched off */
-  readonly adapter: DefinitionAdapter | undefined;
-  /** the videos' detector (`--detector`, else DEFAULT_VIDEO_DETECTOR) and its adapter */
-  readonly videoDetectorName: DetectorName;
-  readonly videoAdapter: DefinitionAdapter | undefined;
+  /** photos: `--detector`, else DEFAULT_DETECTOR; videos: `--detector`, else DEFAULT_VIDEO_DETECTOR */
+  readonly photo: DetectorChoice;
+  readonly video: DetectorChoice;
   constructor(readonly lifter: Lifter, readonly o: RunOptions, readonly fileCam?: FileCamera) {
-    this.detectorName = o.detector ?? DEFAULT_DETECTOR;
-    this.videoDetectorName = o.detector ?? DEFAULT_VIDEO_DETECTOR;
-    this.adapter = o.adapter === false ? undefined : lifter.adapterFor(this.detectorName);
-    this.videoAdapter = o.adapter === false ? undefined : lifter.adapterFor(this.videoDetectorName);
-  }
-  get versions() {
-    return this.lifter.versionsFor(this.adapter ? this.detectorName : undefined);
-  }
-  get videoVersions() {
-    return this.lifter.versionsFor(this.videoAdapter ? this.videoDetectorName : undefined);
+    const choose = (name: DetectorName): DetectorChoice => {
+      const adapter = o.adapter === false ? undefined : lifter.adapterFor(name);
+      return { name, adapter, versions: lifter.versionsFor(adapter ? name : undefined) };
+    };
+    this.photo = choose(o.detector ?? DEFAULT_DETECTOR);
+    this.video = choose(o.detector ?? DEFAULT_VIDEO_DETECTOR);
   }
   async det(): Promise<Detector> {
     if (!this.detector) {
       const { createDetector } = await import('../detect/index.js');
-      this.detector = await createDetector(this.detectorName, { maxPoses: this.o.maxPeople, flipTest: this.o.flipTest });
+      this.detector = await createDetector(this.photo.name, { maxPoses: this.o.maxPeople, flipTest: this.o.flipTest });
     }
     return this.detector;
   }
@@ -188,7 +187,7 @@ async function stillFrame(
   const cam = resolveCamera(img.width, img.height, s.fileCam, img.exif as ImageExif | undefined, s.o.camera, file);
   const det = await s.det();
   const dets = limitPeople(await det.detect(img), s.o.maxPeople);
-  const kps = dets.map((d) => normalisedH36m(d.keypoints as Keypoints2D, cam, 0, s.adapter));
+  const kps = dets.map((d) => normalisedH36m(d.keypoints as Keypoints2D, cam, 0, s.photo.adapter));
   const lifted = dets.length ? await s.lifter.liftBatch(kps, cam) : [];
   const people = dets.map((d, i) => personOut(i + 1, d, lifted[i]));
   if (!dets.length) s.o.warn?.(`${frameWarn}: no person detected; its "people" list is empty`);
@@ -196,9 +195,9 @@ async function stillFrame(
 }
 
 function docHead(input: string, kind: InputKind, cam: RunCamera, s: Session, fps: number): Omit<PoseliftDoc, 'frames'> {
-  const head = makeDocHead(input, kind, cam, s.detectorName, s.versions, fps);
+  const head = makeDocHead(input, kind, cam, s.photo.name, s.photo.versions, fps);
   // photos only (video frames never use it); MultiPose ignores it
-  if (s.o.flipTest && s.detectorName !== 'movenet-multipose') head.detector.flip_test = true;
+  if (s.o.flipTest && s.photo.name !== 'movenet-multipose') head.detector.flip_test = true;
   return head;
 }
 
@@ -250,10 +249,10 @@ async function runVideo(s: Session, input: string): Promise<PoseliftDoc> {
     throw new Error(`${input}: --start ${start} s is past the end of the video (${info.duration.toFixed(2)} s); pass a smaller --start`);
   }
   const total = expectedFrames(info, fps, start, s.o.duration);
-  const head = videoHead(input, info, cam, s.videoDetectorName, s.videoVersions, fps, start, s.o.duration);
-  const asm = new VideoAssembler(s.lifter, cam, fps, s.videoAdapter);
+  const head = videoHead(input, info, cam, s.video.name, s.video.versions, fps, start, s.o.duration);
+  const asm = new VideoAssembler(s.lifter, cam, fps, s.video.adapter);
   s.o.progressStart?.(total, input);
-  const detect = { fps, start, duration: s.o.duration, detector: s.videoDetectorName, maxPeople: s.o.maxPeople, threads: s.o.threads, detectSize: s.o.detectSize };
+  const detect = { fps, start, duration: s.o.duration, detector: s.video.name, maxPeople: s.o.maxPeople, threads: s.o.threads, detectSize: s.o.detectSize };
   for await (const f of detectVideoFrames(input, info, detect)) {
     s.o.signal?.throwIfAborted();
     await asm.push(f);
