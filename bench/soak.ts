@@ -191,11 +191,15 @@ export interface SoakOptions {
   killAt?: number[];
   /** Redis restarts at these fractions */
   redisRestartAt?: number[];
+  /** how long Redis stays down at each restart (ms; default 1000) */
+  redisDownMs?: number;
   /** give up waiting after this long (then unfinished jobs count as lost) */
   timeoutMs?: number;
   log?: (s: string) => void;
   /** keep the temp folder (results, logs) */
   keep?: boolean;
+  /** extra worker environment (e.g. a shorter POSELIFT_LOCK_MS to provoke lock expiry) */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface SoakReport {
@@ -205,6 +209,8 @@ export interface SoakReport {
   failed_without_reason: number;
   /** failed but should have completed, or completed but should have failed */
   wrong_outcome: number;
+  /** one line per job with the wrong outcome or a bad result file: its id, state, attempts and failure reason */
+  problems: string[];
   lost: number;
   duplicates: number;
   bad_result_files: number;
@@ -243,7 +249,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
 
   const redis = await RedisProc.create(path.join(dir, 'redis'));
   const queueName = `soak-${process.pid}`;
-  const env = workerEnv(redis.url, queueName, results);
+  const env = workerEnv(redis.url, queueName, results, o.env);
   const conn = { url: redis.url, maxRetriesPerRequest: null };
   const queue = new Queue(queueName, { connection: conn });
   queue.on('error', () => { /* Redis restart: ioredis reconnects */ });
@@ -313,7 +319,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
           log(`soak: worker A restarted (pid ${a.pid})`);
         } else {
           log(`soak: ${finished}/${o.jobs} finished: restarting Redis`);
-          await redis.restart(1000);
+          await redis.restart(o.redisDownMs ?? 1000);
           restarts++;
           log('soak: Redis is back');
         }
@@ -326,6 +332,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
 
     // outcomes, from Redis
     let completed = 0, failedWith = 0, failedWithout = 0, wrong = 0, lost = 0, badFiles = 0;
+    const problems: string[] = [];
+    const note = (id: string, what: string, job: Awaited<ReturnType<typeof queue.getJob>>) =>
+      problems.push(`${id} (${expectBad.has(id) ? 'bad' : 'good'} input): ${what}; attempts ${job?.attemptsMade ?? '-'}, stalled ${job?.stalledCounter ?? '-'}` +
+        `${job?.failedReason ? `, reason: ${job.failedReason}` : ''}` +
+        workers.flatMap((w) => w.log.split('\n').filter((l) => l.includes(`job ${id} `)).map((l) => `\n    ${w.name} (pid ${w.pid}): ${l}`)).join(''));
     for (let i = 0; i < o.jobs; i++) {
       const id = `s${i}`;
       const job = await queue.getJob(id);
@@ -333,17 +344,17 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       const out = path.join(results, `${id}.poselift.json`);
       if (state === 'completed') {
         completed++;
-        if (expectBad.has(id)) wrong++;
+        if (expectBad.has(id)) { wrong++; note(id, 'completed', job); }
         try {
           const doc = JSON.parse(fs.readFileSync(out, 'utf8'));
           const frames = 1 + ((i % good.length) % 3);
-          if (doc.schema !== 'poselift/1' || doc.frames.length !== frames || doc.frames[0].people[0].joints3d.length !== 17) badFiles++;
-        } catch { badFiles++; }
+          if (doc.schema !== 'poselift/1' || doc.frames.length !== frames || doc.frames[0].people[0].joints3d.length !== 17) { badFiles++; note(id, 'completed, result file wrong', job); }
+        } catch (e) { badFiles++; note(id, `completed, result file unreadable (${(e as Error).message.split('\n')[0]})`, job); }
       } else if (state === 'failed') {
         if (job!.failedReason) failedWith++; else failedWithout++;
-        if (!expectBad.has(id)) wrong++;
-        if (fs.existsSync(out)) badFiles++;
-      } else lost++;
+        if (!expectBad.has(id)) { wrong++; note(id, 'failed', job); }
+        if (fs.existsSync(out)) { badFiles++; note(id, 'failed, but a result file exists', job); }
+      } else { lost++; note(id, `lost (state ${state})`, job); }
     }
     const files = fs.existsSync(results) ? fs.readdirSync(results) : [];
     const temps = files.filter((n) => n.endsWith('.tmp')).length;
@@ -373,7 +384,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       return Math.max(0, ...samplesB.filter((s) => s.t >= s0 + k * span && s.t <= s0 + (k + 1) * span).map((s) => s.mb));
     };
     return {
-      jobs: o.jobs, completed, failed_with_reason: failedWith, failed_without_reason: failedWithout, wrong_outcome: wrong,
+      jobs: o.jobs, completed, failed_with_reason: failedWith, failed_without_reason: failedWithout, wrong_outcome: wrong, problems,
       lost, duplicates, bad_result_files: badFiles, temp_files_left: temps, worker_kills: kills, redis_restarts: restarts,
       recovered_after_kill: recovered, peak_rss_mb: Math.round(peak), rss_first_third_mb: Math.round(third(0)),
       rss_last_third_mb: Math.round(third(2)), wall_s: Math.round(wall * 10) / 10, dir,
@@ -395,6 +406,7 @@ export function soakText(r: SoakReport): string {
     `faults: ${r.worker_kills} worker SIGKILLs (${r.recovered_after_kill} held jobs completed by a later attempt), ${r.redis_restarts} Redis restarts`,
     `memory: peak worker RSS ${r.peak_rss_mb} MB; never-killed worker: ${r.rss_first_third_mb} MB (first third) -> ${r.rss_last_third_mb} MB (last third)`,
     `wall ${r.wall_s} s`,
+    ...r.problems.map((p) => `  ${p}`),
   ].join('\n');
 }
 

@@ -122,7 +122,8 @@ export async function runJob(d: PoseliftJobData, c: ProcessContext): Promise<Pos
     const now = Date.now();
     if (percent === lastPct && (frames === lastFrames || now - lastAt < 500)) return;
     lastPct = percent; lastFrames = frames; lastAt = now;
-    void c.progress({ percent, frames, total });
+    // best effort: a progress write that fails (Redis away) must not become an unhandled rejection that ends the worker
+    Promise.resolve(c.progress({ percent, frames, total })).catch(() => {});
   };
   if (d.kind === 'video-segment') {
     const { detectVideo } = await import('../src/run/video-stages.js');

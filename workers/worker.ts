@@ -60,6 +60,8 @@ export function startWorker(o: WorkerOptions = {}): Worker<PoseliftJobData, Pose
     w.on('active', (job) => log(`job ${job.id} (${job.data.kind}) started`));
     w.on('completed', (job, r) => log(`job ${job.id} completed -> ${r.result}`));
     w.on('failed', (job, err) => log(`job ${job?.id} failed (attempt ${job?.attemptsMade}): ${err.message}`));
+    // found by this worker's stalled check: its worker died (or lost its lock); it runs again unless it stalled too often
+    w.on('stalled', (id) => log(`job ${id} stalled: moved back to waiting`));
   }
   w.on('error', (err) => (log ?? ((s: string) => process.stderr.write(`${s}\n`)))(`poselift worker: ${err.message}`));
   return w;
