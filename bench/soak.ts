@@ -202,6 +202,9 @@ export interface SoakOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** BullMQ's reason for a job that stalled more than its worker's maxStalledCount allows */
+export const STALL_LIMIT = 'job stalled more than allowable limit';
+
 export interface SoakReport {
   jobs: number;
   completed: number;
@@ -209,6 +212,12 @@ export interface SoakReport {
   failed_without_reason: number;
   /** failed but should have completed, or completed but should have failed */
   wrong_outcome: number;
+  /**
+   * good jobs hit by two faults (stalled twice: their worker killed, or their lock lost in a Redis restart)
+   * that BullMQ failed with "job stalled more than allowable limit", as documented (maxStalledCount 1): the
+   * right outcome, not a wrong one; a result file an earlier attempt renamed into place must be intact
+   */
+  stalled_out: number;
   /** one line per job with the wrong outcome or a bad result file: its id, state, attempts and failure reason */
   problems: string[];
   lost: number;
@@ -331,7 +340,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     clearInterval(sampler);
 
     // outcomes, from Redis
-    let completed = 0, failedWith = 0, failedWithout = 0, wrong = 0, lost = 0, badFiles = 0;
+    let completed = 0, failedWith = 0, failedWithout = 0, wrong = 0, lost = 0, badFiles = 0, stalledOut_ = 0;
+    /** job i's result file parses and has its input's frames of 17 joints */
+    const intact = (out: string, i: number): boolean => {
+      try {
+        const doc = JSON.parse(fs.readFileSync(out, 'utf8'));
+        return doc.schema === 'poselift/1' && doc.frames.length === 1 + ((i % good.length) % 3) && doc.frames[0].people[0].joints3d.length === 17;
+      } catch { return false; }
+    };
     const problems: string[] = [];
     const note = (id: string, what: string, job: Awaited<ReturnType<typeof queue.getJob>>) =>
       problems.push(`${id} (${expectBad.has(id) ? 'bad' : 'good'} input): ${what}; attempts ${job?.attemptsMade ?? '-'}, stalled ${job?.stalledCounter ?? '-'}` +
@@ -345,15 +361,18 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       if (state === 'completed') {
         completed++;
         if (expectBad.has(id)) { wrong++; note(id, 'completed', job); }
-        try {
-          const doc = JSON.parse(fs.readFileSync(out, 'utf8'));
-          const frames = 1 + ((i % good.length) % 3);
-          if (doc.schema !== 'poselift/1' || doc.frames.length !== frames || doc.frames[0].people[0].joints3d.length !== 17) { badFiles++; note(id, 'completed, result file wrong', job); }
-        } catch (e) { badFiles++; note(id, `completed, result file unreadable (${(e as Error).message.split('\n')[0]})`, job); }
+        if (!intact(out, i)) { badFiles++; note(id, 'completed, result file missing, unreadable or wrong', job); }
       } else if (state === 'failed') {
         if (job!.failedReason) failedWith++; else failedWithout++;
-        if (!expectBad.has(id)) { wrong++; note(id, 'failed', job); }
-        if (fs.existsSync(out)) { badFiles++; note(id, 'failed, but a result file exists', job); }
+        const stalledOut = !expectBad.has(id) && job!.failedReason === STALL_LIMIT && job!.stalledCounter > 1;
+        if (stalledOut) {
+          stalledOut_++;
+          note(id, 'failed: stalled twice', job);
+          if (fs.existsSync(out) && !intact(out, i)) { badFiles++; note(id, 'stalled twice, and the result file an earlier attempt wrote is broken', job); }
+        } else {
+          if (!expectBad.has(id)) { wrong++; note(id, 'failed', job); }
+          if (fs.existsSync(out)) { badFiles++; note(id, 'failed, but a result file exists', job); }
+        }
       } else { lost++; note(id, `lost (state ${state})`, job); }
     }
     const files = fs.existsSync(results) ? fs.readdirSync(results) : [];
@@ -384,7 +403,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       return Math.max(0, ...samplesB.filter((s) => s.t >= s0 + k * span && s.t <= s0 + (k + 1) * span).map((s) => s.mb));
     };
     return {
-      jobs: o.jobs, completed, failed_with_reason: failedWith, failed_without_reason: failedWithout, wrong_outcome: wrong, problems,
+      jobs: o.jobs, completed, failed_with_reason: failedWith, failed_without_reason: failedWithout, wrong_outcome: wrong, stalled_out: stalledOut_, problems,
       lost, duplicates, bad_result_files: badFiles, temp_files_left: temps, worker_kills: kills, redis_restarts: restarts,
       recovered_after_kill: recovered, peak_rss_mb: Math.round(peak), rss_first_third_mb: Math.round(third(0)),
       rss_last_third_mb: Math.round(third(2)), wall_s: Math.round(wall * 10) / 10, dir,
@@ -401,7 +420,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
 export function soakText(r: SoakReport): string {
   return [
     `jobs ${r.jobs}: completed ${r.completed}, failed with reason ${r.failed_with_reason}, failed without reason ${r.failed_without_reason}, ` +
-      `wrong outcome ${r.wrong_outcome}`,
+      `wrong outcome ${r.wrong_outcome}, stalled twice (failed by BullMQ's stall limit, as documented) ${r.stalled_out}`,
     `lost ${r.lost} (must be 0), duplicates ${r.duplicates} (must be 0), bad result files ${r.bad_result_files}, temp files left ${r.temp_files_left}`,
     `faults: ${r.worker_kills} worker SIGKILLs (${r.recovered_after_kill} held jobs completed by a later attempt), ${r.redis_restarts} Redis restarts`,
     `memory: peak worker RSS ${r.peak_rss_mb} MB; never-killed worker: ${r.rss_first_third_mb} MB (first third) -> ${r.rss_last_third_mb} MB (last third)`,
@@ -420,6 +439,8 @@ export function soakProblems(r: SoakReport): string[] {
   if (r.bad_result_files) p.push(`${r.bad_result_files} missing, broken or stray result files`);
   if (r.temp_files_left) p.push(`${r.temp_files_left} temp files left`);
   if (r.completed + r.failed_with_reason + r.failed_without_reason !== r.jobs) p.push('job count mismatch');
+  // each job stalled twice needs two of the faults (a kill or a Redis restart each): more means locks are lost without one
+  if (r.stalled_out > Math.floor((r.worker_kills + r.redis_restarts) / 2)) p.push(`${r.stalled_out} jobs stalled twice, more than the faults explain`);
   // bounded memory: the last third's peak within 25 % + 50 MB of the first third's
   if (r.rss_last_third_mb > 1.25 * r.rss_first_third_mb + 50) p.push(`worker memory grew ${r.rss_first_third_mb} -> ${r.rss_last_third_mb} MB`);
   return p;
