@@ -7,7 +7,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { Rng } from '../src/core/rng.js';
 import {
-  changeViewpoint, DEFAULT_MIX, DEFAULT_VIEW, MIX_PARTS, mixPart, NO_MIX, NO_VIEW, randomMix, randomViewpoint, rotateAbout,
+  changeViewpoint, DEFAULT_AUGMENT, DEFINITION_SPREAD, makeSample, shiftDefinition, DEFAULT_MIX, DEFAULT_VIEW, MIX_PARTS, mixPart, NO_MIX, NO_VIEW, randomMix, randomViewpoint, rotateAbout,
 } from '../src/train/augment.js';
 import { cameraPose, loadPoseBank, upInCamera } from '../src/train/pose-bank.js';
 import { uniqueBoneLengths } from '../src/lift/skeleton.js';
@@ -150,4 +150,44 @@ test('part mixing on real Human3.6M poses keeps the torso and every bone length 
   randomMix(p, a, NO_MIX, donor, draw);
   assert.deepEqual([...p], [...pose]);
   assert.equal(a.next(), b.next());
+});
+
+/** an Rng whose normal() returns the given values in turn (shiftDefinition draws only normals) */
+const fixedNormals = (...v: number[]) => ({ normal: () => v.shift()! }) as unknown as Rng;
+
+test('shiftDefinition: hips and pelvis move along the torso, the hips spread, the thorax moves: known answers', () => {
+  // normalised keypoints of the T-pose at 4 m: hips' midpoint (0, 0), shoulders' midpoint (0, -0.125)
+  const kp = new Float64Array(51);
+  const t = tPose();
+  for (let j = 0; j < 17; j++) { kp[j * 3] = t[j * 3] / t[j * 3 + 2]; kp[j * 3 + 1] = t[j * 3 + 1] / t[j * 3 + 2]; kp[j * 3 + 2] = 1; }
+  const before = Float64Array.from(kp);
+  // shift +1 s.d. (0.04 torso lengths toward the shoulders), width x e^(0.2 x ln 1.5 / 0.2) = 1.5, thorax -1 s.d.
+  shiftDefinition(kp, fixedNormals(1, Math.log(1.5) / DEFINITION_SPREAD.logWidth, -1));
+  const torso = -0.125, up = DEFINITION_SPREAD.shift * torso;
+  close([kp[0], kp[1]], [0, up], 1e-12); // pelvis
+  close([kp[3], kp[4], kp[12], kp[13]], [1.5 * -0.025, up, 1.5 * 0.025, up], 1e-12); // right, left hip
+  close([kp[24], kp[25]], [0, -0.125 - DEFINITION_SPREAD.thorax * torso], 1e-12); // thorax
+  for (const j of [2, 3, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16]) close(kp.subarray(j * 3, j * 3 + 3), before.subarray(j * 3, j * 3 + 3), 0);
+  // a missing shoulder: nothing moves
+  const miss = Float64Array.from(before);
+  miss[11 * 3] = NaN; miss[11 * 3 + 2] = 0;
+  const m0 = Float64Array.from(miss);
+  shiftDefinition(miss, fixedNormals(1, 1, 1));
+  assert.deepEqual([...miss], [...m0]);
+});
+
+test('makeSample: the definition shift is off by default and then draws nothing; on, it moves only hips, pelvis and thorax', () => {
+  const t = tPose();
+  const run = (definition: number | undefined, seed: number) => {
+    const rng = new Rng(seed), target = new Float64Array(51), kp = new Float64Array(51);
+    const clean = { flip: 0, noisy: 0, noiseMax: 0, outlier: 0, cocoPattern: 0, mpiiPattern: 0, dropJoint: 0, definition };
+    assert.ok(makeSample(t, rng, clean, target, kp));
+    return { kp, next: rng.next() };
+  };
+  assert.equal(DEFAULT_AUGMENT.definition ?? 0, 0);
+  const off = run(undefined, 5), zero = run(0, 5), on = run(1, 5);
+  assert.deepEqual([...zero.kp], [...off.kp]);
+  assert.equal(zero.next, off.next);
+  const moved = [...Array(17).keys()].filter((j) => on.kp[j * 3] !== off.kp[j * 3] || on.kp[j * 3 + 1] !== off.kp[j * 3 + 1]);
+  assert.deepEqual(moved, [0, 1, 4, 8]);
 });

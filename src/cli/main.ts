@@ -7,7 +7,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { POSENET_DEFAULTS, trainPosenet } from '../posenet/train.js';
 import { ROOTNET_DEFAULTS, trainRootnet } from '../rootnet/train.js';
 import { saveTrainedModel } from '../train/export.js';
-import { DEFAULT_VIEW, DEFAULT_MIX } from '../train/augment.js';
+import { DEFAULT_AUGMENT, DEFAULT_VIEW, DEFAULT_MIX } from '../train/augment.js';
 import { POSENET_INPUT_DIM } from '../posenet/features.js';
 import { ROOTNET_INPUT_DIM } from '../rootnet/features.js';
 import { defaultDataDir, defaultModelsDir } from '../core/paths.js';
@@ -73,6 +73,8 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'random seed', positiveInt)
     .option('--view-prob <p>', 'share of samples seen from a new viewpoint (0 = the dataset\'s cameras only)', probability)
     .option('--mix-prob <p>', `share of samples whose limbs are partly taken from other frames (posenet default ${POSENET_DEFAULTS.mix?.prob ?? 0}, rootnet ${ROOTNET_DEFAULTS.mix?.prob ?? 0}; 0 = real poses only)`, probability)
+    .option('--definition-prob <p>', 'share of samples whose hips, pelvis and thorax get a random keypoint-definition shift (default 0)', probability)
+    .option('--coco-prob <p>', `share of samples missing the spine and head top, as COCO-17 and BlazePose keypoints are (default ${DEFAULT_AUGMENT.cocoPattern})`, probability)
     .action(async (model: string, o) => {
       if (model !== 'posenet' && model !== 'rootnet') {
         throw new Error(`train: unknown model "${model}"; use posenet or rootnet`);
@@ -91,6 +93,14 @@ export function buildProgram(): Command {
         ...(o.viewProb !== undefined ? { view: { ...DEFAULT_VIEW, prob: o.viewProb } } : {}),
         // a part-mixing share mixes each part with the default probability (src/train/augment.ts DEFAULT_MIX)
         ...(o.mixProb !== undefined ? { mix: { ...DEFAULT_MIX, prob: o.mixProb } } : {}),
+        // overrides of the detector-like augmentation (src/train/augment.ts DEFAULT_AUGMENT)
+        ...(o.definitionProb !== undefined || o.cocoProb !== undefined ? {
+          augment: {
+            ...base.augment,
+            ...(o.definitionProb !== undefined ? { definition: o.definitionProb } : {}),
+            ...(o.cocoProb !== undefined ? { cocoPattern: o.cocoProb } : {}),
+          },
+        } : {}),
       };
       const trained = model === 'posenet' ? await trainPosenet(cfg, log) : await trainRootnet(cfg, log);
       const args = process.argv.slice(2).map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ');

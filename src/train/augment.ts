@@ -7,7 +7,9 @@
  * - for a share of samples, Gaussian keypoint noise proportional to the person's 2D size, larger at the
  *   extremities (wrists, ankles, head), and rare gross outliers (a detector grabbing the wrong limb);
  * - missing joints: the patterns of the layouts the adapters feed (COCO/BlazePose: no spine, no head top;
- *   MPII: no spine, no neck/nose) and random single-joint drop-outs.
+ *   MPII: no spine, no neck/nose) and random single-joint drop-outs;
+ * - optionally, for a share of samples, a random keypoint-definition shift: the residual a detector's hips,
+ *   pelvis and thorax keep after its calibrated adapter (`DEFINITION_SPREAD`).
  */
 import { H36M17_FLIP } from '../core/layouts.js';
 import type { Rng } from '../core/rng.js';
@@ -29,6 +31,43 @@ export interface AugmentOptions {
   mpiiPattern: number;
   /** per-joint probability of a random drop-out (pelvis included: the encoder falls back to the mean) */
   dropJoint: number;
+  /**
+   * probability of a random keypoint-definition shift (`shiftDefinition`); 0 or absent = none, and no
+   * random draw, so recipes trained without it stay reproducible
+   */
+  definition?: number;
+}
+
+/**
+ * Spread of the keypoint-definition shift, in the adapter's own terms (src/pipeline/adapter.ts): the hips
+ * and pelvis move along the 2D torso by N(0, shift) torso lengths, the hip width is scaled by
+ * exp(N(0, logWidth)), the thorax moves by N(0, thorax) torso lengths. Set from the per-photo adapters in
+ * models/keypoint-adapter.json: around each detector's mean, BlazePose's hip shift varies by 0.037 torso
+ * lengths (s.d. over the four photos), its hip width by 0.22 in log, its thorax shift by 0.025; the MoveNet
+ * models' by 0.02-0.04, 0.05-0.14 and 0.03-0.05.
+ */
+export const DEFINITION_SPREAD = { shift: 0.04, logWidth: 0.2, thorax: 0.04 } as const;
+
+/**
+ * Move the hips, pelvis and thorax of normalised keypoints (17 x [u, v, score], in place) by a random
+ * definition shift relative to where they are (the adapter's transform with random parameters, applied as a
+ * change: hips and pelvis + shift x torso, hips spread about their midpoint by a factor, thorax + shift x
+ * torso; torso = shoulders' midpoint - hips' midpoint). Nothing moves when a hip or a shoulder is missing.
+ */
+export function shiftDefinition(kp: Float64Array, rng: Rng): void {
+  const shift = DEFINITION_SPREAD.shift * rng.normal();
+  const width = Math.exp(DEFINITION_SPREAD.logWidth * rng.normal());
+  const thorax = DEFINITION_SPREAD.thorax * rng.normal();
+  const [P, RH, LH, T, LS, RS] = [0, 1, 4, 8, 11, 14];
+  if (![RH, LH, LS, RS].every((j) => kp[j * 3 + 2] > 0)) return;
+  const hx = (kp[RH * 3] + kp[LH * 3]) / 2, hy = (kp[RH * 3 + 1] + kp[LH * 3 + 1]) / 2;
+  const tx = (kp[RS * 3] + kp[LS * 3]) / 2 - hx, ty = (kp[RS * 3 + 1] + kp[LS * 3 + 1]) / 2 - hy;
+  for (const j of [RH, LH]) {
+    kp[j * 3] = hx + shift * tx + width * (kp[j * 3] - hx);
+    kp[j * 3 + 1] = hy + shift * ty + width * (kp[j * 3 + 1] - hy);
+  }
+  if (kp[P * 3 + 2] > 0) { kp[P * 3] += shift * tx; kp[P * 3 + 1] += shift * ty; }
+  if (kp[T * 3 + 2] > 0) { kp[T * 3] += thorax * tx; kp[T * 3 + 1] += thorax * ty; }
 }
 
 export const DEFAULT_AUGMENT: AugmentOptions = {
@@ -80,6 +119,7 @@ export function makeSample(
     }
   }
   if (n < 4) return false;
+  if (opt.definition && rng.next() < opt.definition) shiftDefinition(kp, rng);
   if (rng.next() < opt.noisy) {
     mu /= n; mv /= n;
     let ss = 0;

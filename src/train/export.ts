@@ -86,6 +86,7 @@ export function describeAugmentation(cfg: Partial<TrainConfig>): string {
     `mirroring (${pc(a.flip)} of samples)`,
     `detector-like keypoint noise (${pc(a.noisy)}), gross outliers, and missing joints in the COCO pattern (${pc(a.cocoPattern)}) and the MPII pattern (${pc(a.mpiiPattern)})`,
   ];
+  if (a.definition) parts.push(`keypoint-definition shifts of the hips, pelvis and thorax (${pc(a.definition)} of samples)`);
   const v = cfg.view;
   parts.push(v && v.prob > 0
     ? `new viewpoints for ${pc(v.prob)} of samples (elevation sigma ${v.elevationSigmaDeg} deg, roll sigma ${v.rollSigmaDeg} deg)`

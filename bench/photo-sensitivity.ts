@@ -1,0 +1,122 @@
+/**
+ * Why a photo misses (README, "Why S7 misses"): for each h36m-images photo, root-relative MPJPE (mm) of the
+ * production lift (PoseNet + depth search + fitter) from
+ *   - its ground-truth 2D, and from the detector's 2D with the leave-one-out keypoint adapter (the run path);
+ *   - the ground-truth 2D with one joint group taken from the detection, and the detection with one group
+ *     taken from the ground truth (which joints carry the difference);
+ *   - the detection lifted with the photo's true bone lengths as the fitter's length targets (an oracle: is
+ *     it the skeleton's size or its depth directions?);
+ *   - the detection with PoseNet averaged over 32 jittered copies of its 2D (test-time smoothing, 3 / 6 px).
+ * Also the detection's distance from the ground-truth 2D per joint (px).
+ *
+ *   node --import tsx bench/photo-sensitivity.ts [--detector D] [--models models] [--shared ../shared/data]
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { openDataset } from '../src/data/dataset.js';
+import { createDetector, readImage } from '../src/detect/index.js';
+import { DEFAULT_DETECTOR, DETECTOR_NAMES, type DetectorName } from '../src/detect/types.js';
+import { defaultModelsDir } from '../src/core/paths.js';
+import { mpjpe } from '../src/eval/metrics.js';
+import { Lifter, LIFT_DEFAULTS } from '../src/pipeline/lifter.js';
+import { normalisedH36m, normalisedTruth } from '../src/pipeline/keypoints.js';
+import { applyAdapter, meanAdapter, measureAdapter, type DefinitionAdapter } from '../src/pipeline/adapter.js';
+import { uniqueBoneLengths } from '../src/lift/skeleton.js';
+import { liftPerson } from '../src/lift/lift.js';
+import { H36M17_NAMES } from '../src/core/layouts.js';
+import type { Intrinsics } from '../src/core/types.js';
+
+const { values } = parseArgs({
+  options: {
+    detector: { type: 'string', default: DEFAULT_DETECTOR },
+    models: { type: 'string', default: defaultModelsDir() },
+    shared: { type: 'string', default: path.resolve('../shared/data') },
+  },
+});
+if (!DETECTOR_NAMES.includes(values.detector as DetectorName)) throw new Error(`--detector: one of ${DETECTOR_NAMES.join(', ')}`);
+
+const GROUPS: Record<string, number[]> = {
+  hips: [0, 1, 4], legs: [2, 3, 5, 6], torso: [7, 8], head: [9, 10], 'left arm': [11, 12, 13], 'right arm': [14, 15, 16],
+};
+
+interface Photo { id: string; cam: Intrinsics; gt3d: Float32Array | Float64Array; det: Float64Array; truth: Float64Array; adapter: DefinitionAdapter }
+
+const ds = openDataset(path.join(values.shared, 'h36m-images'));
+const det = await createDetector(values.detector as DetectorName);
+const lifter = await Lifter.load(values.models);
+const photos: Photo[] = [];
+try {
+  for (let si = 0; si < ds.sequences.length; si++) {
+    const cam = ds.camera(si, 0);
+    const people = await det.detect(await readImage(ds.imagePath(si, 0, 0)!));
+    if (!people.length) { console.log(`${ds.sequences[si].id}: no person detected, skipped`); continue; }
+    const kp = normalisedH36m(people[0].keypoints, cam);
+    const gt3d = ds.cameraFrame3d(si, 0, 0, 1);
+    const truth = normalisedTruth(gt3d);
+    const adapter = measureAdapter(kp, truth);
+    if (!adapter) { console.log(`${ds.sequences[si].id}: hips or shoulders missing, skipped`); continue; }
+    photos.push({ id: ds.sequences[si].id.slice(0, 2), cam, gt3d, det: kp, truth, adapter });
+  }
+} finally {
+  det.dispose();
+  ds.close();
+}
+
+/** MPJPE of the production lift of normalised h36m17 keypoints (17 x [x, y, score]), optionally with PoseNet's answer given. */
+async function score(p: Photo, kp: Float64Array, o: { boneLengths?: Float64Array; rel?: Float64Array } = {}): Promise<number> {
+  const lift = { ...LIFT_DEFAULTS, ...(o.boneLengths ? { boneLengths: o.boneLengths } : {}) };
+  if (o.rel) {
+    const [root] = await lifter.rootnet.predict([kp]);
+    const kp2d = new Float64Array(34), conf = new Float64Array(17);
+    for (let j = 0; j < 17; j++) { kp2d[j * 2] = kp[j * 3]; kp2d[j * 2 + 1] = kp[j * 3 + 1]; conf[j] = Number.isFinite(kp[j * 3]) ? kp[j * 3 + 2] : 0; }
+    const r = liftPerson({ rel: o.rel, kp2d, conf, zRoot: root!.z, fx: p.cam.fx, fy: p.cam.fy }, lift);
+    return mpjpe(r.joints3d, p.gt3d);
+  }
+  const [r] = await lifter.liftBatch([kp], p.cam, { lift });
+  return r ? mpjpe(r.joints3d, p.gt3d) : NaN;
+}
+
+/** a copy of `into` with the joints of `group` taken from `from` */
+const swap = (into: Float64Array, from: Float64Array, group: number[]) => {
+  const k = Float64Array.from(into);
+  for (const j of group) for (let a = 0; a < 3; a++) k[j * 3 + a] = from[j * 3 + a];
+  return k;
+};
+
+// deterministic jitter (a fixed linear congruential sequence), so the printed numbers repeat
+let seed = 12345;
+const uniform = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return (seed + 0.5) / 2147483648; };
+const gauss = () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+async function jittered(p: Photo, kp: Float64Array, px: number, copies = 32): Promise<number> {
+  const batch: Float64Array[] = [];
+  for (let c = 0; c < copies; c++) {
+    const k = Float64Array.from(kp);
+    for (let j = 0; j < 17; j++) { k[j * 3] += (gauss() * px) / p.cam.fx; k[j * 3 + 1] += (gauss() * px) / p.cam.fy; }
+    batch.push(k);
+  }
+  const rels = await lifter.posenet.predict(batch);
+  const rel = new Float64Array(51);
+  for (const r of rels) for (let i = 0; i < 51; i++) rel[i] += r![i] / copies;
+  return score(p, kp, { rel });
+}
+
+const f1 = (v: number) => v.toFixed(1);
+console.log(`${values.detector}, models ${values.models}; root-relative MPJPE (mm), keypoint adapter leave-one-out`);
+for (let i = 0; i < photos.length; i++) {
+  const p = photos[i];
+  const detA = applyAdapter(p.det, meanAdapter(photos.filter((_, k) => k !== i).map((q) => q.adapter)));
+  const line: string[] = [`${p.id}: true 2D ${f1(await score(p, p.truth))}, detected ${f1(await score(p, detA))}`];
+  const a: string[] = [], b: string[] = [];
+  for (const [name, g] of Object.entries(GROUPS)) {
+    a.push(`${name} ${f1(await score(p, swap(p.truth, detA, g)))}`);
+    b.push(`${name} ${f1(await score(p, swap(detA, p.truth, g)))}`);
+  }
+  line.push(`  true 2D with the detected: ${a.join(', ')}`);
+  line.push(`  detected with the true: ${b.join(', ')}`);
+  line.push(`  detected, true bone lengths as targets ${f1(await score(p, detA, { boneLengths: uniqueBoneLengths(p.gt3d) }))}; ` +
+    `PoseNet over 32 jittered copies: 3 px ${f1(await jittered(p, detA, 3))}, 6 px ${f1(await jittered(p, detA, 6))}`);
+  const dist = H36M17_NAMES.map((n, j) => `${n} ${Number.isFinite(detA[j * 3]) ? Math.hypot((detA[j * 3] - p.truth[j * 3]) * p.cam.fx, (detA[j * 3 + 1] - p.truth[j * 3 + 1]) * p.cam.fy).toFixed(0) : '-'}`);
+  line.push(`  2D distance from the truth (px): ${dist.join(' ')}`);
+  console.log(line.join('\n'));
+}
+process.exit(0);
