@@ -11,7 +11,8 @@ import { parseArgs } from 'node:util';
 import { openDataset } from '../src/data/dataset.js';
 import { Lifter } from '../src/pipeline/lifter.js';
 import { normalisedH36m, normalisedTruth } from '../src/pipeline/keypoints.js';
-import { DEFAULT_DETECTOR, DETECTOR_NAMES, type DetectorName } from '../src/detect/types.js';
+import { DEFAULT_DETECTOR } from '../src/detect/types.js';
+import { detectorArg } from './lib/common.js';
 import { defaultModelsDir } from '../src/core/paths.js';
 import { H36M17_NAMES } from '../src/core/layouts.js';
 import { mpjpe } from '../src/eval/metrics.js';
@@ -25,7 +26,6 @@ const { values } = parseArgs({
     data: { type: 'string', default: path.resolve('../shared/data/h36m-images') },
   },
 });
-if (!DETECTOR_NAMES.includes(values.detector as DetectorName)) throw new Error(`--detector: one of ${DETECTOR_NAMES.join(', ')}`);
 const extra = values.joint === undefined ? -1 : (H36M17_NAMES as readonly string[]).indexOf(values.joint);
 if (values.joint !== undefined && extra < 0) throw new Error(`--joint: one of ${H36M17_NAMES.join(', ')}`);
 
@@ -42,7 +42,7 @@ function extentPx(k: Float64Array, cam: Intrinsics): string {
 
 const ds = openDataset(values.data);
 const { createDetector, readImage } = await import('../src/detect/index.js');
-const det = await createDetector(values.detector as DetectorName);
+const det = await createDetector(detectorArg(values.detector));
 const lifter = await Lifter.load(values.models);
 console.log(`models ${values.models}, detector ${values.detector} (no keypoint adapter); depths in mm, camera frame`);
 try {

@@ -15,7 +15,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openDataset } from '../src/data/dataset.js';
 import { createDetector, readImage } from '../src/detect/index.js';
-import { DEFAULT_DETECTOR, DETECTOR_NAMES, type DetectorName } from '../src/detect/types.js';
+import { DEFAULT_DETECTOR } from '../src/detect/types.js';
+import { detectorArg } from './lib/common.js';
 import { defaultModelsDir } from '../src/core/paths.js';
 import { mpjpe } from '../src/eval/metrics.js';
 import { Lifter, LIFT_DEFAULTS } from '../src/pipeline/lifter.js';
@@ -33,7 +34,6 @@ const { values } = parseArgs({
     shared: { type: 'string', default: path.resolve('../shared/data') },
   },
 });
-if (!DETECTOR_NAMES.includes(values.detector as DetectorName)) throw new Error(`--detector: one of ${DETECTOR_NAMES.join(', ')}`);
 
 const GROUPS: Record<string, number[]> = {
   hips: [0, 1, 4], legs: [2, 3, 5, 6], torso: [7, 8], head: [9, 10], 'left arm': [11, 12, 13], 'right arm': [14, 15, 16],
@@ -42,7 +42,7 @@ const GROUPS: Record<string, number[]> = {
 interface Photo { id: string; cam: Intrinsics; gt3d: Float32Array | Float64Array; det: Float64Array; truth: Float64Array; adapter: DefinitionAdapter }
 
 const ds = openDataset(path.join(values.shared, 'h36m-images'));
-const det = await createDetector(values.detector as DetectorName);
+const det = await createDetector(detectorArg(values.detector));
 const lifter = await Lifter.load(values.models);
 const photos: Photo[] = [];
 try {

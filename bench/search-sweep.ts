@@ -4,16 +4,20 @@
  * h36m-images photos from ground-truth 2D, and from a detector's keypoints (`--detector`, default the run path's) per photo without and with the
  * leave-one-out keypoint adapter (MPJPE / root error, mm). `--models DIR` scores another PoseNet / RootNet pair;
  * `--flip-test` detects with the flip test (src/detect/flip.ts), the adapter measured on those detections.
+ * `--fit '{"name": {FitOptions}, ...}'` also sweeps the fitter's settings (src/lift/fitter.ts), each with every `--px`.
  *
- *   node --import tsx bench/search-sweep.ts [--px 1,3,5,10,20] [--models models] [--detector D] [--flip-test] [--shared ../shared/data]
+ *   node --import tsx bench/search-sweep.ts [--px 1,3,5,10,20] [--fit JSON] [--models models] [--detector D] [--flip-test] [--shared ../shared/data]
+ *   e.g. --fit '{"defaults":{},"rel 90 mm":{"relSigmaMm":90},"bones 15 mm":{"boneSigmaMm":15},"px 10":{"pxSigma":10}}'
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { evaluateDataset } from '../src/cli/eval.js';
 import { calibrateDetector } from '../src/cli/calibrate.js';
 import { LIFT_DEFAULTS } from '../src/pipeline/lifter.js';
+import type { FitOptions } from '../src/lift/fitter.js';
 import { defaultModelsDir } from '../src/core/paths.js';
-import { DEFAULT_DETECTOR, DETECTOR_NAMES, type DetectorName } from '../src/detect/types.js';
+import { DEFAULT_DETECTOR } from '../src/detect/types.js';
+import { detectorArg } from './lib/common.js';
 
 const { values } = parseArgs({
   options: {
@@ -22,23 +26,25 @@ const { values } = parseArgs({
     shared: { type: 'string', default: path.resolve('../shared/data') },
     detector: { type: 'string', default: DEFAULT_DETECTOR },
     'flip-test': { type: 'boolean', default: false },
+    fit: { type: 'string', default: '{"defaults":{}}' },
   },
 });
-if (!DETECTOR_NAMES.includes(values.detector as DetectorName)) throw new Error(`--detector: one of ${DETECTOR_NAMES.join(', ')}`);
-const detector = values.detector as DetectorName;
+const detector = detectorArg(values.detector);
 const pxs = values.px.split(',').map(Number);
 if (!pxs.every((v) => v > 0)) throw new Error(`--px: positive numbers, comma-separated, got ${values.px}`);
 const models = values.models;
 const pair = (m: number, r: number) => `${m.toFixed(1)} / ${r.toFixed(0)}`;
 console.log(`models ${models}, detector ${detector}${values['flip-test'] ? ', flip test' : ''}; MPJPE / root error (mm)`);
-for (const px of pxs) {
-  const lift = { search: { ...LIFT_DEFAULTS.search, pxSigma: px } };
+let fits: Record<string, FitOptions>;
+try { fits = JSON.parse(values.fit) as Record<string, FitOptions>; } catch (e) { throw new Error(`--fit: a JSON object of named fitter settings (${(e as Error).message})`); }
+for (const [fitName, fit] of Object.entries(fits)) for (const px of pxs) {
+  const lift = { ...LIFT_DEFAULTS, ...fit, search: { ...LIFT_DEFAULTS.search, pxSigma: px } };
   const s1 = await evaluateDataset(path.join(values.shared, 'h36m-train'), { input: 'gt2d', stride: 25, models, subjects: ['S1'], lift });
   const photos = path.join(values.shared, 'h36m-images');
   const g = await evaluateDataset(photos, { input: 'gt2d', stride: 1, models, lift });
   const c = await calibrateDetector(photos, { detector, models, out: null, lift, flipTest: values['flip-test'] });
   const lo = c.entry.leave_one_out;
-  console.log(`search pxSigma ${px}: S1 true 2D ${pair(s1.mpjpe, s1.mrpe)} | photos true 2D ${pair(g.mpjpe, g.mrpe)}`);
+  console.log(`${Object.keys(fits).length > 1 ? `fit ${fitName}, ` : ''}search pxSigma ${px}: S1 true 2D ${pair(s1.mpjpe, s1.mrpe)} | photos true 2D ${pair(g.mpjpe, g.mrpe)}`);
   c.ids.forEach((id, i) => console.log(`  ${id}: pixels ${pair(lo.without[i].mpjpe, lo.without[i].root)}, adapter leave-one-out ${pair(lo.with[i].mpjpe, lo.with[i].root)}`));
 }
 process.exit(0);

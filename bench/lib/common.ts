@@ -1,4 +1,5 @@
 /** Shared bench plumbing: timing (warm-up, then runs), medians with min / max, and the report model. */
+import { DETECTOR_NAMES, type DetectorName } from '../../src/detect/types.js';
 import { performance } from 'node:perf_hooks';
 
 export interface Stats { median: number; min: number; max: number; n: number }
@@ -89,4 +90,10 @@ export function markdownTable(t: Table): string {
     `|${t.head.map(() => '---').join('|')}|`,
     ...t.rows.map((r) => `| ${r.map(esc).join(' | ')} |`),
   ].join('\n');
+}
+
+/** A bench's `--detector` value, checked against the detectors poselift has (one clear error otherwise). */
+export function detectorArg(value: string): DetectorName {
+  if (!(DETECTOR_NAMES as readonly string[]).includes(value)) throw new Error(`--detector ${value}: use one of ${DETECTOR_NAMES.join(', ')}`);
+  return value as DetectorName;
 }
