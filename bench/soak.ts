@@ -340,7 +340,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     clearInterval(sampler);
 
     // outcomes, from Redis
-    let completed = 0, failedWith = 0, failedWithout = 0, wrong = 0, lost = 0, badFiles = 0, stalledOut_ = 0;
+    let completed = 0, failedWith = 0, failedWithout = 0, wrong = 0, lost = 0, badFiles = 0, stalledTwice = 0;
     /** job i's result file parses and has its input's frames of 17 joints */
     const intact = (out: string, i: number): boolean => {
       try {
@@ -366,7 +366,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         if (job!.failedReason) failedWith++; else failedWithout++;
         const stalledOut = !expectBad.has(id) && job!.failedReason === STALL_LIMIT && job!.stalledCounter > 1;
         if (stalledOut) {
-          stalledOut_++;
+          stalledTwice++;
           note(id, 'failed: stalled twice', job);
           if (fs.existsSync(out) && !intact(out, i)) { badFiles++; note(id, 'stalled twice, and the result file an earlier attempt wrote is broken', job); }
         } else {
@@ -403,7 +403,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       return Math.max(0, ...samplesB.filter((s) => s.t >= s0 + k * span && s.t <= s0 + (k + 1) * span).map((s) => s.mb));
     };
     return {
-      jobs: o.jobs, completed, failed_with_reason: failedWith, failed_without_reason: failedWithout, wrong_outcome: wrong, stalled_out: stalledOut_, problems,
+      jobs: o.jobs, completed, failed_with_reason: failedWith, failed_without_reason: failedWithout, wrong_outcome: wrong, stalled_out: stalledTwice, problems,
       lost, duplicates, bad_result_files: badFiles, temp_files_left: temps, worker_kills: kills, redis_restarts: restarts,
       recovered_after_kill: recovered, peak_rss_mb: Math.round(peak), rss_first_third_mb: Math.round(third(0)),
       rss_last_third_mb: Math.round(third(2)), wall_s: Math.round(wall * 10) / 10, dir,
