@@ -41,10 +41,11 @@ function ok(kp: ArrayLike<number>, j: number, stride: number): boolean {
   return Number.isFinite(kp[j * stride]) && Number.isFinite(kp[j * stride + 1]) && (stride < 3 || kp[j * stride + 2] > 0);
 }
 
-interface Torso { hx: number; hy: number; sx: number; sy: number; tx: number; ty: number }
+/** The 2D torso: hips' midpoint (hx, hy), shoulders' midpoint (sx, sy) and the vector between them (tx, ty). */
+export interface Torso { hx: number; hy: number; sx: number; sy: number; tx: number; ty: number }
 
 /** Hips' and shoulders' midpoints and the torso vector; null when a hip or a shoulder is missing or the torso has no length. */
-function torso(kp: ArrayLike<number>, stride: number): Torso | null {
+export function torso(kp: ArrayLike<number>, stride: number): Torso | null {
   if (![RHIP, LHIP, RSHO, LSHO].every((j) => ok(kp, j, stride))) return null;
   const hx = 0.5 * kp[RHIP * stride] + 0.5 * kp[LHIP * stride];
   const hy = 0.5 * kp[RHIP * stride + 1] + 0.5 * kp[LHIP * stride + 1];

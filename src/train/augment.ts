@@ -13,6 +13,7 @@
  */
 import { H36M17_FLIP } from '../core/layouts.js';
 import type { Rng } from '../core/rng.js';
+import { torso } from '../pipeline/adapter.js';
 
 const J = 17;
 
@@ -52,16 +53,17 @@ export const DEFINITION_SPREAD = { shift: 0.04, logWidth: 0.2, thorax: 0.04 } as
  * Move the hips, pelvis and thorax of normalised keypoints (17 x [u, v, score], in place) by a random
  * definition shift relative to where they are (the adapter's transform with random parameters, applied as a
  * change: hips and pelvis + shift x torso, hips spread about their midpoint by a factor, thorax + shift x
- * torso; torso = shoulders' midpoint - hips' midpoint). Nothing moves when a hip or a shoulder is missing.
+ * torso; torso = shoulders' midpoint - hips' midpoint, the adapter's `torso`). Nothing moves when a hip or a
+ * shoulder is missing or the torso has no length.
  */
 export function shiftDefinition(kp: Float64Array, rng: Rng): void {
   const shift = DEFINITION_SPREAD.shift * rng.normal();
   const width = Math.exp(DEFINITION_SPREAD.logWidth * rng.normal());
   const thorax = DEFINITION_SPREAD.thorax * rng.normal();
-  const [P, RH, LH, T, LS, RS] = [0, 1, 4, 8, 11, 14];
-  if (![RH, LH, LS, RS].every((j) => kp[j * 3 + 2] > 0)) return;
-  const hx = (kp[RH * 3] + kp[LH * 3]) / 2, hy = (kp[RH * 3 + 1] + kp[LH * 3 + 1]) / 2;
-  const tx = (kp[RS * 3] + kp[LS * 3]) / 2 - hx, ty = (kp[RS * 3 + 1] + kp[LS * 3 + 1]) / 2 - hy;
+  const t = torso(kp, 3);
+  if (!t) return;
+  const { hx, hy, tx, ty } = t;
+  const [P, RH, LH, T] = [0, 1, 4, 8];
   for (const j of [RH, LH]) {
     kp[j * 3] = hx + shift * tx + width * (kp[j * 3] - hx);
     kp[j * 3 + 1] = hy + shift * ty + width * (kp[j * 3 + 1] - hy);
