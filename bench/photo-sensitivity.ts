@@ -13,19 +13,17 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { openDataset } from '../src/data/dataset.js';
-import { createDetector, readImage } from '../src/detect/index.js';
 import { DEFAULT_DETECTOR } from '../src/detect/types.js';
 import { detectorArg } from './lib/common.js';
 import { defaultModelsDir } from '../src/core/paths.js';
 import { mpjpe } from '../src/eval/metrics.js';
-import { Lifter, LIFT_DEFAULTS } from '../src/pipeline/lifter.js';
-import { normalisedH36m, normalisedTruth } from '../src/pipeline/keypoints.js';
-import { applyAdapter, meanAdapter, measureAdapter, type DefinitionAdapter } from '../src/pipeline/adapter.js';
+import { Lifter, LIFT_DEFAULTS, liftInput } from '../src/pipeline/lifter.js';
+import { detectCalibrationPhotos, type CalibrationPhoto } from '../src/cli/calibrate.js';
+import { normalisedTruth } from '../src/pipeline/keypoints.js';
+import { applyAdapter, meanAdapter } from '../src/pipeline/adapter.js';
 import { uniqueBoneLengths } from '../src/lift/skeleton.js';
 import { liftPerson } from '../src/lift/lift.js';
 import { H36M17_NAMES } from '../src/core/layouts.js';
-import type { Intrinsics } from '../src/core/types.js';
 
 const { values } = parseArgs({
   options: {
@@ -39,38 +37,18 @@ const GROUPS: Record<string, number[]> = {
   hips: [0, 1, 4], legs: [2, 3, 5, 6], torso: [7, 8], head: [9, 10], 'left arm': [11, 12, 13], 'right arm': [14, 15, 16],
 };
 
-interface Photo { id: string; cam: Intrinsics; gt3d: Float32Array | Float64Array; det: Float64Array; truth: Float64Array; adapter: DefinitionAdapter }
+type Photo = CalibrationPhoto & { truth: Float64Array };
 
-const ds = openDataset(path.join(values.shared, 'h36m-images'));
-const det = await createDetector(detectorArg(values.detector));
+const found = await detectCalibrationPhotos(path.join(values.shared, 'h36m-images'), { detector: detectorArg(values.detector) }, (s) => console.log(s));
+const photos: Photo[] = found.photos.map((p) => ({ ...p, id: p.id.slice(0, 2), truth: normalisedTruth(p.gt3d) }));
 const lifter = await Lifter.load(values.models);
-const photos: Photo[] = [];
-try {
-  for (let si = 0; si < ds.sequences.length; si++) {
-    const cam = ds.camera(si, 0);
-    const people = await det.detect(await readImage(ds.imagePath(si, 0, 0)!));
-    if (!people.length) { console.log(`${ds.sequences[si].id}: no person detected, skipped`); continue; }
-    const kp = normalisedH36m(people[0].keypoints, cam);
-    const gt3d = ds.cameraFrame3d(si, 0, 0, 1);
-    const truth = normalisedTruth(gt3d);
-    const adapter = measureAdapter(kp, truth);
-    if (!adapter) { console.log(`${ds.sequences[si].id}: hips or shoulders missing, skipped`); continue; }
-    photos.push({ id: ds.sequences[si].id.slice(0, 2), cam, gt3d, det: kp, truth, adapter });
-  }
-} finally {
-  det.dispose();
-  ds.close();
-}
 
 /** MPJPE of the production lift of normalised h36m17 keypoints (17 x [x, y, score]), optionally with PoseNet's answer given. */
 async function score(p: Photo, kp: Float64Array, o: { boneLengths?: Float64Array; rel?: Float64Array } = {}): Promise<number> {
   const lift = { ...LIFT_DEFAULTS, ...(o.boneLengths ? { boneLengths: o.boneLengths } : {}) };
   if (o.rel) {
     const [root] = await lifter.rootnet.predict([kp]);
-    const kp2d = new Float64Array(34), conf = new Float64Array(17);
-    for (let j = 0; j < 17; j++) { kp2d[j * 2] = kp[j * 3]; kp2d[j * 2 + 1] = kp[j * 3 + 1]; conf[j] = Number.isFinite(kp[j * 3]) ? kp[j * 3 + 2] : 0; }
-    const r = liftPerson({ rel: o.rel, kp2d, conf, zRoot: root!.z, fx: p.cam.fx, fy: p.cam.fy }, lift);
-    return mpjpe(r.joints3d, p.gt3d);
+    return mpjpe(liftPerson(liftInput(kp, o.rel, root!.z, p.cam), lift).joints3d, p.gt3d);
   }
   const [r] = await lifter.liftBatch([kp], p.cam, { lift });
   return r ? mpjpe(r.joints3d, p.gt3d) : NaN;

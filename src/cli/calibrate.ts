@@ -28,12 +28,19 @@ export interface CalibrateOptions {
   flipTest?: boolean;
 }
 
-interface Photo { id: string; det: Float64Array; gt3d: Float64Array; cam: Intrinsics; adapter: DefinitionAdapter }
+/** A calibration photo: the detector's first person (normalised h36m17), the ground truth, the adapter measured on it. */
+export interface CalibrationPhoto { id: string; det: Float64Array; gt3d: Float64Array; cam: Intrinsics; adapter: DefinitionAdapter }
 
 export interface CalibrationResult { entry: AdapterEntry; ids: string[]; out: string | null }
 
-
-export async function calibrateDetector(dir: string, o: CalibrateOptions, log?: (s: string) => void): Promise<CalibrationResult> {
+/**
+ * Detect every image of a pose-dataset/1 folder whose views carry images and camera-frame ground truth, and
+ * measure the keypoint-definition adapter on each (photos without a person, hips or shoulders are skipped,
+ * said through `log`). Also the data set's name.
+ */
+export async function detectCalibrationPhotos(
+  dir: string, o: Pick<CalibrateOptions, 'detector' | 'flipTest'>, log?: (s: string) => void,
+): Promise<{ photos: CalibrationPhoto[]; dataset: string }> {
   const ds = openDataset(dir);
   ds.sequences.forEach((_, si) => ds.sequences[si].views.forEach((_v, vi) => {
     if (ds.imagePath(si, vi, 0) === undefined) {
@@ -42,9 +49,8 @@ export async function calibrateDetector(dir: string, o: CalibrateOptions, log?: 
     }
   }));
   const { createDetector, readImage } = await import('../detect/index.js');
-  const lifter = await Lifter.load(o.models);
   const det = await createDetector(o.detector, { flipTest: o.flipTest });
-  const photos: Photo[] = [];
+  const photos: CalibrationPhoto[] = [];
   try {
     for (let si = 0; si < ds.sequences.length; si++) {
       const seq = ds.sequences[si];
@@ -66,10 +72,16 @@ export async function calibrateDetector(dir: string, o: CalibrateOptions, log?: 
     det.dispose();
     ds.close();
   }
+  return { photos, dataset: ds.index.name ?? path.basename(path.resolve(dir)) };
+}
+
+export async function calibrateDetector(dir: string, o: CalibrateOptions, log?: (s: string) => void): Promise<CalibrationResult> {
+  const { photos, dataset } = await detectCalibrationPhotos(dir, o, log);
+  const lifter = await Lifter.load(o.models);
   if (photos.length < 2) {
     throw new Error(`${dir}: calibrate needs at least 2 photos with a detected person and ground truth, found ${photos.length}`);
   }
-  const score = async (p: Photo, a?: DefinitionAdapter) => {
+  const score = async (p: CalibrationPhoto, a?: DefinitionAdapter) => {
     const [r] = await lifter.liftBatch([a ? applyAdapter(p.det, a) : p.det], p.cam, { lift: o.lift });
     if (!r) throw new Error(`${p.id}: the detection cannot be lifted`);
     const g = p.gt3d;
@@ -86,7 +98,7 @@ export async function calibrateDetector(dir: string, o: CalibrateOptions, log?: 
   const roundS = (s: { mpjpe: number; root: number }) => ({ mpjpe: round(s.mpjpe, 1), root: round(s.root, 1) });
   const entry: AdapterEntry = {
     adapter: roundA(meanAdapter(photos.map((p) => p.adapter))),
-    dataset: ds.index.name ?? path.basename(path.resolve(dir)),
+    dataset,
     photos: photos.map((p) => ({ id: p.id, adapter: roundA(p.adapter) })),
     calibrated: new Date().toISOString().slice(0, 10),
     command: o.command ?? `poselift calibrate ${path.basename(path.resolve(dir))} --detector ${o.detector}`,

@@ -59,6 +59,19 @@ export interface ModelVersions {
   keypoint_adapter?: string;
 }
 
+/**
+ * What the depth search and the fitter take for one person-frame: normalised h36m17 keypoints
+ * (17 x [x, y, score]; NaN = missing, its confidence 0), PoseNet's root-relative joints and RootNet's depth.
+ */
+export function liftInput(kp: ArrayLike<number>, rel: ArrayLike<number>, zRoot: number, cam: Pick<Intrinsics, 'fx' | 'fy'>): LiftInput {
+  const kp2d = new Float64Array(34), conf = new Float64Array(17);
+  for (let j = 0; j < 17; j++) {
+    kp2d[j * 2] = kp[j * 3]; kp2d[j * 2 + 1] = kp[j * 3 + 1];
+    conf[j] = Number.isFinite(kp[j * 3]) ? kp[j * 3 + 2] : 0;
+  }
+  return { rel, kp2d, conf, zRoot, fx: cam.fx, fy: cam.fy };
+}
+
 export class Lifter {
   private constructor(
     readonly posenet: PoseNet,
@@ -112,13 +125,7 @@ export class Lifter {
     const out: (LiftInput | null)[] = people.map(() => null);
     idx.forEach((i, n) => {
       const rel = rels[n], root = roots[n], kp = kps[n];
-      if (!rel || !root) return;
-      const kp2d = new Float64Array(34), conf = new Float64Array(17);
-      for (let j = 0; j < 17; j++) {
-        kp2d[j * 2] = kp[j * 3]; kp2d[j * 2 + 1] = kp[j * 3 + 1];
-        conf[j] = Number.isFinite(kp[j * 3]) ? kp[j * 3 + 2] : 0;
-      }
-      out[i] = { rel, kp2d, conf, zRoot: root.z, fx: cam.fx, fy: cam.fy };
+      if (rel && root) out[i] = liftInput(kp, rel, root.z, cam);
     });
     return out;
   }
