@@ -38,7 +38,7 @@ console.log(`models ${models}, detector ${detector}${values['flip-test'] ? ', fl
 let fits: Record<string, FitOptions>;
 try { fits = JSON.parse(values.fit) as Record<string, FitOptions>; } catch (e) { throw new Error(`--fit: a JSON object of named fitter settings (${(e as Error).message})`); }
 for (const [fitName, fit] of Object.entries(fits)) for (const px of pxs) {
-  const lift = { ...LIFT_DEFAULTS, ...fit, search: { ...LIFT_DEFAULTS.search, pxSigma: px } };
+  const lift = { ...fit, search: { ...LIFT_DEFAULTS.search, pxSigma: px } }; // the lifter adds the other LIFT_DEFAULTS
   const s1 = await evaluateDataset(path.join(values.shared, 'h36m-train'), { input: 'gt2d', stride: 25, models, subjects: ['S1'], lift });
   const photos = path.join(values.shared, 'h36m-images');
   const g = await evaluateDataset(photos, { input: 'gt2d', stride: 1, models, lift });
