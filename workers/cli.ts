@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { FlowProducer, Job, Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { KeypointFormat } from '../src/keypoints/read.js';
 import {
   checkRedis, cliConnection, workerConnection, JOB_OPTIONS, queueName, redisUrl,
@@ -11,24 +12,67 @@ import {
 
 const err = (s: string) => process.stderr.write(`${s}\n`);
 
-export async function workerCommand(o: { concurrency?: number; threads?: number }): Promise<void> {
+/** Default SIGTERM grace period (seconds): below the usual 30 s a supervisor waits before SIGKILL. */
+export const DEFAULT_GRACE_S = 25;
+
+/** The grace period: --grace, else $POSELIFT_GRACE_S, else DEFAULT_GRACE_S; a bad value is one clear error. */
+export function graceSeconds(flag?: number): number {
+  if (flag !== undefined) return flag;
+  const v = process.env.POSELIFT_GRACE_S;
+  if (v === undefined || v === '') return DEFAULT_GRACE_S;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`POSELIFT_GRACE_S=${v}: expected a number of seconds >= 0, or unset for ${DEFAULT_GRACE_S}`);
+  return n;
+}
+
+/**
+ * `poselift worker`. SIGTERM / SIGINT: stop taking jobs and finish the current ones, for at most the grace
+ * period; then (or at once when Redis does not answer, since a finished job could not be recorded) exit
+ * without them: their locks expire and the stalled check of another worker gives them to it. Exit code 0
+ * when nothing was left behind, 1 otherwise.
+ */
+export async function workerCommand(o: { concurrency?: number; threads?: number; grace?: number }): Promise<void> {
+  const grace = graceSeconds(o.grace);
   await checkRedis();
   const { startWorker } = await import('./worker.js');
   const w = startWorker({ concurrency: o.concurrency ?? 1, threads: o.threads, log: (s) => err(`poselift worker: ${s}`) });
   await w.waitUntilReady();
-  err(`poselift worker: listening on queue "${queueName()}" at ${redisUrl()} (concurrency ${o.concurrency ?? 1}); SIGTERM / Ctrl-C finishes the current job and exits`);
-  await new Promise<void>((resolve) => {
+  err(`poselift worker: listening on queue "${queueName()}" at ${redisUrl()} (concurrency ${o.concurrency ?? 1}, id ${w.presence.id}); SIGTERM / Ctrl-C finishes the current job (at most ${grace} s) and exits`);
+  const code = await new Promise<number>((resolve) => {
     let closing = false;
-    const stop = (sig: string) => {
+    const leave = (why: string) => {
+      const left = w.presence.info().active;
+      err(`poselift worker: ${why}; exiting${left.length ? `, job(s) ${left.join(', ')} left to another worker (taken once their lock expires)` : ''}`);
+      resolve(left.length ? 1 : 0);
+    };
+    const stop = async (sig: string) => {
       if (closing) return;
       closing = true;
-      err(`poselift worker: ${sig}: finishing the current job, then exiting`);
-      w.close().then(resolve, (e) => { err(`poselift worker: ${(e as Error).message}`); resolve(); });
+      if (!(await w.presence.ping(1000))) return leave(`${sig}: Redis at ${redisUrl()} does not answer`);
+      err(`poselift worker: ${sig}: finishing the current job, then exiting (grace period ${grace} s)`);
+      const timer = setTimeout(() => leave(`${sig}: the grace period of ${grace} s is over`), grace * 1000);
+      w.close().then(() => { clearTimeout(timer); resolve(0); }, (e) => { clearTimeout(timer); err(`poselift worker: ${(e as Error).message}`); resolve(0); });
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.once('SIGINT', () => void stop('SIGINT'));
   });
-  process.exit(0);
+  await w.presence.stop(500);
+  process.exit(code);
+}
+
+/** `poselift status --workers`: the live workers (heartbeat younger than 15 s), as JSON. */
+export async function workersCommand(): Promise<void> {
+  await checkRedis();
+  const { listWorkers } = await import('./heartbeat.js');
+  const r = new Redis(redisUrl(), { maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  r.on('error', () => {});
+  try {
+    const list = await listWorkers(r, queueName());
+    process.stdout.write(JSON.stringify(list, null, 2) + '\n');
+    if (!list.length) err(`no live workers on queue "${queueName()}" at ${redisUrl()}`);
+  } finally {
+    r.disconnect();
+  }
 }
 
 async function withQueue<T>(f: (q: Queue) => Promise<T>): Promise<T> {

@@ -220,6 +220,8 @@ export interface ProcessOptions {
   threads?: number;
   /** the queue (segment jobs report their parent's progress through it) */
   queue?: Queue;
+  /** BullMQ's abort signal of the job (a cancel request): the job stops at the next frame and fails, not retried */
+  signal?: AbortSignal;
 }
 
 /** A segment child's frames -> its parent's progress: the sum over the siblings, at most once a second. */
@@ -252,10 +254,15 @@ function segmentReporter(job: Job<PoseliftJobData, PoseliftJobResult>, queue: Qu
 export async function processJob(job: Job<PoseliftJobData, PoseliftJobResult>, resultsDir: string, o: ProcessOptions = {}): Promise<PoseliftJobResult> {
   let label = `job ${job.id}`;
   try { label = jobPaths(job.data)[0] || label; } catch { /* malformed data: validateJob says so */ }
+  // POSELIFT_JOB_TIMEOUT_S (src/core/limits.ts): past it the job fails naming its input (not retried),
+  // and the abort signal stops its video / photo loop at the next frame (threads and ffmpeg end with it);
+  // a cancel request (o.signal) stops it the same way
+  const stop = new AbortController();
+  const cancelled = () => `${label}: ${typeof o.signal?.reason === 'string' ? o.signal.reason : 'cancelled'}`;
+  const onCancel = () => stop.abort(new Error(cancelled()));
+  if (o.signal?.aborted) onCancel();
+  o.signal?.addEventListener('abort', onCancel, { once: true });
   try {
-    // POSELIFT_JOB_TIMEOUT_S (src/core/limits.ts): past it the job fails naming its input (not retried),
-    // and the abort signal stops its video / photo loop at the next frame (threads and ffmpeg end with it)
-    const stop = new AbortController();
     return await withJobTimeout(runJob(job.data, {
       jobId: String(job.id), resultsDir, threads: o.threads, signal: stop.signal,
       progress: (p) => job.updateProgress(p as unknown as object),
@@ -267,9 +274,12 @@ export async function processJob(job: Job<PoseliftJobData, PoseliftJobResult>, r
       },
     }), label, undefined, () => stop.abort(new Error(`${label}: stopped at the job's time limit`)));
   } catch (err) {
+    if (o.signal?.aborted) throw new UnrecoverableError(cancelled());
     let paths: string[] = [];
     try { paths = jobPaths(job.data); } catch { /* malformed data */ }
     if (isInputError(err, paths)) throw new UnrecoverableError((err as Error).message);
     throw err;
+  } finally {
+    o.signal?.removeEventListener('abort', onCancel);
   }
 }

@@ -3,6 +3,7 @@ import { Queue, Worker } from 'bullmq';
 import { processJob } from './process.js';
 import { queueName, resultsDir, workerConnection, type PoseliftJobData, type PoseliftJobResult } from './queue.js';
 import { closeDetectThreads } from '../src/detect/stream.js';
+import { Presence } from './heartbeat.js';
 
 export interface WorkerOptions {
   concurrency?: number;
@@ -18,7 +19,15 @@ export interface WorkerOptions {
   /** 2D detection threads per video job (default $POSELIFT_THREADS, else one per core, at most 4) */
   threads?: number;
   log?: (s: string) => void;
+  /** heartbeat interval (ms; default HEARTBEAT_MS in heartbeat.ts) */
+  heartbeatMs?: number;
 }
+
+/** The message a job cancelled through `publishCancel` (DELETE /v1/jobs/:id) fails with. */
+export const CANCEL_REASON = 'cancelled on request';
+
+/** A poselift worker: BullMQ's, plus its heartbeat / cancel listener (closed with it). */
+export type PoseliftWorker = Worker<PoseliftJobData, PoseliftJobResult> & { presence: Presence };
 
 /** A positive integer from the environment, or undefined (the default); a bad value is one clear error. */
 export function envPositiveInt(name: string): number | undefined {
@@ -29,7 +38,7 @@ export function envPositiveInt(name: string): number | undefined {
   return n;
 }
 
-export function startWorker(o: WorkerOptions = {}): Worker<PoseliftJobData, PoseliftJobResult> {
+export function startWorker(o: WorkerOptions = {}): PoseliftWorker {
   const results = o.results ?? resultsDir();
   const lockDuration = o.lockDuration ?? envPositiveInt('POSELIFT_LOCK_MS');
   const stalledInterval = o.stalledInterval ?? envPositiveInt('POSELIFT_STALLED_MS');
@@ -44,17 +53,32 @@ export function startWorker(o: WorkerOptions = {}): Worker<PoseliftJobData, Pose
     }
     return queue;
   };
-  const w = new Worker<PoseliftJobData, PoseliftJobResult>(name, (job) => processJob(job, results, {
-    threads, queue: job.data.kind === 'video-segment' ? getQueue() : undefined,
-  }), {
+  const running = new Set<string>();
+  // three parameters: BullMQ then passes the job's abort signal (Worker.cancelJob)
+  const w = new Worker<PoseliftJobData, PoseliftJobResult>(name, async (job, _token, signal) => {
+    running.add(String(job.id));
+    presence.beat();
+    try {
+      return await processJob(job, results, { threads, signal, queue: job.data.kind === 'video-segment' ? getQueue() : undefined });
+    } finally {
+      running.delete(String(job.id));
+      presence.beat();
+    }
+  }, {
     connection: workerConnection(o.url),
     concurrency: o.concurrency ?? 1,
     ...(o.prefix ? { prefix: o.prefix } : {}),
     ...(lockDuration ? { lockDuration } : {}),
     ...(stalledInterval ? { stalledInterval } : {}),
   });
+  const presence = new Presence({
+    url: o.url ?? workerConnection().url, queue: name, concurrency: o.concurrency ?? 1, intervalMs: o.heartbeatMs,
+    active: () => [...running],
+    onCancel: (id) => { if (running.has(id)) w.cancelJob(id, CANCEL_REASON); },
+  });
+  presence.start();
   // the idle detection threads the jobs kept (src/detect/stream.ts) end with the worker
-  w.on('closed', () => { void queue?.close(); void closeDetectThreads(); });
+  w.on('closed', () => { void queue?.close(); void closeDetectThreads(); void presence.stop(); });
   const log = o.log;
   if (log) {
     w.on('active', (job) => log(`job ${job.id} (${job.data.kind}) started`));
@@ -63,6 +87,7 @@ export function startWorker(o: WorkerOptions = {}): Worker<PoseliftJobData, Pose
     // found by this worker's stalled check: its worker died (or lost its lock); it runs again unless it stalled too often
     w.on('stalled', (id) => log(`job ${id} stalled: moved back to waiting`));
   }
-  w.on('error', (err) => (log ?? ((s: string) => process.stderr.write(`${s}\n`)))(`poselift worker: ${err.message}`));
-  return w;
+  // the CLI's log adds its own "poselift worker: " prefix
+  w.on('error', (err) => (log ? log(err.message) : process.stderr.write(`poselift worker: ${err.message}\n`)));
+  return Object.assign(w, { presence });
 }

@@ -227,9 +227,20 @@ export function buildProgram(): Command {
     .description('process queued jobs (BullMQ queue "poselift" on $REDIS_URL); SIGTERM / Ctrl-C finishes the current job, then exits 0')
     .option('--concurrency <n>', 'jobs at a time', positiveInt, 1)
     .option('--threads <n>', 'video: 2D detection threads per job (default $POSELIFT_THREADS, else one per core, at most 4)', positiveInt)
+    .option('--grace <s>', 'SIGTERM: seconds to finish the current job before exiting without it (default $POSELIFT_GRACE_S, else 25; at once when Redis is down)', nonNegativeNumber('seconds >= 0'))
     .action(async (o) => {
       const { workerCommand } = await import('../../workers/cli.js');
       await workerCommand(o);
+    });
+
+  program
+    .command('serve')
+    .description('HTTP API and web dashboard over the queue (docs/serve.md): needs $POSELIFT_TOKEN to listen beyond 127.0.0.1; workers run apart (`poselift worker`)')
+    .option('--port <p>', 'port (0: any free port)', (v: string) => { const n = Number(v); if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port 0..65535'); return n; }, 8080)
+    .option('--host <h>', 'address to listen on (other than 127.0.0.1 only with $POSELIFT_TOKEN)', '127.0.0.1')
+    .action(async (o) => {
+      const { serveCommand } = await import('../serve/server.js');
+      await serveCommand(o);
     });
 
   program
@@ -258,10 +269,13 @@ export function buildProgram(): Command {
 
   program
     .command('status')
-    .description('a queued job\'s state, progress, failed reason and result path (JSON)')
-    .argument('<id>', 'job id (printed by enqueue)')
-    .action(async (id: string) => {
-      const { statusCommand } = await import('../../workers/cli.js');
+    .description('a queued job\'s state, progress, failed reason and result path (JSON); --workers: the live workers')
+    .argument('[id]', 'job id (printed by enqueue)')
+    .option('--workers', 'list the live workers (heartbeat within 15 s) instead')
+    .action(async (id: string | undefined, o: { workers?: boolean }) => {
+      const { statusCommand, workersCommand } = await import('../../workers/cli.js');
+      if (o.workers) return workersCommand();
+      if (!id) throw new Error('status: pass a job id, or --workers for the live workers');
       await statusCommand(id);
     });
 

@@ -108,25 +108,41 @@ export interface ViewServer {
   close: () => Promise<void>;
 }
 
-/** Serve the viewer of one result on 127.0.0.1:port (0 = any free port). */
-export async function startViewServer(resultFile: string, port = 0): Promise<ViewServer & { note?: string }> {
+/**
+ * The served page of one result and the files it requests, under the URL prefix `base` (ending in "/"):
+ * `poselift view` serves them at "/", `poselift serve` at "/v1/jobs/<id>/view/" (src/serve).
+ */
+export interface ViewerAssets {
+  doc: PoseliftDoc;
+  html: string;
+  /** URL path -> [file, content type] */
+  files: Record<string, [string, string]>;
+  note?: string;
+}
+
+export function viewerAssets(resultFile: string, base = '/'): ViewerAssets {
   const doc = readResult(resultFile);
   const m = mediaFiles(doc, resultFile);
   const t = threeFiles();
   const media =
-    m.kind === 'image' || m.kind === 'video' ? { kind: m.kind, url: `/media/0${path.extname(m.files[0]!).toLowerCase()}` }
-      : m.kind === 'images' ? { kind: 'images', urls: m.files.map((f, i) => (f ? `/media/${i}${path.extname(f).toLowerCase()}` : '')) }
+    m.kind === 'image' || m.kind === 'video' ? { kind: m.kind, url: `${base}media/0${path.extname(m.files[0]!).toLowerCase()}` }
+      : m.kind === 'images' ? { kind: 'images', urls: m.files.map((f, i) => (f ? `${base}media/${i}${path.extname(f).toLowerCase()}` : '')) }
         : { kind: 'none' };
-  const imports = { three: '/vendor/three.module.js', 'three/addons/controls/OrbitControls.js': '/vendor/OrbitControls.js' };
-  const html = page(imports, { doc, media, title: title(doc, resultFile) }, '<script type="module" src="/viewer.js"></script>');
+  const imports = { three: `${base}vendor/three.module.js`, 'three/addons/controls/OrbitControls.js': `${base}vendor/OrbitControls.js` };
+  const html = page(imports, { doc, media, title: title(doc, resultFile) }, `<script type="module" src="${base}viewer.js"></script>`);
   const files: Record<string, [string, string]> = {
-    '/vendor/three.module.js': [t.module, 'text/javascript'],
-    '/vendor/three.core.js': [t.core, 'text/javascript'],
-    '/vendor/OrbitControls.js': [t.orbit, 'text/javascript'],
-    '/viewer.js': [path.join(VIEWER_DIR, 'viewer.js'), 'text/javascript'],
+    [`${base}vendor/three.module.js`]: [t.module, 'text/javascript'],
+    [`${base}vendor/three.core.js`]: [t.core, 'text/javascript'],
+    [`${base}vendor/OrbitControls.js`]: [t.orbit, 'text/javascript'],
+    [`${base}viewer.js`]: [path.join(VIEWER_DIR, 'viewer.js'), 'text/javascript'],
   };
-  m.files.forEach((f, i) => { if (f) files[`/media/${i}${path.extname(f).toLowerCase()}`] = [f, mimeOf(f)]; });
+  m.files.forEach((f, i) => { if (f) files[`${base}media/${i}${path.extname(f).toLowerCase()}`] = [f, mimeOf(f)]; });
+  return { doc, html, files, note: m.note };
+}
 
+/** Serve the viewer of one result on 127.0.0.1:port (0 = any free port). */
+export async function startViewServer(resultFile: string, port = 0): Promise<ViewServer & { note?: string }> {
+  const { doc, html, files, note } = viewerAssets(resultFile);
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const send = (code: number, type: string, body: string | Buffer) => {
@@ -166,7 +182,7 @@ export async function startViewServer(resultFile: string, port = 0): Promise<Vie
   return {
     url: `http://127.0.0.1:${addr.port}/`,
     server,
-    note: m.note,
+    note,
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
 }
