@@ -44,7 +44,7 @@ function render(job) {
     const links = el('td', { className: 'links' });
     const tr = el('tr', {},
       el('td', { textContent: job.id }), el('td', { className: 'input' }), el('td', { className: 'kind' }),
-      el('td', {}, state, reason), el('td', {}, bar, pct), el('td', { className: 'created' }), links);
+      el('td', {}, state, reason), el('td', { className: 'progress' }, bar, pct), el('td', { className: 'created' }), links);
     tr.dataset.id = job.id;
     row = { tr, bar, pct, state, reason, links, job };
     rows.set(job.id, row);

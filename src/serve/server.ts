@@ -323,13 +323,17 @@ export async function buildServer(o: ServeOptions = {}): Promise<PoseliftServer>
       return d.kind === 'images' && d.inputs.length > 1 ? `${n} (+${d.inputs.length - 1})` : n;
     } catch { return '?'; }
   };
+  const esc = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const hide = new RegExp([`${esc(uploads + path.sep)}[0-9a-f-]{36}${esc(path.sep)}`, ...(inputRoot ? [...new Set([path.resolve(inputRoot), (() => { try { return fs.realpathSync(inputRoot); } catch { return path.resolve(inputRoot); } })()])].map((r) => esc(r + path.sep)) : [])].join('|'), 'g');
+  /** a failure reason without the server's folders (uploads show as their file name, path inputs relative to the root) */
+  const scrub = (r: string) => r.replace(hide, '');
   const view = async (job: Job<PoseliftJobData, PoseliftJobResult>, state?: string) => {
     const s = state ?? await job.getState();
     const iso = (t?: number) => (t ? new Date(t).toISOString() : null);
     return {
       id: String(job.id), kind: job.data?.kind ?? '?', state: s, input: inputOf(job.data),
       progress: progressOf(job.progress, s), attempts: job.attemptsMade,
-      failed_reason: job.failedReason ? job.failedReason.split(uploads + path.sep).join('') : null,
+      failed_reason: job.failedReason ? scrub(job.failedReason) : null,
       created: iso(job.timestamp), started: iso(job.processedOn), finished: iso(job.finishedOn),
       result: s === 'completed' ? `/v1/jobs/${job.id}/result` : null,
       viewer: s === 'completed' && viewable(job) ? `/v1/jobs/${job.id}/view/` : null,
@@ -475,7 +479,7 @@ export async function buildServer(o: ServeOptions = {}): Promise<PoseliftServer>
     const q = req.query as Record<string, string | undefined>;
     const state = await job.getState();
     if (state !== 'completed') {
-      throw new ApiError(409, 'no_result', `job ${job.id} is ${state}${job.failedReason ? ` (${job.failedReason.split(uploads + path.sep).join('')})` : ''}; no result${state === 'failed' ? '' : ' yet'}`);
+      throw new ApiError(409, 'no_result', `job ${job.id} is ${state}${job.failedReason ? ` (${scrub(job.failedReason)})` : ''}; no result${state === 'failed' ? '' : ' yet'}`);
     }
     const files = resultFiles(job);
     const k = q.file === undefined ? (files.length === 1 ? 0 : -1) : Number(q.file);
