@@ -361,6 +361,38 @@ test('SIGTERM with Redis down: the worker exits within 10 s and leaves its job t
   assert.equal(await other.kill('SIGTERM'), 0);
 });
 
+test('SIGTERM with Redis up and a job longer than the grace period: exit 1 when it ends, the job completed by another worker', { timeout: 120_000 }, async () => {
+  const r3 = await RedisProc.create(path.join(tmp, 'redis3'));
+  extraRedis.push(r3);
+  const w = worker(r3.url, { POSELIFT_GRACE_S: '0.5' }, 'worker D');
+  await w.ready();
+  assert.match(w.log, /finishes the current job \(at most 0\.5 s\)/);
+  const { Queue } = await import('bullmq');
+  const q = new Queue(QUEUE, { connection: { url: r3.url, maxRetriesPerRequest: null } });
+  q.on('error', () => {});
+  try {
+    const job = await q.add('video', { kind: 'video', input: video, detector: 'movenet-lightning' });
+    const until = Date.now() + 60_000;
+    while (!new RegExp(`job ${job.id} \\(video\\) started`).test(w.log)) { assert.ok(Date.now() < until, w.log); await sleep(50); }
+    const t0 = Date.now();
+    w.proc.kill('SIGTERM');
+    const code = await w.exited;
+    const s = (Date.now() - t0) / 1000;
+    console.log(`worker exited ${code} ${s.toFixed(2)} s after SIGTERM (grace 0.5 s, job running)`);
+    assert.ok(s < 5, `${s} s`);
+    assert.equal(code, 1);
+    assert.match(w.log, /SIGTERM: finishing the current job, then exiting \(grace period 0\.5 s\)/);
+    assert.match(w.log, new RegExp(`the grace period of 0\\.5 s is over; exiting, job\\(s\\) ${job.id} left to another worker`));
+    const other = worker(r3.url, {}, 'worker E');
+    await other.ready();
+    const until2 = Date.now() + 90_000;
+    while ((await q.getJobState(job.id!)) !== 'completed') { assert.ok(Date.now() < until2, other.log); await sleep(200); }
+    assert.equal(await other.kill('SIGTERM'), 0);
+  } finally {
+    await q.close();
+  }
+});
+
 test('the dashboard in Chromium: sign in, upload a photo, watch it reach done, open its 3D viewer; no console error', { timeout: 180_000, skip: fs.existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing` }, async () => {
   const ctx = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(tmp, 'profile-')), {
     executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 760 },
