@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --parts stages,lifter,peer,queue,memory --runs N --quick --long --out FILE
+ * `npm run bench [-- --parts stages,lifter,peer,queue,memory,serve --runs N --quick --long --out FILE
  *                   --memory-fps N --queue-seconds N --models DIR]`
  *
  * poselift against its targets and its peer, every figure a median over `--runs` runs after warm-up with
@@ -12,6 +12,8 @@
  *   peer    BlazePose's own 3D vs poselift on the Human3.6M photos (MPJPE, root error, ms)
  *   queue   in-process vs 1 vs 2 workers (bench/queue.ts, when it exists; --queue-seconds N: its video's length)
  *   memory  peak RSS of `poselift run` on a long vs a short video (needs `npm run build`)
+ *   serve   concurrent clients upload and poll through `poselift serve` while workers run the jobs: jobs lost,
+ *           API latency p50 / p99 (needs `npm run build`)
  *
  * --quick: one run each, a few frames, 3 s vs 10 s videos: a smoke test (CI), not a measurement.
  * --long: memory's 5-minute video at its full 25 fps instead of --memory-fps (default 5; the 10 s one is
@@ -28,7 +30,7 @@ import { defaultModelsDir } from '../src/core/paths.js';
 import { markdownTable, type BenchContext, type PartResult, type Target } from './lib/common.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const PARTS = ['stages', 'lifter', 'peer', 'queue', 'memory'] as const;
+export const PARTS = ['stages', 'lifter', 'peer', 'queue', 'memory', 'serve'] as const;
 type PartName = (typeof PARTS)[number];
 
 function fail(msg: string): never {
@@ -108,6 +110,7 @@ for (const name of parts) {
       case 'peer': r = await (await import('./parts/peer.js')).peerPart(ctx); break;
       case 'queue': r = await (await import('./parts/queue.js')).queuePart(ctx, queueSeconds); break;
       case 'memory': r = await (await import('./parts/memory.js')).memoryPart(ctx, memoryFps); break;
+      case 'serve': r = await (await import('./parts/serve.js')).servePart(ctx); break;
     }
   } catch (e) {
     failed++;

@@ -101,6 +101,16 @@ test('npm run bench -- --quick: every part runs and prints its rows; the file ha
     assert.equal(m10[2], '10');
     for (const m of [m3, m10]) assert.ok(Number(m[3]) > 50 && Number(m[3]) < 8000, `peak RSS ${m[3]} MB`);
 
+    // serve: every accepted upload completed, none lost, and a latency row per request kind
+    const serve = rows(section(md, 'serve'));
+    const books = serve.find((c) => c[0] === '2');
+    assert.ok(books, `serve rows: ${JSON.stringify(serve)}`);
+    assert.deepEqual([books[2], books[3], books[5], books[6]], ['4', '4', '0', '0'], 'serve: 4 uploads accepted and completed, 0 lost, 0 unfinished');
+    for (const k of ['POST /v1/jobs (upload)', 'GET /v1/jobs/:id', 'GET /v1/health']) {
+      const row = serve.find((c) => c[0] === k);
+      assert.ok(row && Number(row[1]) > 0 && Number(row[2]) > 0, `serve: no latency row "${k}"`);
+    }
+
     // targets table and the written file
     const targets = rows(section(md, 'Targets'));
     assert.ok(targets.length >= 5, `targets: ${JSON.stringify(targets)}`);
@@ -110,7 +120,7 @@ test('npm run bench -- --quick: every part runs and prints its rows; the file ha
     assert.match(file, /- date: \d{4}-\d\d-\d\dT/);
     assert.match(file, new RegExp(`- machine: ${os.cpus().length} cores, .+, node v\\d+`));
     assert.match(file, /- command: `npm run bench -- --quick --out /);
-    for (const p of ['stages', 'lifter', 'peer', 'queue', 'memory', 'Targets']) assert.ok(file.includes(`\n## ${p}`), `file lacks ${p}`);
+    for (const p of ['stages', 'lifter', 'peer', 'queue', 'memory', 'serve', 'Targets']) assert.ok(file.includes(`\n## ${p}`), `file lacks ${p}`);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -301,7 +301,18 @@ test('server-sent events carry a video job\'s progress to completed; DELETE stop
   const gone = await api('DELETE', `/v1/jobs/${c.body.id}`);
   assert.equal(gone.status, 409);
   assert.match(gone.body.message, /is failed; nothing to cancel/);
-  // a queued job is removed
+  // a split video (3 segments of 2 s): its running segment is stopped and the parent fails with its reason
+  const f = await api('POST', '/v1/jobs', form({ file: video }, { detector: 'movenet-lightning', segmentSeconds: 2 }));
+  assert.equal(f.status, 201, f.text);
+  assert.equal(f.body.state, 'waiting-children');
+  const until = Date.now() + 60_000;
+  while (!(await api('GET', '/v1/workers')).body[0]?.active.length) { assert.ok(Date.now() < until, 'no segment started'); await sleep(50); }
+  const d = await api('DELETE', `/v1/jobs/${f.body.id}`);
+  assert.equal(d.status, 202, d.text);
+  const parent = await waitState(f.body.id, ['failed', 'completed']);
+  assert.equal(parent.state, 'failed');
+  assert.match(parent.failed_reason, /^clip\.mp4: cancelled on request \(segment job seg-[0-9a-f]+-\d\)$/);
+  // an unknown job
   const missing = await api('GET', '/v1/jobs/999999');
   assert.equal(missing.status, 404);
   assert.match(missing.body.message, /job 999999: not found/);

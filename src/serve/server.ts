@@ -460,16 +460,20 @@ export async function buildServer(o: ServeOptions = {}): Promise<PoseliftServer>
       reply.code(202);
       return { id: String(job.id), state, cancel: 'requested', workers_notified: n };
     }
+    let kids: string[] = [];
     if (state === 'waiting-children') {
-      // a split video: stop its running segments, then the queued ones go with the parent
+      // a split video: its running segments are told to stop; the queued ones go with the parent
       const deps = await job.getDependencies({ processed: { count: 0 }, unprocessed: { count: 1000 } });
-      const kids = (deps.unprocessed ?? []).map((k) => k.split(':').pop()!);
-      await publishCancel(redis, qname, kids);
+      kids = (deps.unprocessed ?? []).map((k) => k.split(':').pop()!);
     }
     try {
       await job.remove();
     } catch (e) {
-      throw new ApiError(409, 'busy', `job ${job.id} could not be removed now (${(e as Error).message}); retry in a moment`);
+      // a segment is running (locked): stopping it fails the parent with "cancelled on request"
+      if (!kids.length) throw new ApiError(409, 'busy', `job ${job.id} could not be removed now (${(e as Error).message}); retry in a moment`);
+      const n = await publishCancel(redis, qname, kids);
+      reply.code(202);
+      return { id: String(job.id), state, cancel: 'requested', workers_notified: n };
     }
     return { id: String(job.id), state: 'removed' };
   });
