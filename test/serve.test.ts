@@ -349,6 +349,11 @@ test('SIGTERM with Redis down: the worker exits within 10 s and leaves its job t
   while (!new RegExp(`job ${job.id} \\(video\\) started`).test(busy.log)) { assert.ok(Date.now() < until, busy.log); await sleep(50); }
   await q.close();
   await r2.stop('SIGKILL');
+  // the worker reports the lost connection once per line, with one prefix (it read "poselift worker: poselift worker: ...")
+  const seen = Date.now() + 10_000;
+  while (!/ECONNREFUSED/.test(busy.log) && Date.now() < seen) await sleep(50);
+  assert.match(busy.log, /^poselift worker: connect ECONNREFUSED 127\.0\.0\.1:\d+$/m);
+  assert.doesNotMatch(busy.log, /poselift worker: poselift worker:/);
   const t0 = Date.now();
   busy.proc.kill('SIGTERM');
   const code = await busy.exited;
