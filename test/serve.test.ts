@@ -516,6 +516,28 @@ test('size limits, the rate limit and unknown routes answer 413, 429 and 404 wit
   }
 });
 
+test('behind a proxy (POSELIFT_TRUST_PROXY=1) the cookie is Secure for https; a bad POSELIFT_RATE_LIMIT is one clear error', async () => {
+  const saved = { ...process.env };
+  try {
+    process.env.POSELIFT_RATE_LIMIT = 'lots';
+    await assert.rejects(buildServer({ tokens: [TOKEN], redisUrl: redis.url, queue: QUEUE, results }), /POSELIFT_RATE_LIMIT=lots: expected a whole number of requests a minute > 0/);
+    delete process.env.POSELIFT_RATE_LIMIT;
+    process.env.POSELIFT_TRUST_PROXY = '1';
+    const s = await buildServer({ tokens: [TOKEN], redisUrl: redis.url, queue: QUEUE, results });
+    try {
+      const r = await s.app.inject({ method: 'POST', url: '/v1/session', payload: { token: TOKEN }, headers: { 'x-forwarded-proto': 'https' } });
+      assert.equal(r.statusCode, 204);
+      assert.match(String(r.headers['set-cookie']), /HttpOnly; SameSite=Strict; Path=\/; Secure$/);
+    } finally {
+      await s.close();
+    }
+  } finally {
+    process.env.POSELIFT_RATE_LIMIT = saved.POSELIFT_RATE_LIMIT;
+    if (saved.POSELIFT_RATE_LIMIT === undefined) delete process.env.POSELIFT_RATE_LIMIT;
+    if (saved.POSELIFT_TRUST_PROXY === undefined) delete process.env.POSELIFT_TRUST_PROXY; else process.env.POSELIFT_TRUST_PROXY = saved.POSELIFT_TRUST_PROXY;
+  }
+});
+
 test('sniffing and path confinement (unit)', () => {
   assert.equal(sniff(fs.readFileSync(PHOTO))?.ext, '.jpg');
   assert.equal(sniff(Buffer.from('\x00\x00\x00\x20ftypisom\x00\x00\x02\x00'))?.kind, 'video');

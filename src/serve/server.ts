@@ -82,6 +82,27 @@ export function checkBind(host: string, tokens: string[]): void {
   }
 }
 
+/** $POSELIFT_RATE_LIMIT: requests a minute per token (a whole number > 0), else DEFAULT_RATE_LIMIT. */
+export function envRateLimit(): number {
+  const v = process.env.POSELIFT_RATE_LIMIT;
+  if (v === undefined || v.trim() === '') return DEFAULT_RATE_LIMIT;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`POSELIFT_RATE_LIMIT=${v}: expected a whole number of requests a minute > 0, or unset for ${DEFAULT_RATE_LIMIT}`);
+  return n;
+}
+
+/**
+ * $POSELIFT_TRUST_PROXY: behind a reverse proxy, "1" trusts X-Forwarded-For / -Proto from any hop, or a
+ * comma-separated list of the proxies' addresses; unset = the peer address is the client (rate limit by it,
+ * the cookie's Secure flag from the connection).
+ */
+export function envTrustProxy(): boolean | string[] {
+  const v = (process.env.POSELIFT_TRUST_PROXY ?? '').trim();
+  if (!v || v === '0') return false;
+  if (v === '1' || v === 'true') return true;
+  return v.split(',').map((x) => x.trim()).filter(Boolean);
+}
+
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
 const progressOf = (p: unknown, state: string): PoseliftProgress => {
@@ -201,7 +222,8 @@ export async function buildServer(o: ServeOptions = {}): Promise<PoseliftServer>
   const results = path.resolve(o.results ?? resultsDir());
   const uploads = path.resolve(o.uploads ?? (process.env.POSELIFT_UPLOADS || path.join(results, 'uploads')));
   const inputRoot = o.inputRoot ?? (process.env.POSELIFT_INPUT_ROOT || undefined);
-  const perMinute = o.rateLimit ?? (Number(process.env.POSELIFT_RATE_LIMIT) || DEFAULT_RATE_LIMIT);
+  const perMinute = o.rateLimit ?? envRateLimit();
+  const trustProxy = envTrustProxy();
   const dashboardFiles = new Set(fs.readdirSync(DASHBOARD_DIR).filter((f) => /\.(js|css)$/.test(f)));
 
   const queue = new Queue<PoseliftJobData, PoseliftJobResult>(qname, { connection: cliConnection(url) });
@@ -245,6 +267,7 @@ export async function buildServer(o: ServeOptions = {}): Promise<PoseliftServer>
   const app = Fastify({
     logger: o.logLevel ? { level: o.logLevel } : false,
     forceCloseConnections: true,
+    trustProxy,
     bodyLimit: 1024 * 1024,
     // no stack traces or framework internals in responses: every error goes through the handler below
     return503OnClosing: true,
