@@ -260,6 +260,13 @@ test('uploads: the type comes from the bytes, not the name; wrong kinds and bad 
   const r6 = await api('POST', '/v1/jobs', form({ file: PHOTO }, { fps: -2 }));
   assert.equal(r6.status, 400);
   assert.match(r6.body.message, /^options\.fps: /);
+  const three = form({ file: PHOTO, camera: CAMERA, extra: CAMERA });
+  const r7 = await api('POST', '/v1/jobs', three);
+  assert.equal(r7.status, 413, r7.text);
+  assert.equal(r7.body.error, 'too_many_parts');
+  const r8 = await api('POST', '/v1/jobs', form({ file: PHOTO, other: CAMERA }));
+  assert.equal(r8.status, 400, r8.text);
+  assert.match(r8.body.message, /^file part "other": unexpected; send one "file" and at most one "camera"$/);
 });
 
 test('server-sent events carry a video job\'s progress to completed; DELETE stops a running job at its next frame', { timeout: 240_000 }, async () => {

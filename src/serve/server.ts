@@ -269,7 +269,7 @@ export async function buildServer(o: ServeOptions = {}): Promise<PoseliftServer>
     forceCloseConnections: true,
     trustProxy,
     bodyLimit: 1024 * 1024,
-    // no stack traces or framework internals in responses: every error goes through the handler below
+    // requests arriving while the server closes get 503 (a load balancer moves on)
     return503OnClosing: true,
   });
   const routes: { method: string; url: string }[] = [];
@@ -312,14 +312,18 @@ export async function buildServer(o: ServeOptions = {}): Promise<PoseliftServer>
     return payload;
   });
 
+  // no stack traces or framework internals in responses: every error goes through this handler
   app.setErrorHandler((e, req, reply) => {
     const err = e as Error & { statusCode?: number; code?: string };
     if (err instanceof ApiError) return reply.code(err.status).send({ error: err.code, message: err.message });
     if (err instanceof LimitError) return reply.code(413).send({ error: 'too_large', message: err.message.replace(/pass a smaller file, or raise.*$/, `upload a smaller file (the server's ${err.env})`) });
     if (isRedisDown(err)) return reply.code(503).send({ error: 'redis_unavailable', message: 'the queue\'s Redis does not answer; retry later' });
     const sc = err.statusCode;
-    if (sc === 413 || err.code === 'FST_REQ_FILE_TOO_LARGE') {
+    if (err.code === 'FST_REQ_FILE_TOO_LARGE') {
       return reply.code(413).send({ error: 'too_large', message: `the upload is over the size limit (POSELIFT_MAX_INPUT_MB for media, POSELIFT_MAX_JSON_MB for JSON / CSV)` });
+    }
+    if (err.code === 'FST_FILES_LIMIT' || err.code === 'FST_PARTS_LIMIT' || err.code === 'FST_FIELDS_LIMIT') {
+      return reply.code(413).send({ error: 'too_many_parts', message: 'the form has too many parts: send one file "file", at most one file "camera" and the field "options"' });
     }
     if (sc && sc >= 400 && sc < 500) {
       return reply.code(sc).send({ error: (err.code ?? 'bad_request').replace(/^FST_(ERR_)?/, '').toLowerCase(), message: err.message });
