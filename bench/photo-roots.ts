@@ -53,7 +53,7 @@ try {
     const people = await det.detect(await readImage(ds.imagePath(si, 0, 0)!));
     if (!people.length) { console.log(`${ds.sequences[si].id}: no person detected`); continue; }
     const kp = normalisedH36m(people[0].keypoints, cam);
-    const [a, b] = [(await lifter.liftBatch([truth], cam))[0], (await lifter.liftBatch([kp], cam))[0]];
+    const [a, b] = [(await lifter.liftBatch([truth], cam))[0], (await lifter.liftBatch([kp], cam, { kind: 'coco' }))[0]];
     // detection minus truth, px
     const off = (j: number) => [(kp[j * 3] - truth[j * 3]) * cam.fx, (kp[j * 3 + 1] - truth[j * 3 + 1]) * cam.fy];
     const err = (j: number) => Math.hypot(...off(j));

@@ -24,6 +24,7 @@ import { applyAdapter, meanAdapter } from '../src/pipeline/adapter.js';
 import { uniqueBoneLengths } from '../src/lift/skeleton.js';
 import { liftPerson } from '../src/lift/lift.js';
 import { H36M17_NAMES } from '../src/core/layouts.js';
+import type { KeypointKind } from '../src/posenet/features.js';
 
 const { values } = parseArgs({
   options: {
@@ -44,13 +45,15 @@ const photos: Photo[] = found.photos.map((p) => ({ ...p, id: p.id.slice(0, 2), t
 const lifter = await Lifter.load(values.models);
 
 /** MPJPE of the production lift of normalised h36m17 keypoints (17 x [x, y, score]), optionally with PoseNet's answer given. */
-async function score(p: Photo, kp: Float64Array, o: { boneLengths?: Float64Array; rel?: Float64Array } = {}): Promise<number> {
+async function score(p: Photo, kp: Float64Array, o: { boneLengths?: Float64Array; rel?: Float64Array; kind?: KeypointKind } = {}): Promise<number> {
   const lift = { ...LIFT_DEFAULTS, ...(o.boneLengths ? { boneLengths: o.boneLengths } : {}) };
+  // any detected joint makes the input the detector's kind (COCO-style); the true 2D alone is `joints`
+  const kind = o.kind ?? 'coco';
   if (o.rel) {
-    const [root] = await lifter.rootnet.predict([kp]);
-    return mpjpe(liftPerson(liftInput(kp, o.rel, root!.z, p.cam), lift).joints3d, p.gt3d);
+    const [root] = await lifter.netsFor(kind).rootnet.predict([kp], { kind });
+    return mpjpe(liftPerson(liftInput(kp, o.rel, root!.z, p.cam, kind), lift).joints3d, p.gt3d);
   }
-  const [r] = await lifter.liftBatch([kp], p.cam, { lift });
+  const [r] = await lifter.liftBatch([kp], p.cam, { lift, kind });
   return r ? mpjpe(r.joints3d, p.gt3d) : NaN;
 }
 
@@ -72,7 +75,7 @@ async function jittered(p: Photo, kp: Float64Array, px: number, copies = 32): Pr
     for (let j = 0; j < 17; j++) { k[j * 3] += (gauss() * px) / p.cam.fx; k[j * 3 + 1] += (gauss() * px) / p.cam.fy; }
     batch.push(k);
   }
-  const rels = await lifter.posenet.predict(batch);
+  const rels = await lifter.netsFor('coco').posenet.predict(batch, { kind: 'coco' });
   const rel = new Float64Array(51);
   for (const r of rels) for (let i = 0; i < 51; i++) rel[i] += r![i] / copies;
   return score(p, kp, { rel });
@@ -83,7 +86,7 @@ console.log(`${values.detector}, models ${values.models}; root-relative MPJPE (m
 for (let i = 0; i < photos.length; i++) {
   const p = photos[i];
   const detA = applyAdapter(p.det, meanAdapter(photos.filter((_, k) => k !== i).map((q) => q.adapter)));
-  const line: string[] = [`${p.id}: true 2D ${f1(await score(p, p.truth))}, detected ${f1(await score(p, detA))}`];
+  const line: string[] = [`${p.id}: true 2D ${f1(await score(p, p.truth, { kind: 'joints' }))}, detected ${f1(await score(p, detA))}`];
   const a: string[] = [], b: string[] = [];
   for (const [name, g] of Object.entries(GROUPS)) {
     a.push(`${name} ${f1(await score(p, swap(p.truth, detA, g)))}`);

@@ -14,6 +14,7 @@ export { openDataset, DatasetError, type PoseDataset } from './data/dataset.js';
 export { Lifter, LIFT_DEFAULTS, type LiftedPerson, type LiftCallOptions } from './pipeline/lifter.js';
 export { normalisedH36m } from './pipeline/keypoints.js';
 export { PoseNet } from './posenet/model.js';
+export { kindOfLayout, KEYPOINT_KINDS, type KeypointKind } from './posenet/features.js';
 export { RootNet, type RootEstimate } from './rootnet/model.js';
 export { kValue } from './rootnet/kvalue.js';
 export { MetricsAccumulator, mpjpe, paMpjpe, nMpjpe, mpjpeAbs, rootError, pck, auc, accelError } from './eval/metrics.js';

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { applyAdapter, IDENTITY_ADAPTER, meanAdapter, measureAdapter, ADAPTER_KEYS, type DefinitionAdapter } from '../src/pipeline/adapter.js';
-import { ADAPTER_FILE, loadAdapters, readAdapterFile } from '../src/pipeline/adapter-file.js';
-import { calibrateDetector } from '../src/cli/calibrate.js';
+import { applyAdapter, IDENTITY_ADAPTER, meanAdapter, measureAdapter, relativeAdapter, torso, ADAPTER_KEYS, type DefinitionAdapter } from '../src/pipeline/adapter.js';
+import { ADAPTER_FILE, loadAdapters, readAdapterFile, writeAdapterReference } from '../src/pipeline/adapter-file.js';
+import { calibrateDetector, measureReference } from '../src/cli/calibrate.js';
 import { DEFAULT_DETECTOR } from '../src/detect/types.js';
 import { DATA, MODELS } from './helpers.js';
 
@@ -99,6 +99,53 @@ test('calibrate (the default detector, BlazePose, the four photos): reproduces t
     assert.ok(mean(withA, 'root') < 0.65 * mean(without, 'root'), 'root error');
     assert.ok(mean(withA, 'mpjpe') < mean(without, 'mpjpe') + 3, 'MPJPE not worse by more than 3 mm');
     assert.ok(withA.every((s) => s.root < 200), 'every photo within issue 3\'s 200 mm root target');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('relativeAdapter: a detector moved to a reference\'s definitions; the reference itself is the identity', () => {
+  const det: DefinitionAdapter = { pelvisShift: 0.17, hipShift: 0.16, hipWidth: 1.5, thoraxShift: 0.13 };
+  const ref: DefinitionAdapter = { pelvisShift: 0.06, hipShift: 0.05, hipWidth: 1.25, thoraxShift: 0.14 };
+  const r = relativeAdapter(det, ref);
+  assert.ok(Math.abs(r.hipShift - 0.11 / 0.95) < 1e-12 && r.pelvisShift === r.hipShift);
+  assert.ok(Math.abs(r.hipWidth - 1.2) < 1e-12 && Math.abs(r.thoraxShift - (0.13 - 0.14 * (1 - 0.11 / 0.95))) < 1e-12);
+  const id = relativeAdapter(ref, ref);
+  assert.deepEqual(id, { pelvisShift: 0, hipShift: 0, hipWidth: 1, thoraxShift: 0 });
+  // a detector's keypoints moved to the reference's definitions, then adapted as the reference, have their hips
+  // exactly where the detector's own adapter puts them; the moved thorax is the point from which the
+  // reference's thorax shift (along the moved torso) reaches the detector's adapted thorax
+  const k = pose();
+  k[2 * 3] += 7; k[14 * 3 + 1] += 5; // not symmetric
+  const moved = applyAdapter(k, r);
+  const viaRef = applyAdapter(moved, ref);
+  const direct = applyAdapter(k, det);
+  for (const j of [1, 4]) for (let a = 0; a < 2; a++) assert.ok(Math.abs(viaRef[j * 3 + a] - direct[j * 3 + a]) < 1e-9, `joint ${j}`);
+  const t = torso(moved, 3)!;
+  assert.ok(Math.abs(moved[24] + ref.thoraxShift * t.tx - direct[24]) < 1e-9 && Math.abs(moved[25] + ref.thoraxShift * t.ty - direct[25]) < 1e-9, 'thorax');
+});
+
+test('the reference (calibrate --reference): the Stacked Hourglass hips and thorax against Human3.6M\'s, and loadAdapters applies it', () => {
+  // measured on the held-out S1 here (the shipped reference is S5-S8): FORMAT.md's gap, the hips ~5 % of the
+  // torso low and ~28 % too close together, the shoulders' midpoint ~13 % of the torso below the thorax
+  const r = measureReference(path.join(DATA, 'h36m-train'), ['S1'], 50, 'test');
+  assert.deepEqual(r.subjects, ['S1']);
+  assert.ok(r.samples > 4000, `${r.samples} samples`);
+  assert.ok(r.adapter.hipShift > 0.02 && r.adapter.hipShift < 0.1, `hipShift ${r.adapter.hipShift}`);
+  assert.ok(r.adapter.hipWidth > 1.2 && r.adapter.hipWidth < 1.5, `hipWidth ${r.adapter.hipWidth}`);
+  assert.ok(r.adapter.thoraxShift > 0.08 && r.adapter.thoraxShift < 0.2, `thoraxShift ${r.adapter.thoraxShift}`);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'poselift-ref-'));
+  try {
+    const f = path.join(dir, ADAPTER_FILE);
+    const shipped = readAdapterFile(path.join(MODELS, ADAPTER_FILE));
+    writeFileSync(f, JSON.stringify({ ...shipped, reference: undefined }));
+    const plain = loadAdapters(f).get('blazepose')!;
+    writeAdapterReference(f, r);
+    const rel = loadAdapters(f, true).get('blazepose')!;
+    assert.deepEqual(loadAdapters(f).get('blazepose')!.adapter, plain.adapter, 'relative only when asked');
+    assert.deepEqual(rel.adapter, relativeAdapter(plain.adapter, r.adapter));
+    assert.match(rel.version, /relative to h36m-train S1 detections/);
+    assert.deepEqual(readAdapterFile(f).detectors, shipped.detectors, 'the detectors\' entries are kept');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -56,6 +56,21 @@ test('eval on held-out subject S1 (never trained on), ground-truth 2D through th
   assert.ok(Number.isFinite(m.accel));
 });
 
+for (const coco of [false, true]) {
+  test(`eval on held-out S1 from its real Stacked Hourglass detections${coco ? ', given as COCO-17 keypoints' : ''}`, async () => {
+    const r = await poselift('eval', path.join(DATA, 'h36m-train'), '--input', 'points2d', '--subjects', 'S1', '--stride', '50',
+      ...(coco ? ['--coco-style'] : []), '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const m = JSON.parse(r.stdout);
+    assert.ok(m.frames > 4000, `frames ${m.frames}`);
+    const g = GATES[coco ? 's1_points2d_coco_stride50' : 's1_points2d_stride50'].limit;
+    console.log(`S1 SH detections${coco ? ' as COCO-17' : ''}, every 50th frame: MPJPE ${m.mpjpe.toFixed(1)}, PA ${m.pa_mpjpe.toFixed(1)}, MRPE ${m.mrpe.toFixed(1)} mm`);
+    assert.ok(m.mpjpe < g.mpjpe, `MPJPE ${m.mpjpe} (gate ${g.mpjpe})`);
+    assert.ok(m.pa_mpjpe < g.pa_mpjpe, `PA-MPJPE ${m.pa_mpjpe} (gate ${g.pa_mpjpe})`);
+    assert.ok(m.mrpe < g.mrpe, `MRPE ${m.mrpe} (gate ${g.mrpe})`);
+  });
+}
+
 /**
  * A data set whose views carry stored detections (`points2d`) in another layout: the ground truth of two
  * S1 sequences (300 frames each) projected through the camera and written as COCO-17 (no spine, no head
@@ -73,7 +88,7 @@ for (const layout of ['coco17', 'mpii16'] as const) {
       const m = JSON.parse(r.stdout);
       assert.equal(m.frames, 2 * 4 * 60);
       console.log(`${layout} slice: MPJPE ${m.mpjpe.toFixed(1)} mm, MRPE ${m.mrpe.toFixed(1)} mm`);
-      assert.ok(m.mpjpe < LIMITS.detMpjpe, `${layout} MPJPE ${m.mpjpe}`);
+      assert.ok(m.mpjpe < LIMITS.detMpjpe[layout], `${layout} MPJPE ${m.mpjpe}`);
       assert.ok(m.mrpe < LIMITS.detMrpe[layout], `${layout} MRPE ${m.mrpe}`);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -112,17 +127,18 @@ test('the committed models carry a model card with the licence and the training 
   }
 });
 
-/** Thresholds: measured values (README) plus a margin that still catches a regression. */
+/** The accuracy gates kept beside the model cards: measured values, their commands, and the limits held here. */
+interface Gate { command: string; measured: Record<string, number>; limit: Record<string, number> }
+const GATES = (JSON.parse(fs.readFileSync(path.join(MODELS, 'accuracy-gates.json'), 'utf8')) as { gates: Record<string, Gate> }).gates;
+
+/** The older tests' thresholds, from the same file. */
 const LIMITS = {
-  // measured 2026-12-02 (PoseNet with part mixing 0.8): images 41.9 / 94.4 mm; S1 every 100th frame 41.5 /
-  // 32.9 / 107.0 mm, PCK 0.964; the S1 slices through the layout adapters, MPJPE / MRPE: COCO-17 44.7 / 168.3
-  // (132.8 with mixing 0.5: README), MPII-16 35.5 / 111.7
-  imagesMpjpe: 47,
-  imagesMrpe: 106,
-  heldMpjpe: 46,
-  heldPaMpjpe: 37,
-  heldMrpe: 118,
-  heldPck: 0.955,
-  detMpjpe: 50,
-  detMrpe: { coco17: 185, mpii16: 123 },
+  imagesMpjpe: GATES.images_gt2d.limit.mpjpe,
+  imagesMrpe: GATES.images_gt2d.limit.mrpe,
+  heldMpjpe: GATES.s1_gt2d_stride100.limit.mpjpe,
+  heldPaMpjpe: GATES.s1_gt2d_stride100.limit.pa_mpjpe,
+  heldMrpe: GATES.s1_gt2d_stride100.limit.mrpe,
+  heldPck: GATES.s1_gt2d_stride100.limit.pck150_min,
+  detMpjpe: { coco17: GATES.projected_slices.limit.coco17_mpjpe, mpii16: GATES.projected_slices.limit.mpii16_mpjpe },
+  detMrpe: { coco17: GATES.projected_slices.limit.coco17_mrpe, mpii16: GATES.projected_slices.limit.mpii16_mrpe },
 };

@@ -23,6 +23,7 @@ import { DEFAULT_DETECTOR } from '../../src/detect/types.js';
 import { mpjpe, paMpjpe, rootError } from '../../src/eval/metrics.js';
 import { Lifter } from '../../src/pipeline/lifter.js';
 import { normalisedH36m } from '../../src/pipeline/keypoints.js';
+import { kindOfLayout } from '../../src/posenet/features.js';
 import { fmt, ratio, stats, type BenchContext, type PartResult } from '../lib/common.js';
 
 /** The h36m17 joints both sides are scored on. */
@@ -127,7 +128,7 @@ export async function peerPart(ctx: BenchContext): Promise<PartResult> {
     ours[name] = await overPhotos(photos, ctx.runs, warmup, async (p) => {
       const people = await det.detect(p.img);
       if (!people.length) return { pose: null, root: null };
-      const [l] = await lifter.liftBatch([normalisedH36m(people[0].keypoints, p.cam)], p.cam);
+      const [l] = await lifter.liftBatch([normalisedH36m(people[0].keypoints, p.cam)], p.cam, { kind: kindOfLayout(people[0].keypoints.layout) });
       return { pose: l ? l.joints3d : null, root: l ? Float64Array.from(l.root) : null };
     });
     det.dispose();

@@ -41,7 +41,7 @@ function realPoses(n: number): { people: Float64Array[]; cam: Intrinsics } {
 
 /** What Lifter.prepare builds: PoseNet + RootNet answers as depth-search / fitter inputs. */
 async function liftInputs(lifter: Lifter, people: Float64Array[], cam: Intrinsics): Promise<LiftInput[]> {
-  const [rels, roots] = await Promise.all([lifter.posenet.predict(people), lifter.rootnet.predict(people)]);
+  const [rels, roots] = await Promise.all([lifter.netsFor('coco').posenet.predict(people, { kind: 'coco' }), lifter.netsFor('coco').rootnet.predict(people, { kind: 'coco' })]);
   return people.map((kp, n) => {
     const kp2d = new Float64Array(34), conf = new Float64Array(17);
     for (let j = 0; j < 17; j++) {
@@ -122,8 +122,8 @@ export async function stagesPart(ctx: BenchContext): Promise<PartResult> {
   const lifter = await Lifter.load(ctx.models);
   const W = TRACK_WINDOW;
   const { people, cam } = realPoses(W);
-  const nets1 = stats(await timeRuns(() => Promise.all([lifter.posenet.predict([people[0]]), lifter.rootnet.predict([people[0]])]), runs, quick ? 5 : 100, 3));
-  const netsW = scale(stats(await timeRuns(() => Promise.all([lifter.posenet.predict(people), lifter.rootnet.predict(people)]), runs, quick ? 1 : 10, 1)), 1 / W);
+  const nets1 = stats(await timeRuns(() => Promise.all([lifter.netsFor('coco').posenet.predict([people[0]], { kind: 'coco' }), lifter.netsFor('coco').rootnet.predict([people[0]], { kind: 'coco' })]), runs, quick ? 5 : 100, 3));
+  const netsW = scale(stats(await timeRuns(() => Promise.all([lifter.netsFor('coco').posenet.predict(people, { kind: 'coco' }), lifter.netsFor('coco').rootnet.predict(people, { kind: 'coco' })]), runs, quick ? 1 : 10, 1)), 1 / W);
   const inputs = await liftInputs(lifter, people, cam);
   const nFit = quick ? 16 : W;
   const search = scale(stats(await timeRuns(() => { for (let i = 0; i < nFit; i++) placePerson(inputs[i], LIFT_DEFAULTS); }, runs, 1, 1)), 1 / nFit);

@@ -12,8 +12,12 @@ import type { DetectorName } from '../detect/types.js';
 import type { LiftSequenceOptions } from '../lift/lift.js';
 import { Lifter } from '../pipeline/lifter.js';
 import { normalisedH36m, normalisedTruth } from '../pipeline/keypoints.js';
-import { applyAdapter, meanAdapter, measureAdapter, type DefinitionAdapter } from '../pipeline/adapter.js';
-import { ADAPTER_FILE, writeAdapterEntry, type AdapterEntry } from '../pipeline/adapter-file.js';
+import { applyAdapter, meanAdapter, measureAdapter, relativeAdapter, type DefinitionAdapter } from '../pipeline/adapter.js';
+import {
+  ADAPTER_FILE, loadReference, writeAdapterEntry, writeAdapterReference, type AdapterEntry, type AdapterReference,
+} from '../pipeline/adapter-file.js';
+import { cocoFromMpii } from '../train/augment.js';
+import { forEachDetectionPair, loadPoseBank } from '../train/pose-bank.js';
 
 export interface CalibrateOptions {
   detector: DetectorName;
@@ -26,6 +30,8 @@ export interface CalibrateOptions {
   lift?: LiftSequenceOptions;
   /** detect with the flip test (src/detect/flip.ts) */
   flipTest?: boolean;
+  /** which networks lift the detector's keypoints (default COCO_MODELS) */
+  cocoModels?: 'joints' | 'detected';
 }
 
 /** A calibration photo: the detector's first person (normalised h36m17), the ground truth, the adapter measured on it. */
@@ -77,12 +83,15 @@ export async function detectCalibrationPhotos(
 
 export async function calibrateDetector(dir: string, o: CalibrateOptions, log?: (s: string) => void): Promise<CalibrationResult> {
   const { photos, dataset } = await detectCalibrationPhotos(dir, o, log);
-  const lifter = await Lifter.load(o.models);
+  const lifter = await Lifter.load(o.models, { cocoModels: o.cocoModels });
   if (photos.length < 2) {
     throw new Error(`${dir}: calibrate needs at least 2 photos with a detected person and ground truth, found ${photos.length}`);
   }
+  // COCO keypoints lifted by the detection-trained models: adapters relative to the file's reference, as `run` does
+  const ref = lifter.netsFor('coco').posenet !== lifter.posenet ? loadReference(path.join(o.models, ADAPTER_FILE)) : undefined;
   const score = async (p: CalibrationPhoto, a?: DefinitionAdapter) => {
-    const [r] = await lifter.liftBatch([a ? applyAdapter(p.det, a) : p.det], p.cam, { lift: o.lift });
+    const used = a && ref ? relativeAdapter(a, ref) : a;
+    const [r] = await lifter.liftBatch([used ? applyAdapter(p.det, used) : p.det], p.cam, { lift: o.lift, kind: 'coco' });
     if (!r) throw new Error(`${p.id}: the detection cannot be lifted`);
     const g = p.gt3d;
     return { mpjpe: mpjpe(r.joints3d, g), root: rootError(r.joints3d, g).error };
@@ -107,6 +116,51 @@ export async function calibrateDetector(dir: string, o: CalibrateOptions, log?: 
   const out = o.out === null ? null : path.resolve(o.out ?? path.join(o.models, ADAPTER_FILE));
   if (out) writeAdapterEntry(out, o.detector, entry);
   return { entry, ids: photos.map((p) => p.id), out };
+}
+
+/**
+ * `poselift calibrate DATASET --reference`: the keypoint definitions the lifters learn for COCO-style input,
+ * measured like a detector's adapter: every stored MPII-16 detection (`points2d`) of the given subjects
+ * (every `stride`-th frame, all views) given as COCO-style keypoints (`cocoFromMpii`, as in training) against
+ * the projected truth, averaged. Use the training subjects: it describes the training data.
+ */
+export function measureReference(dir: string, subjects: string[], stride: number, command: string): AdapterReference {
+  const bank = loadPoseBank(dir, { subjects, stride, detections: true });
+  const list: DefinitionAdapter[] = [];
+  const truth = new Float64Array(17 * 3);
+  forEachDetectionPair(bank, (tgt, kp) => {
+    const k = Float64Array.from(kp);
+    cocoFromMpii(k, [NaN, NaN]);
+    for (let j = 0; j < 17; j++) {
+      const z = tgt[j * 3 + 2];
+      truth[j * 3] = tgt[j * 3] / z; truth[j * 3 + 1] = tgt[j * 3 + 1] / z; truth[j * 3 + 2] = Number.isFinite(z) && z > 0 ? 1 : 0;
+    }
+    const a = measureAdapter(k, truth);
+    if (a && Object.values(a).every(Number.isFinite)) list.push(a);
+  });
+  if (list.length < 100) {
+    throw new Error(`${dir}: only ${list.length} detections of ${subjects.join(',')} with hips and shoulders; --reference needs a data set with points2d`);
+  }
+  const m = meanAdapter(list);
+  const round = (v: number) => Math.round(v * 1e4) / 1e4;
+  return {
+    adapter: { pelvisShift: round(m.pelvisShift), hipShift: round(m.hipShift), hipWidth: round(m.hipWidth), thoraxShift: round(m.thoraxShift) },
+    dataset: path.basename(path.resolve(dir)),
+    subjects: bank.subjects,
+    samples: list.length,
+    calibrated: new Date().toISOString().slice(0, 10),
+    command,
+  };
+}
+
+export function calibrateReferenceCommand(dir: string, o: { models: string; out?: string | null; subjects: string[]; stride: number; command: string; json?: boolean }): void {
+  const ref = measureReference(dir, o.subjects, o.stride, o.command);
+  const out = o.out === null ? null : path.resolve(o.out ?? path.join(o.models, ADAPTER_FILE));
+  if (out) writeAdapterReference(out, ref);
+  if (o.json) { process.stdout.write(`${JSON.stringify({ reference: ref, out })}\n`); return; }
+  const a = ref.adapter;
+  process.stdout.write(`reference: ${ref.dataset} ${ref.subjects.join(',')} (${ref.samples} person-views): pelvisShift ${a.pelvisShift}, hipShift ${a.hipShift}, hipWidth ${a.hipWidth}, thoraxShift ${a.thoraxShift}\n` +
+    `${out ? `wrote ${out}` : 'not written (--dry-run)'}\n`);
 }
 
 export async function calibrateCommand(dir: string, o: CalibrateOptions & { json?: boolean }): Promise<void> {

@@ -11,6 +11,8 @@ import type { Keypoints2D } from '../core/types.js';
 import { Lifter } from '../pipeline/lifter.js';
 import type { LiftSequenceOptions } from '../lift/lift.js';
 import { normalisedH36m } from '../pipeline/keypoints.js';
+import { kindOfLayout } from '../posenet/features.js';
+import { Rng } from '../core/rng.js';
 import { DEFAULT_DETECTOR, type DetectorName } from '../detect/types.js';
 
 export type EvalInput = 'gt2d' | 'points2d' | 'images';
@@ -31,6 +33,12 @@ export interface EvalOptions {
   detector?: DetectorName;
   /** --input images: apply the detector's calibrated keypoint-definition adapter (default true) */
   adapter?: boolean;
+  /** override of DEFINITION_WEIGHT for detector keypoints (tuning) */
+  definitionWeight?: number;
+  /** --input points2d: give the stored MPII-16 detections as a COCO-17 detector would (`cocoStyle`) */
+  cocoStyle?: boolean;
+  /** which networks lift COCO-style keypoints (default COCO_MODELS) */
+  cocoModels?: 'joints' | 'detected';
 }
 
 export interface EvalReport extends Omit<MetricsSummary, 'accel'> {
@@ -45,6 +53,10 @@ export interface EvalReport extends Omit<MetricsSummary, 'accel'> {
   /** frames whose 2D had too few joints to lift (counted as not evaluated) */
   unliftable: number;
   subjects?: string[];
+  /** the versions of the networks that lifted the 2D */
+  models: ReturnType<Lifter['versionsFor']>;
+  /** --coco-style: the MPII-16 detections were given as COCO-17 keypoints */
+  coco_style?: boolean;
   /** --input images: the detector, and its keypoint adapter (null when none was applied) */
   detector?: DetectorName;
   keypoint_adapter?: string | null;
@@ -72,6 +84,37 @@ function keypointsOf(ds: PoseDataset, si: number, vi: number, input: EvalInput, 
   });
 }
 
+/** coco17 index <- mpii16 index for the points both layouts have (shoulders, elbows, wrists, hips, knees, ankles). */
+const COCO17_FROM_MPII16: readonly [number, number][] = [
+  [5, 13], [6, 12], [7, 14], [8, 11], [9, 15], [10, 10], [11, 3], [12, 2], [13, 4], [14, 1], [15, 5], [16, 0],
+];
+
+/**
+ * `--coco-style`: stored MPII-16 detections given as a COCO-17 detector would give them (the training's COCO
+ * share, src/train/augment.ts cocoFromMpii): the detector's shoulders, elbows, wrists, hips, knees and
+ * ankles; the nose from the projected ground truth's neck/nose with noise of 4 % of the keypoints' RMS
+ * radius (seeded), eyes and ears missing. The coco17 adapter then makes pelvis and thorax the midpoints.
+ */
+function cocoStyle(kps: Keypoints2D[], gt2d: Float64Array, rng: Rng): Keypoints2D[] {
+  return kps.map((k, i) => {
+    if (k.layout !== 'mpii16') throw new Error(`eval --coco-style: the stored detections are ${k.layout}, not mpii16`);
+    const data = new Float64Array(17 * 3).fill(NaN);
+    for (let j = 0; j < 17; j++) data[j * 3 + 2] = 0;
+    for (const [c, m] of COCO17_FROM_MPII16) {
+      data[c * 3] = k.data[m * 3]; data[c * 3 + 1] = k.data[m * 3 + 1]; data[c * 3 + 2] = k.data[m * 3 + 2];
+    }
+    let n = 0, mx = 0, my = 0, ss = 0;
+    for (let m = 0; m < 16; m++) if (Number.isFinite(k.data[m * 3])) { n++; mx += k.data[m * 3]; my += k.data[m * 3 + 1]; }
+    for (let m = 0; m < 16; m++) if (Number.isFinite(k.data[m * 3])) ss += (k.data[m * 3] - mx / n) ** 2 + (k.data[m * 3 + 1] - my / n) ** 2;
+    const sigma = 0.04 * Math.sqrt(ss / Math.max(1, n));
+    const nx = gt2d[(i * 17 + 9) * 3], ny = gt2d[(i * 17 + 9) * 3 + 1];
+    if (Number.isFinite(nx) && Number.isFinite(ny)) {
+      data[0] = nx + sigma * rng.normal(); data[1] = ny + sigma * rng.normal(); data[2] = 1;
+    }
+    return { layout: 'coco17', data };
+  });
+}
+
 export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s: string) => void): Promise<EvalReport> {
   if (o.input !== 'gt2d' && o.input !== 'points2d' && o.input !== 'images') {
     throw new Error(`eval: --input "${o.input}" is not supported; use gt2d, points2d or images`);
@@ -95,12 +138,15 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
         }
       }));
     }
-    const lifter = await Lifter.load(o.models);
+    const lifter = await Lifter.load(o.models, { cocoModels: o.cocoModels });
     // --input images: the whole `poselift run` path from pixels (MoveNet Thunder by default, best-scoring
     // person, the detector's keypoint adapter as `run` applies it)
     const detectorName = o.detector ?? DEFAULT_DETECTOR;
     const detector = input === 'images' ? await (await import('../detect/index.js')).createDetector(detectorName) : undefined;
     const adapter = detector && o.adapter !== false ? lifter.adapterFor(detectorName) : undefined;
+    if (o.cocoStyle && input !== 'points2d') throw new Error('eval: --coco-style applies to --input points2d (stored MPII-16 detections)');
+    const cocoRng = new Rng(2024);
+    let lastLayout = 'h36m17';
     const acc = new MetricsAccumulator();
     let liftMs = 0, unliftable = 0;
     const wanted = o.subjects && o.subjects.length ? new Set(o.subjects) : null;
@@ -114,14 +160,20 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
       for (let f = 0; f < seq.frames; f += o.stride) frames.push(f);
       for (let vi = 0; vi < seq.views.length; vi++) {
         const cam = ds.camera(si, vi);
-        const kps: (Keypoints2D | null)[] = detector ? await detectFrames(ds, si, vi, frames, detector) : keypointsOf(ds, si, vi, input, frames);
+        let kps: (Keypoints2D | null)[] = detector ? await detectFrames(ds, si, vi, frames, detector) : keypointsOf(ds, si, vi, input, frames);
         const gtAll = ds.cameraFrame3d(si, vi, frames[0], frames[frames.length - 1] - frames[0] + 1);
+        if (o.cocoStyle) {
+          const gt2d = keypointsOf(ds, si, vi, 'gt2d', frames).map((k) => k.data);
+          kps = cocoStyle(kps as Keypoints2D[], Float64Array.from(gt2d.flatMap((d) => Array.from(d))), cocoRng);
+        }
         const t0 = performance.now();
         const norm = kps.map((k) => (k ? normalisedH36m(k, cam, 0, adapter) : null));
         const fps = seq.fps > 0 ? seq.fps / o.stride : 0;
-        const out = fps > 0 && frames.length > 2
-          ? await lifter.liftTrack(norm, cam, fps, { fit: o.fit !== false, lift: o.lift, flipTest: o.flipTest })
-          : await lifter.liftBatch(norm, cam, { fit: o.fit !== false, lift: o.lift, flipTest: o.flipTest });
+        // what the 2D points are: the layout's kind (gt2d = joints, points2d mpii16 = MPII-style, detectors COCO-style)
+        const layout = kps.find((k) => k)?.layout ?? 'h36m17';
+        lastLayout = layout;
+        const call = { fit: o.fit !== false, lift: o.lift, flipTest: o.flipTest, kind: kindOfLayout(layout), definitionWeight: o.definitionWeight };
+        const out = fps > 0 && frames.length > 2 ? await lifter.liftTrack(norm, cam, fps, call) : await lifter.liftBatch(norm, cam, call);
         liftMs += performance.now() - t0;
         frames.forEach((f, i) => {
           const r = out[i];
@@ -145,6 +197,8 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
       ms_per_frame: liftMs / Math.max(1, m.frames + unliftable),
       unliftable,
       ...(wanted ? { subjects: [...wanted] } : {}),
+      ...(o.cocoStyle ? { coco_style: true } : {}),
+      models: lifter.versionsFor(undefined, kindOfLayout(lastLayout)),
       ...(detector ? { detector: detectorName, keypoint_adapter: adapter ? lifter.versionsFor(detectorName).keypoint_adapter ?? null : null } : {}),
     };
   } finally {
@@ -176,7 +230,7 @@ export async function evalCommand(dir: string, o: EvalOptions): Promise<void> {
   }
   const rows: [string, string][] = [
     ['data set', `${r.dataset} (${dir})`],
-    ['input', `${r.input}, every ${r.stride} frame(s)${r.subjects ? `, subjects ${r.subjects.join(',')}` : ''}`],
+    ['input', `${r.input}${r.coco_style ? ' (as COCO-17)' : ''}, every ${r.stride} frame(s)${r.subjects ? `, subjects ${r.subjects.join(',')}` : ''}`],
     ...(r.detector ? [['detector', `${r.detector}, keypoint adapter: ${r.keypoint_adapter ?? 'none'}`] as [string, string]] : []),
     ['frames (person-views)', String(r.frames)],
     ['MPJPE, root-aligned (mm)', fmt(r.mpjpe)],

@@ -4,12 +4,14 @@
  */
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { POSENET_DEFAULTS, trainPosenet } from '../posenet/train.js';
-import { ROOTNET_DEFAULTS, trainRootnet } from '../rootnet/train.js';
+import { POSENET_DEFAULTS, POSENET_DETECTED_DEFAULTS, trainPosenet } from '../posenet/train.js';
+import { ROOTNET_DEFAULTS, ROOTNET_DETECTED_DEFAULTS, trainRootnet } from '../rootnet/train.js';
 import { saveTrainedModel } from '../train/export.js';
-import { DEFAULT_AUGMENT, DEFAULT_VIEW, DEFAULT_MIX } from '../train/augment.js';
-import { POSENET_INPUT_DIM } from '../posenet/features.js';
-import { ROOTNET_INPUT_DIM } from '../rootnet/features.js';
+import { DEFAULT_AUGMENT, DEFAULT_DETECTED, DEFAULT_VIEW, DEFAULT_MIX } from '../train/augment.js';
+import { POSENET_BASE_DIM, POSENET_INPUT_DIM } from '../posenet/features.js';
+import { COCO_MODELS } from '../pipeline/lifter.js';
+import { ROOTNET_BASE_DIM, ROOTNET_INPUT_DIM } from '../rootnet/features.js';
+import type { TrainConfig } from '../train/loop.js';
 import { defaultDataDir, defaultModelsDir } from '../core/paths.js';
 import { evalCommand } from './eval.js';
 import { DEFAULT_DETECTOR, DEFAULT_VIDEO_DETECTOR, DETECTOR_NAMES } from '../detect/types.js';
@@ -37,6 +39,14 @@ function nonNegativeNumber(expected: string): (v: string) => number {
   };
 }
 
+const COCO_MODELS_HELP = `which networks lift COCO-style keypoints: joints (trained on the projected truth) | detected (trained on detections too); default ${COCO_MODELS}`;
+
+/** Option parser: --coco-models. */
+function cocoModelsArg(v: string): 'joints' | 'detected' {
+  if (v !== 'joints' && v !== 'detected') throw new InvalidArgumentError('expected joints or detected');
+  return v;
+}
+
 /** Option parser: a whole number >= 0; `expected` names it in the error. */
 function nonNegativeInt(expected: string): (v: string) => number {
   return (v) => {
@@ -62,7 +72,7 @@ export function buildProgram(): Command {
   program
     .command('train')
     .description('train a model on a pose-dataset/1 folder and write <out>/<model>.onnx and its model card')
-    .argument('<model>', 'posenet | rootnet')
+    .argument('<model>', 'posenet | rootnet (for ground-truth-like keypoints) | posenet-detected | rootnet-detected (for detector keypoints) | temporal')
     .option('--data <dir>', 'pose-dataset/1 training folder', defaultDataDir('h36m-train'))
     .option('--epochs <n>', 'epochs (an epoch = every 5th frame x all views)', positiveInt)
     .option('--out <dir>', 'output folder', defaultModelsDir())
@@ -74,12 +84,23 @@ export function buildProgram(): Command {
     .option('--view-prob <p>', 'share of samples seen from a new viewpoint (0 = the dataset\'s cameras only)', probability)
     .option('--mix-prob <p>', `share of samples whose limbs are partly taken from other frames (posenet default ${POSENET_DEFAULTS.mix?.prob ?? 0}, rootnet ${ROOTNET_DEFAULTS.mix?.prob ?? 0}; 0 = real poses only)`, probability)
     .option('--definition-prob <p>', 'share of samples whose hips, pelvis and thorax get a random keypoint-definition shift (default 0)', probability)
+    .option('--detected-prob <p>', `share of samples that take the view's stored 2D detections (points2d) instead of the projected truth (posenet-detected, rootnet-detected default ${POSENET_DETECTED_DEFAULTS.detected?.prob ?? 0}, posenet, rootnet 0 = ground truth only)`, probability)
     .option('--coco-prob <p>', `share of samples missing the spine and head top, as COCO-17 and BlazePose keypoints are (default ${DEFAULT_AUGMENT.cocoPattern})`, probability)
+    .option('--window <n>', 'temporal: frames per window at 25 fps (odd; default 27)', positiveInt)
     .action(async (model: string, o) => {
-      if (model !== 'posenet' && model !== 'rootnet') {
-        throw new Error(`train: unknown model "${model}"; use posenet or rootnet`);
+      if (model === 'temporal') {
+        const { trainTemporalCommand } = await import('../temporal/cli.js');
+        const args = process.argv.slice(2).map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ');
+        await trainTemporalCommand(o, `poselift ${args}`, log);
+        return;
       }
-      const base = model === 'posenet' ? POSENET_DEFAULTS : ROOTNET_DEFAULTS;
+      const bases: Record<string, Omit<TrainConfig, 'data'>> = {
+        posenet: POSENET_DEFAULTS, rootnet: ROOTNET_DEFAULTS,
+        'posenet-detected': POSENET_DETECTED_DEFAULTS, 'rootnet-detected': ROOTNET_DETECTED_DEFAULTS,
+      };
+      const base = bases[model];
+      if (!base) throw new Error(`train: unknown model "${model}"; use posenet, rootnet, posenet-detected, rootnet-detected or temporal`);
+      const isPosenet = model.startsWith('posenet');
       const cfg = {
         ...base,
         data: path.resolve(o.data),
@@ -93,6 +114,8 @@ export function buildProgram(): Command {
         ...(o.viewProb !== undefined ? { view: { ...DEFAULT_VIEW, prob: o.viewProb } } : {}),
         // a part-mixing share mixes each part with the default probability (src/train/augment.ts DEFAULT_MIX)
         ...(o.mixProb !== undefined ? { mix: { ...DEFAULT_MIX, prob: o.mixProb } } : {}),
+        // the share of real-detection samples, the rest of their recipe as the defaults (src/train/augment.ts DEFAULT_DETECTED)
+        ...(o.detectedProb !== undefined ? { detected: { ...DEFAULT_DETECTED, prob: o.detectedProb } } : {}),
         // overrides of the detector-like augmentation (src/train/augment.ts DEFAULT_AUGMENT)
         ...(o.definitionProb !== undefined || o.cocoProb !== undefined ? {
           augment: {
@@ -102,26 +125,49 @@ export function buildProgram(): Command {
           },
         } : {}),
       };
-      const trained = model === 'posenet' ? await trainPosenet(cfg, log) : await trainRootnet(cfg, log);
+      const withKind = (cfg.detected?.prob ?? 0) > 0;
+      const trained = isPosenet ? await trainPosenet(cfg, log) : await trainRootnet(cfg, log);
       const args = process.argv.slice(2).map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ');
       const files = saveTrainedModel(path.resolve(o.out), trained, {
-        name: model,
+        name: model as 'posenet' | 'rootnet' | 'posenet-detected' | 'rootnet-detected',
         description:
-          model === 'posenet'
-            ? 'Lifts 2D keypoints (h36m17, normalised camera coordinates) to root-relative camera-frame 3D joints in millimetres (the PoseNet stage of poselift).'
-            : 'Predicts the RootNet correction gamma of the k-calibrated root depth, Z_root = k / sqrt(gamma), from the 2D pose and its box (the RootNet stage of poselift).',
+          isPosenet
+            ? `Lifts 2D keypoints (h36m17, normalised camera coordinates) to root-relative camera-frame 3D joints in millimetres (the PoseNet stage of poselift)${withKind ? '; for detector keypoints (the mpii and coco kinds)' : '; for ground-truth-like keypoints'}.`
+            : `Predicts the RootNet correction gamma of the k-calibrated root depth, Z_root = k / sqrt(gamma), from the 2D pose and its box (the RootNet stage of poselift)${withKind ? '; for detector keypoints (the mpii and coco kinds)' : '; for ground-truth-like keypoints'}.`,
         command: `poselift ${args}`,
         config: { ...cfg, data: path.basename(cfg.data) },
         inputDoc:
-          model === 'posenet'
-            ? `${POSENET_INPUT_DIM} floats: 17 x (u, v centred at the pelvis and divided by the RMS radius, visible) + centre ray (u, v); u = X/Z, v = Y/Z undistorted`
-            : `${ROOTNET_INPUT_DIM} floats: the PoseNet features + log RMS radius + log box width and height over the radius`,
+          isPosenet
+            ? (withKind
+              ? `${POSENET_INPUT_DIM} floats: 17 x (u, v centred at the pelvis and divided by the RMS radius, visible) + centre ray (u, v) + one-hot keypoint kind (joints, mpii, coco); u = X/Z, v = Y/Z undistorted`
+              : `${POSENET_BASE_DIM} floats: 17 x (u, v centred at the pelvis and divided by the RMS radius, visible) + centre ray (u, v); u = X/Z, v = Y/Z undistorted`)
+            : `${withKind ? ROOTNET_INPUT_DIM : ROOTNET_BASE_DIM} floats: the PoseNet features${withKind ? ' (keypoint kind included)' : ''} + log RMS radius + log box width and height over the radius`,
         outputDoc:
-          model === 'posenet'
+          isPosenet
             ? '51 floats: 17 x (x, y, z) root-relative camera-frame joints in metres (h36m17)'
             : '1 float: log gamma; Z_root = k / sqrt(gamma), k = sqrt(fx fy A_real / A_box), A_real = 2000 x 2000 mm',
       });
       log(`wrote ${files.onnx} and ${files.card}`);
+    });
+
+  program
+    .command('eval-temporal')
+    .description('the temporal lifter on a pose-dataset/1 folder: every frame of every view lifted at 25 fps, every Nth scored (root-relative), beside single-frame PoseNet on the same 2D')
+    .argument('<dataset>', 'pose-dataset/1 folder')
+    .requiredOption('--input <mode>', 'gt2d (projected ground truth) | points2d (stored detections)')
+    .option('--subjects <list>', 'only these subjects, comma-separated (e.g. the held-out S1)')
+    .option('--score-every <n>', 'score every Nth lifted frame', positiveInt, 5)
+    .option('--model <file>', 'the temporal lifter', path.join(defaultModelsDir(), 'temporal.onnx'))
+    .option('--posenet <file>', 'single-frame PoseNet to compare with', path.join(defaultModelsDir(), 'posenet.onnx'))
+    .option('--no-compare', 'temporal lifter only')
+    .option('--no-flip-test', 'no test-time mirroring (both lifters)')
+    .option('--json', 'print one JSON object on stdout')
+    .action(async (dataset: string, o) => {
+      const { evalTemporalCommand } = await import('../temporal/eval.js');
+      const subjects = o.subjects ? String(o.subjects).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined;
+      await evalTemporalCommand(dataset, {
+        input: o.input, subjects, scoreEvery: o.scoreEvery, model: o.model, posenet: o.compare ? o.posenet : null, flipTest: o.flipTest, json: o.json,
+      });
     });
 
   program
@@ -136,6 +182,9 @@ export function buildProgram(): Command {
     .option('--no-fit', 'skip the fitter (depth search only)')
     .option('--detector <name>', `images: ${DETECTORS}`, DEFAULT_DETECTOR)
     .option('--no-adapter', 'images: lift the detector\'s keypoints without its calibrated keypoint-definition adapter')
+    .option('--coco-models <which>', COCO_MODELS_HELP, cocoModelsArg)
+    .option('--coco-style', 'points2d: give the stored MPII-16 detections as a COCO-17 detector would (its limbs and hips, the nose from the ground truth with noise), to measure the COCO path on real detection errors')
+    .option('--definition-weight <w>', 'detector keypoints: weight of the joints a detector defines differently (pelvis, hips, thorax, head) in the depth search and the fitter (tuning; default DEFINITION_WEIGHT)', nonNegativeNumber('a weight >= 0'))
     .action(async (dataset: string, o) => {
       const subjects = o.subjects ? String(o.subjects).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined;
       await evalCommand(dataset, { ...o, subjects });
@@ -151,10 +200,19 @@ export function buildProgram(): Command {
     .option('--dry-run', 'measure and report only; write nothing')
     .option('--flip-test', 'detect on each photo and its mirror image and fuse the two (src/detect/flip.ts)')
     .option('--json', 'print one JSON object on stdout')
+    .option('--coco-models <which>', COCO_MODELS_HELP, cocoModelsArg)
+    .option('--reference', 'instead of a detector: measure the definitions the lifters learn for COCO-style keypoints on a data set with stored MPII-16 detections (points2d) of the training subjects, and write them as the file\'s reference')
+    .option('--subjects <list>', '--reference: subjects, comma-separated', 'S5,S6,S7,S8')
+    .option('--stride <n>', '--reference: every Nth frame', positiveInt, 10)
     .action(async (dataset: string, o) => {
-      const { calibrateCommand } = await import('./calibrate.js');
+      const { calibrateCommand, calibrateReferenceCommand } = await import('./calibrate.js');
       const args = process.argv.slice(2).map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ');
-      await calibrateCommand(dataset, { detector: o.detector, models: o.models, out: o.dryRun ? null : o.out, json: o.json, command: `poselift ${args}`, flipTest: o.flipTest });
+      if (o.reference) {
+        const subjects = String(o.subjects).split(',').map((s: string) => s.trim()).filter(Boolean);
+        calibrateReferenceCommand(dataset, { models: o.models, out: o.dryRun ? null : o.out, subjects, stride: o.stride, command: `poselift ${args}`, json: o.json });
+        return;
+      }
+      await calibrateCommand(dataset, { detector: o.detector, models: o.models, out: o.dryRun ? null : o.out, json: o.json, command: `poselift ${args}`, flipTest: o.flipTest, cocoModels: o.cocoModels });
     });
 
   program

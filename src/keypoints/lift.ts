@@ -9,6 +9,7 @@ import { writeFileAtomic } from '../core/atomic.js';
 import { defaultModelsDir } from '../core/paths.js';
 import { Lifter, type LiftedPerson } from '../pipeline/lifter.js';
 import { normalisedH36m } from '../pipeline/keypoints.js';
+import { kindOfLayout } from '../posenet/features.js';
 import { loadCameraFile, resolveCamera, type FileCamera, type RunCamera } from '../run/camera.js';
 import { cameraOut, liftedOut, personOut, type FrameOut, type PersonOut, type PoseliftDoc } from '../run/run.js';
 import { Tracker } from '../run/tracker.js';
@@ -102,6 +103,8 @@ async function liftFrames(input: string, kf: KeypointFile, cams: RunCamera[], fp
     people.push({ fi, out, kp: normalisedH36m(keypoints, cams[fi], 0, adapter) });
   }));
   const set = (out: PersonOut, r: LiftedPerson | null) => { Object.assign(out, liftedOut(r)); };
+  // what the file's points are: its layout's kind (h36m17 = joints, mpii16 = MPII-style, the rest COCO-style)
+  const kind = kindOfLayout(kf.layout);
   if (fps > 0) {
     const moved = frames.findIndex((f) => f.camera);
     if (moved >= 0) {
@@ -116,7 +119,7 @@ async function liftFrames(input: string, kf: KeypointFile, cams: RunCamera[], fp
       t.push(p);
     }
     for (const t of tracks.values()) {
-      const wl = new WindowedTrackLifter<PersonOut | null>(lifter, cams[0], fps, (key, r) => { if (key) set(key, r); });
+      const wl = new WindowedTrackLifter<PersonOut | null>(lifter, cams[0], fps, (key, r) => { if (key) set(key, r); }, { kind });
       let last = t[0].fi - 1;
       for (const p of t) {
         for (let g = last + 1; g < p.fi; g++) await wl.push(null, null);
@@ -137,7 +140,7 @@ async function liftFrames(input: string, kf: KeypointFile, cams: RunCamera[], fp
       g.push(p);
     }
     for (const g of groups.values()) {
-      const res = await lifter.liftBatch(g.map((p) => p.kp), cams[g[0].fi]);
+      const res = await lifter.liftBatch(g.map((p) => p.kp), cams[g[0].fi], { kind });
       g.forEach((p, i) => set(p.out, res[i]));
     }
   }
@@ -150,7 +153,7 @@ async function liftFrames(input: string, kf: KeypointFile, cams: RunCamera[], fp
     input: { path: input, kind: 'keypoints', frames: frames.length, width: w, height: h },
     camera: head,
     detector: { name: 'keypoints-file', layout: kf.layout },
-    models: lifter.versionsFor(detector),
+    models: lifter.versionsFor(detector, kindOfLayout(kf.layout)),
     fps: r4(fps),
     frames,
   };

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import { writeFileAtomic } from '../core/atomic.js';
 import { fieldPath, oneLine } from '../io/json.js';
-import type { DefinitionAdapter } from './adapter.js';
+import { relativeAdapter, type DefinitionAdapter } from './adapter.js';
 
 export const ADAPTER_FILE = 'keypoint-adapter.json';
 export const ADAPTER_FORMAT = 'poselift-keypoint-adapter/1';
@@ -38,17 +38,35 @@ const entrySchema = z.object({
   }).strict(),
 }).strict();
 
+/**
+ * The keypoint definitions the lifters were trained with for COCO-style keypoints: the Stacked Hourglass
+ * detections of the training subjects given as COCO-style keypoints (src/train/augment.ts cocoFromMpii),
+ * measured against Human3.6M like a detector (`poselift calibrate DATASET --reference`). When present,
+ * each detector's adapter is applied relative to it (`relativeAdapter`).
+ */
+const referenceSchema = z.object({
+  adapter: adapterSchema,
+  dataset: z.string(),
+  subjects: z.array(z.string()),
+  /** person-views measured */
+  samples: z.number().int().positive(),
+  calibrated: z.string(),
+  command: z.string(),
+}).strict();
+
 const fileSchema = z.object({
   format: z.literal(ADAPTER_FORMAT),
   description: z.string(),
+  reference: referenceSchema.optional(),
   detectors: z.record(z.string(), entrySchema),
 }).strict();
 
 export type AdapterEntry = z.infer<typeof entrySchema>;
+export type AdapterReference = z.infer<typeof referenceSchema>;
 export type AdapterFile = z.infer<typeof fileSchema>;
 
 export const ADAPTER_DESCRIPTION =
-  'Per 2D detector: where its hips, pelvis and thorax sit relative to Human3.6M joints, measured along the 2D torso on photos with ground truth (src/pipeline/adapter.ts). Applied to the detector keypoints before lifting.';
+  'Per 2D detector: where its hips, pelvis and thorax sit relative to Human3.6M joints, measured along the 2D torso on photos with ground truth (src/pipeline/adapter.ts). The reference: the same for the Stacked Hourglass detections of the training subjects given as COCO-style keypoints, the definitions the lifters learned for COCO-style input. Applied to the detector keypoints before lifting, relative to the reference (relativeAdapter).';
 
 /** Read and validate an adapter file; one clear error naming the file on any problem. */
 export function readAdapterFile(file: string): AdapterFile {
@@ -66,27 +84,58 @@ export function readAdapterFile(file: string): AdapterFile {
   return r.data;
 }
 
-/** Adapters by detector name from a file, or none when the file does not exist. */
-export function loadAdapters(file: string): Map<string, { adapter: DefinitionAdapter; version: string }> {
+/**
+ * Adapters by detector name from a file, or none when the file does not exist: each detector's measured
+ * adapter (to Human3.6M's joints, for the models trained on the projected truth), or with `relative`, made
+ * relative to the file's reference when it has one (for the models trained on detections).
+ */
+export function loadAdapters(file: string, relative = false): Map<string, { adapter: DefinitionAdapter; version: string }> {
   const out = new Map<string, { adapter: DefinitionAdapter; version: string }>();
   if (!fs.existsSync(file)) return out;
   const f = readAdapterFile(file);
+  const ref = relative ? f.reference : undefined;
   for (const [name, e] of Object.entries(f.detectors)) {
-    out.set(name, { adapter: e.adapter, version: `${name} calibrated ${e.calibrated} on ${e.dataset} (${e.photos.length} photos)` });
+    out.set(name, {
+      adapter: ref ? relativeAdapter(e.adapter, ref.adapter) : e.adapter,
+      version: `${name} calibrated ${e.calibrated} on ${e.dataset} (${e.photos.length} photos)` +
+        (ref ? `, relative to ${ref.dataset} ${ref.subjects.join(',')} detections (${ref.calibrated})` : ''),
+    });
   }
   return out;
 }
 
-/** Set one detector's entry in the file (created when missing), atomically. */
-export function writeAdapterEntry(file: string, detector: string, entry: AdapterEntry): void {
+/** The file's reference adapter, or undefined (no file, or no reference in it). */
+export function loadReference(file: string): DefinitionAdapter | undefined {
+  return fs.existsSync(file) ? readAdapterFile(file).reference?.adapter : undefined;
+}
+
+/**
+ * Change an adapter file (created when missing) with one validated part, atomically: `what` names the part in
+ * the error when `schema` refuses `value`; the file is then left as it was. Written in the schema's key order.
+ */
+function updateAdapterFile<T>(file: string, what: string, schema: z.ZodType<T>, value: unknown, hint: string, apply: (f: AdapterFile, v: T) => void): void {
   const f: AdapterFile = fs.existsSync(file)
     ? readAdapterFile(file)
     : { format: ADAPTER_FORMAT, description: ADAPTER_DESCRIPTION, detectors: {} };
-  const r = entrySchema.safeParse(entry);
+  const r = schema.safeParse(value);
   if (!r.success) {
     const i = r.error.issues[0];
-    throw new Error(`${detector}: the measured adapter is out of range (${fieldPath(i.path)}: ${oneLine(i.message)}); check the data set's photos and ground truth; ${file} was not changed`);
+    throw new Error(`${what}: the measured adapter is out of range (${fieldPath(i.path)}: ${oneLine(i.message)}); ${hint}; ${file} was not changed`);
   }
-  f.detectors[detector] = r.data;
-  writeFileAtomic(file, `${JSON.stringify(f, null, 1)}\n`);
+  apply(f, r.data);
+  const out = { format: f.format, description: f.description, ...(f.reference ? { reference: f.reference } : {}), detectors: f.detectors };
+  writeFileAtomic(file, `${JSON.stringify(out, null, 1)}\n`);
+}
+
+/** Set the file's reference (created when missing), atomically. */
+export function writeAdapterReference(file: string, reference: AdapterReference): void {
+  updateAdapterFile(file, 'reference', referenceSchema, reference, 'check the data set\'s detections', (f, r) => {
+    f.reference = r;
+    f.description = ADAPTER_DESCRIPTION;
+  });
+}
+
+/** Set one detector's entry in the file (created when missing), atomically. */
+export function writeAdapterEntry(file: string, detector: string, entry: AdapterEntry): void {
+  updateAdapterFile(file, detector, entrySchema, entry, 'check the data set\'s photos and ground truth', (f, e) => { f.detectors[detector] = e; });
 }

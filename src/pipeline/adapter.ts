@@ -101,6 +101,20 @@ export function measureAdapter(detected: ArrayLike<number>, truth: ArrayLike<num
   };
 }
 
+/**
+ * The adapter that moves a detector's keypoints to a reference detector's definitions instead of Human3.6M's,
+ * from the two adapters measured against Human3.6M (`det`, `ref`): the one whose result, adapted with `ref`,
+ * puts the hips and the thorax exactly where `det` puts them (moving the hips by h shortens the torso vector
+ * to (1 - h) of its length, hence the divisions); the pelvis is the moved hips' midpoint (a COCO-style
+ * reference's pelvis).
+ * The lifters are trained on the Stacked Hourglass detections given as COCO-style keypoints for the `coco`
+ * kind, so a COCO-style detector is moved to those definitions, not to Human3.6M's joints.
+ */
+export function relativeAdapter(det: DefinitionAdapter, ref: DefinitionAdapter): DefinitionAdapter {
+  const hipShift = (det.hipShift - ref.hipShift) / (1 - ref.hipShift);
+  return { pelvisShift: hipShift, hipShift, hipWidth: det.hipWidth / ref.hipWidth, thoraxShift: det.thoraxShift - ref.thoraxShift * (1 - hipShift) };
+}
+
 /** Mean of several measured adapters (each parameter averaged). */
 export function meanAdapter(list: readonly DefinitionAdapter[]): DefinitionAdapter {
   if (!list.length) throw new Error('meanAdapter: no measurements');

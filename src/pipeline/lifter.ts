@@ -10,6 +10,7 @@ import type { Intrinsics } from '../core/types.js';
 import { validateIntrinsics } from '../geometry/camera.js';
 import { liftPerson, liftSequence, placePerson, type LiftInput, type LiftResult, type LiftSequenceOptions } from '../lift/lift.js';
 import type { Vec3 } from '../lift/depth-search.js';
+import type { KeypointKind } from '../posenet/features.js';
 import { PoseNet } from '../posenet/model.js';
 import { RootNet } from '../rootnet/model.js';
 import type { DefinitionAdapter } from './adapter.js';
@@ -35,7 +36,27 @@ export interface LiftCallOptions {
   flipTest?: boolean;
   /** depth-search and fitter settings (defaults: LIFT_DEFAULTS) */
   lift?: LiftSequenceOptions;
+  /**
+   * what the 2D points are (`kindOfLayout(layout)` of the keypoints' source layout): `joints` (default) for
+   * ground-truth-like h36m17, `mpii` / `coco` for detectors. Tells the networks, and sets how much the depth
+   * search and the fitter trust the joints a detector defines differently (`DEFINITION_WEIGHT`).
+   */
+  kind?: KeypointKind;
+  /** override of DEFINITION_WEIGHT (tuning) */
+  definitionWeight?: number;
 }
+
+/**
+ * The joints whose detector keypoints are other anatomical points than Human3.6M's joints of the same name
+ * (FORMAT.md: the Stacked Hourglass thorax ~45 px and head top ~23 px off, its hips not the hip joints; a
+ * COCO detector's pelvis and thorax are midpoints of its hips and shoulders, its nose not H36M's neck/nose).
+ * PoseNet and RootNet learn that gap from real detections; the reprojection terms of the depth search and
+ * the fitter cannot, so these joints' confidences are scaled by DEFINITION_WEIGHT for detector kinds.
+ */
+export const DEFINITION_JOINTS: Record<Exclude<KeypointKind, 'joints'>, readonly number[]> = {
+  mpii: [0, 1, 4, 8, 10],
+  coco: [0, 1, 4, 8, 9],
+};
 
 /**
  * The production settings of the depth search and the fitter, chosen on the held-out subject S1
@@ -51,6 +72,9 @@ export const LIFT_DEFAULTS: LiftSequenceOptions = {
   sequenceIterations: 2,
 };
 
+/** See DEFINITION_JOINTS; chosen on held-out S1 from detections (README, Validation). */
+export const DEFINITION_WEIGHT = 1;
+
 /** Model versions recorded in every output document. */
 export interface ModelVersions {
   posenet: string;
@@ -63,13 +87,48 @@ export interface ModelVersions {
  * What the depth search and the fitter take for one person-frame: normalised h36m17 keypoints
  * (17 x [x, y, score]; NaN = missing, its confidence 0), PoseNet's root-relative joints and RootNet's depth.
  */
-export function liftInput(kp: ArrayLike<number>, rel: ArrayLike<number>, zRoot: number, cam: Pick<Intrinsics, 'fx' | 'fy'>): LiftInput {
+export function liftInput(
+  kp: ArrayLike<number>, rel: ArrayLike<number>, zRoot: number, cam: Pick<Intrinsics, 'fx' | 'fy'>,
+  kind: KeypointKind = 'joints', definitionWeight = DEFINITION_WEIGHT,
+): LiftInput {
   const kp2d = new Float64Array(34), conf = new Float64Array(17);
   for (let j = 0; j < 17; j++) {
     kp2d[j * 2] = kp[j * 3]; kp2d[j * 2 + 1] = kp[j * 3 + 1];
     conf[j] = Number.isFinite(kp[j * 3]) ? kp[j * 3 + 2] : 0;
   }
+  if (kind !== 'joints' && definitionWeight !== 1) for (const j of DEFINITION_JOINTS[kind]) conf[j] *= definitionWeight;
   return { rel, kp2d, conf, zRoot, fx: cam.fx, fy: cam.fy };
+}
+
+/** The two networks one kind of 2D is lifted with. */
+export interface LiftNets { posenet: PoseNet; rootnet: RootNet }
+
+/**
+ * The networks of a models folder: `posenet.onnx` and `rootnet.onnx` (required; trained on the projected
+ * truth, `poselift train posenet|rootnet`) lift ground-truth-like keypoints (the `joints` kind), and every
+ * kind when the folder has nothing else; `posenet-detected.onnx` and `rootnet-detected.onnx` (optional, as a
+ * pair; trained on real detections too, `poselift train posenet-detected|rootnet-detected`) lift detector
+ * keypoints (the `mpii` and `coco` kinds). Held-out S1 decided the split (README, Validation).
+ */
+export const MODEL_FILES = {
+  posenet: 'posenet.onnx', rootnet: 'rootnet.onnx',
+  posenetDetected: 'posenet-detected.onnx', rootnetDetected: 'rootnet-detected.onnx',
+} as const;
+
+/**
+ * Which networks lift COCO-style keypoints (MoveNet, BlazePose, COCO and OpenPose files): `joints`, the models
+ * trained on the projected truth with noise and part mixing (the default), or `detected`. On held-out S1 with
+ * its real Stacked Hourglass detections given as COCO-17 keypoints `detected` is far better (70.2 against
+ * 84.5 mm MPJPE, MRPE 167 against 377), but those poses are Human3.6M's; on the one photo whose pose is far
+ * from every training pose (S5) it collapses from BlazePose's keypoints (148.7 against 60.9 mm), as half of
+ * its training samples (the detections) cannot be part-mixed. Until a COCO model keeps that robustness, COCO
+ * keypoints stay with `joints` (README, Validation; docs/decisions/real-detections.md).
+ */
+export const COCO_MODELS: 'joints' | 'detected' = 'joints';
+
+export interface LifterLoadOptions {
+  /** which networks lift COCO-style keypoints (default COCO_MODELS) */
+  cocoModels?: 'joints' | 'detected';
 }
 
 export class Lifter {
@@ -77,22 +136,46 @@ export class Lifter {
     readonly posenet: PoseNet,
     readonly rootnet: RootNet,
     private readonly adapters: Map<string, { adapter: DefinitionAdapter; version: string }> = new Map(),
+    private readonly detected?: LiftNets,
+    readonly cocoModels: 'joints' | 'detected' = COCO_MODELS,
   ) {}
 
-  static async load(modelsDir: string): Promise<Lifter> {
-    const p = path.join(modelsDir, 'posenet.onnx'), r = path.join(modelsDir, 'rootnet.onnx');
+  static async load(modelsDir: string, o: LifterLoadOptions = {}): Promise<Lifter> {
+    const p = path.join(modelsDir, MODEL_FILES.posenet), r = path.join(modelsDir, MODEL_FILES.rootnet);
     for (const f of [p, r]) {
       if (!fs.existsSync(f)) {
         throw new Error(`${f}: model file missing; pass --models with the folder holding posenet.onnx and rootnet.onnx, or train them with \`poselift train\``);
       }
     }
-    const [posenet, rootnet] = await Promise.all([PoseNet.load(p), RootNet.load(r)]);
-    return new Lifter(posenet, rootnet, loadAdapters(path.join(modelsDir, ADAPTER_FILE)));
+    const pd = path.join(modelsDir, MODEL_FILES.posenetDetected), rd = path.join(modelsDir, MODEL_FILES.rootnetDetected);
+    const [hasPd, hasRd] = [fs.existsSync(pd), fs.existsSync(rd)];
+    if (hasPd !== hasRd) {
+      throw new Error(`${hasPd ? rd : pd}: model file missing; the detector models come as a pair (${MODEL_FILES.posenetDetected} and ${MODEL_FILES.rootnetDetected}): ` +
+        `train the missing one with \`poselift train ${hasPd ? 'rootnet' : 'posenet'}-detected\`, or remove the other`);
+    }
+    const [posenet, rootnet, posenetD, rootnetD] = await Promise.all([
+      PoseNet.load(p), RootNet.load(r), hasPd ? PoseNet.load(pd) : undefined, hasRd ? RootNet.load(rd) : undefined,
+    ]);
+    const detected = posenetD && rootnetD ? { posenet: posenetD, rootnet: rootnetD } : undefined;
+    const cocoModels = o.cocoModels ?? COCO_MODELS;
+    // detector keypoints lifted by the detection-trained models are moved to the reference's definitions
+    const relative = cocoModels === 'detected' && detected !== undefined;
+    return new Lifter(posenet, rootnet, loadAdapters(path.join(modelsDir, ADAPTER_FILE), relative), detected, cocoModels);
   }
 
-  /** The models' versions; with a detector, its keypoint adapter's too when the models folder has one. */
-  versionsFor(detector?: string): ModelVersions {
-    const v: ModelVersions = { posenet: this.posenet.version, rootnet: this.rootnet.version };
+  /** The networks that lift 2D of this kind (`MODEL_FILES`, `COCO_MODELS`). */
+  netsFor(kind: KeypointKind): LiftNets {
+    const useDetected = kind === 'mpii' || (kind === 'coco' && this.cocoModels === 'detected');
+    return useDetected && this.detected ? this.detected : { posenet: this.posenet, rootnet: this.rootnet };
+  }
+
+  /**
+   * The versions of the models that lift this kind of 2D (default: a detector's keypoints are `coco`, else
+   * `joints`); with a detector, its keypoint adapter's too when the models folder has one.
+   */
+  versionsFor(detector?: string, kind: KeypointKind = detector !== undefined ? 'coco' : 'joints'): ModelVersions {
+    const n = this.netsFor(kind);
+    const v: ModelVersions = { posenet: n.posenet.version, rootnet: n.rootnet.version };
     const a = detector !== undefined ? this.adapters.get(detector) : undefined;
     if (a) v.keypoint_adapter = a.version;
     return v;
@@ -121,11 +204,15 @@ export class Lifter {
     const idx: number[] = [];
     const kps: Float64Array[] = [];
     people.forEach((p, i) => { if (p) { idx.push(i); kps.push(p); } });
-    const [rels, roots] = await Promise.all([this.posenet.predict(kps, { flipTest: o.flipTest }), this.rootnet.predict(kps, { flipTest: o.flipTest })]);
+    const kind = o.kind ?? 'joints';
+    const nets = this.netsFor(kind);
+    const [rels, roots] = await Promise.all([
+      nets.posenet.predict(kps, { flipTest: o.flipTest, kind }), nets.rootnet.predict(kps, { flipTest: o.flipTest, kind }),
+    ]);
     const out: (LiftInput | null)[] = people.map(() => null);
     idx.forEach((i, n) => {
       const rel = rels[n], root = roots[n], kp = kps[n];
-      if (rel && root) out[i] = liftInput(kp, rel, root.z, cam);
+      if (rel && root) out[i] = liftInput(kp, rel, root.z, cam, kind, o.definitionWeight);
     });
     return out;
   }

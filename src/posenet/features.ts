@@ -4,11 +4,14 @@
  * Input: h36m17 keypoints in undistorted normalised camera coordinates (u = X/Z, v = Y/Z) with a
  * per-joint score; a joint is missing when u or v is NaN or its score <= MIN_SCORE.
  *
- * Feature vector (POSENET_INPUT_DIM = 53):
+ * Feature vector (POSENET_INPUT_DIM = 56):
  *   17 x [ (u - cu) / s, (v - cv) / s, visible ]   centred at the pelvis (or the visible joints' mean when
  *                                                  the pelvis is missing), scaled by the RMS radius s;
  *                                                  missing joints are (0, 0, 0)
  *   [cu, cv]                                       the centre's ray, so perspective off-axis is known
+ *   one-hot [joints, mpii, coco]                    what the 2D points are (`KeypointKind`): a detector's
+ *                                                  hips, thorax and head are other anatomical points than
+ *                                                  Human3.6M's motion-capture joints, so the network is told
  * Scale-free by construction: the same pose at any distance or focal length gives the same features.
  *
  * Output (POSENET_OUTPUT_DIM = 51): root-relative camera-frame joints in metres (pelvis row is 0 and
@@ -17,7 +20,46 @@
 import { H36M17_FLIP } from '../core/layouts.js';
 
 export const J = 17;
-export const POSENET_INPUT_DIM = J * 3 + 2;
+
+/**
+ * What kind of 2D points a person's h36m17 keypoints are (the network's definition input):
+ * - `joints`: the skeleton's own joints, as projected ground truth or keypoint files in h36m17 give them;
+ * - `mpii`: an MPII-style detector's keypoints (Stacked Hourglass, `mpii16`): its pelvis, thorax and head
+ *   top are its own annotations, and it has no spine and no neck/nose;
+ * - `coco`: a COCO-style detector's keypoints (MoveNet, BlazePose, OpenPose; `coco17`, `blazepose33`,
+ *   `body25`, `coco18`): anatomical hips, shoulders and nose; pelvis and thorax are the hips' and
+ *   shoulders' midpoints, no spine and no head top.
+ */
+export type KeypointKind = 'joints' | 'mpii' | 'coco';
+export const KEYPOINT_KINDS: readonly KeypointKind[] = ['joints', 'mpii', 'coco'];
+
+/** The kind of 2D a keypoint layout gives (layouts in src/core/layouts.ts); unknown layouts are `coco`. */
+export function kindOfLayout(layout: string): KeypointKind {
+  if (layout === 'h36m17') return 'joints';
+  if (layout === 'mpii16') return 'mpii';
+  return 'coco';
+}
+
+export const POSENET_INPUT_DIM = J * 3 + 2 + KEYPOINT_KINDS.length;
+/**
+ * The features without the kind one-hot: a model trained on one kind of 2D only (the projected truth,
+ * `poselift train posenet --detected-prob 0`) has no kind input and takes these 53 floats.
+ */
+export const POSENET_BASE_DIM = J * 3 + 2;
+
+/**
+ * Rows encoded with the kind (`fullDim` floats each: the first POSENET_BASE_DIM, the kind's 3, the rest) for
+ * a model without the kind input: the same rows with the kind's 3 floats dropped (a new array).
+ */
+export function dropKind(x: Float32Array, rows: number, fullDim: number): Float32Array {
+  const K = KEYPOINT_KINDS.length, dim = fullDim - K;
+  const out = new Float32Array(rows * dim);
+  for (let r = 0; r < rows; r++) {
+    out.set(x.subarray(r * fullDim, r * fullDim + POSENET_BASE_DIM), r * dim);
+    out.set(x.subarray(r * fullDim + POSENET_BASE_DIM + K, (r + 1) * fullDim), r * dim + POSENET_BASE_DIM);
+  }
+  return out;
+}
 export const POSENET_OUTPUT_DIM = J * 3;
 export const MIN_SCORE = 0.05;
 /** Output unit: metres in the network, millimetres outside. */
@@ -31,10 +73,10 @@ export interface Centred {
 }
 
 /**
- * Encode one person's h36m17 normalised keypoints (17 x [u, v, score]) into `out` at `offset`.
+ * Encode one person's h36m17 normalised keypoints (17 x [u, v, score]) of the given kind into `out` at `offset`.
  * Returns the centre and scale, or null when fewer than 4 joints are visible (not liftable).
  */
-export function encodeKeypoints(kp: ArrayLike<number>, out: Float32Array, offset = 0): Centred | null {
+export function encodeKeypoints(kp: ArrayLike<number>, out: Float32Array, offset = 0, kind: KeypointKind = 'joints'): Centred | null {
   let n = 0, mu = 0, mv = 0;
   for (let j = 0; j < J; j++) {
     if (isVisible(kp, j)) { n++; mu += kp[j * 3]; mv += kp[j * 3 + 1]; }
@@ -62,6 +104,7 @@ export function encodeKeypoints(kp: ArrayLike<number>, out: Float32Array, offset
   }
   out[offset + J * 3] = cu;
   out[offset + J * 3 + 1] = cv;
+  for (let i = 0; i < KEYPOINT_KINDS.length; i++) out[offset + J * 3 + 2 + i] = KEYPOINT_KINDS[i] === kind ? 1 : 0;
   return { cu, cv, s, visible: n };
 }
 

@@ -4,10 +4,10 @@
  */
 import { Rng } from '../core/rng.js';
 import type { MlpSpec, MlpTrainer } from '../nn/mlp-trainer.js';
-import { DEFAULT_AUGMENT, NO_VIEW } from '../train/augment.js';
+import { DEFAULT_AUGMENT, DEFAULT_DETECTED, NO_DETECTED, NO_VIEW } from '../train/augment.js';
 import { loadBanks, runTraining, trainedModel, type TrainConfig, type TrainedModel } from '../train/loop.js';
-import { forEachValidationPair, pairCount, SampleStream, type PoseBank } from '../train/pose-bank.js';
-import { J } from '../posenet/features.js';
+import { forEachDetectionPair, forEachValidationPair, pairCount, SampleStream, type PoseBank } from '../train/pose-bank.js';
+import { dropKind, J } from '../posenet/features.js';
 import { encodeRootFeatures, ROOTNET_INPUT_DIM, ROOTNET_OUTPUT_DIM } from './features.js';
 import { depthFromGamma, gammaFromDepth } from './kvalue.js';
 
@@ -26,6 +26,9 @@ export const ROOTNET_DEFAULTS: Omit<TrainConfig, 'data'> = {
   view: NO_VIEW,
 };
 
+/** `rootnet-detected`, the RootNet for detector keypoints: with real detections as `posenet-detected`. */
+export const ROOTNET_DETECTED_DEFAULTS: Omit<TrainConfig, 'data'> = { ...ROOTNET_DEFAULTS, detected: DEFAULT_DETECTED };
+
 interface RootValidation {
   x: Float32Array;
   k: Float64Array;
@@ -33,17 +36,19 @@ interface RootValidation {
   n: number;
 }
 
-function buildRootValidation(bank: PoseBank, noisy: boolean, seed = 54321): RootValidation {
+function buildRootValidation(bank: PoseBank, noisy: boolean, seed = 54321, detections = false, withKind = true): RootValidation {
   const cap = pairCount(bank);
   const x = new Float32Array(cap * ROOTNET_INPUT_DIM);
   const k = new Float64Array(cap), z = new Float64Array(cap);
   let n = 0;
-  forEachValidationPair(bank, noisy, seed, (tgt, kp) => {
-    const f = encodeRootFeatures(kp, x, n * ROOTNET_INPUT_DIM);
+  const visit = (tgt: Float64Array, kp: Float64Array) => {
+    const f = encodeRootFeatures(kp, x, n * ROOTNET_INPUT_DIM, detections ? 'mpii' : 'joints');
     if (!f) return;
     k[n] = f.k; z[n] = tgt[2]; n++;
-  });
-  return { x: x.subarray(0, n * ROOTNET_INPUT_DIM), k: k.subarray(0, n), z: z.subarray(0, n), n };
+  };
+  if (detections) forEachDetectionPair(bank, visit); else forEachValidationPair(bank, noisy, seed, visit);
+  const rows = x.subarray(0, n * ROOTNET_INPUT_DIM);
+  return { x: withKind ? rows : dropKind(rows, n, ROOTNET_INPUT_DIM), k: k.subarray(0, n), z: z.subarray(0, n), n };
 }
 
 /** Mean absolute root-depth error (mm) of the model on a validation set. */
@@ -57,16 +62,19 @@ async function rootDepthError(t: MlpTrainer, v: RootValidation): Promise<number>
 export async function trainRootnet(cfg: TrainConfig, log: (s: string) => void): Promise<TrainedModel> {
   const banks = loadBanks(cfg);
   const { train, val, stepsPerEpoch } = banks;
-  const clean = buildRootValidation(val, false);
-  const noisy = buildRootValidation(val, true);
+  // trained on the projected truth only: no keypoint-kind input (the 56-float features of the earlier models)
+  const withKind = (cfg.detected?.prob ?? 0) > 0;
+  const clean = buildRootValidation(val, false, undefined, false, withKind);
+  const noisy = buildRootValidation(val, true, undefined, false, withKind);
+  const detected = val.detections ? buildRootValidation(val, false, 0, true) : null;
   // Baseline: the k-value alone with the training set's mean log gamma (no pose information).
-  const stream = new SampleStream(train, new Rng(cfg.seed), { ...DEFAULT_AUGMENT, ...cfg.augment }, cfg.view, cfg.mix);
+  const stream = new SampleStream(train, new Rng(cfg.seed), { ...DEFAULT_AUGMENT, ...cfg.augment }, cfg.view, cfg.mix, cfg.detected ?? NO_DETECTED);
   const tgt = new Float64Array(J * 3), kp = new Float64Array(J * 3);
   const row = new Float32Array(ROOTNET_INPUT_DIM);
   let meanLogGamma = 0;
   for (let i = 0; i < 20000; i++) {
     let f;
-    do { stream.next(tgt, kp); f = encodeRootFeatures(kp, row, 0); } while (!f);
+    do { f = encodeRootFeatures(kp, row, 0, stream.next(tgt, kp)); } while (!f);
     meanLogGamma += Math.log(gammaFromDepth(f.k, tgt[2])) / 20000;
   }
   let kOnly = 0;
@@ -77,9 +85,10 @@ export async function trainRootnet(cfg: TrainConfig, log: (s: string) => void): 
       `k-value with a constant gamma: ${kOnly.toFixed(1)} mm mean depth error`,
   );
   const spec: MlpSpec = {
-    inputDim: ROOTNET_INPUT_DIM, outputDim: ROOTNET_OUTPUT_DIM,
+    inputDim: withKind ? ROOTNET_INPUT_DIM : ROOTNET_INPUT_DIM - 3, outputDim: ROOTNET_OUTPUT_DIM,
     hidden: cfg.hidden, blocks: cfg.blocks, dropout: cfg.dropout, batchNorm: true,
   };
+  const full = withKind ? null : new Float32Array(cfg.batchSize * ROOTNET_INPUT_DIM);
   const res = await runTraining({
     spec,
     train: { batchSize: cfg.batchSize, lr: cfg.lr, seed: cfg.seed, loss: 'mse' },
@@ -90,14 +99,16 @@ export async function trainRootnet(cfg: TrainConfig, log: (s: string) => void): 
     fillBatch: (x, y, w) => {
       for (let b = 0; b < cfg.batchSize; b++) {
         let f;
-        do { stream.next(tgt, kp); f = encodeRootFeatures(kp, x, b * ROOTNET_INPUT_DIM); } while (!f);
+        do { f = encodeRootFeatures(kp, full ?? x, b * ROOTNET_INPUT_DIM, stream.next(tgt, kp)); } while (!f);
         y[b] = Math.log(gammaFromDepth(f.k, tgt[2]));
         w[b] = 1;
       }
+      if (full) x.set(dropKind(full, cfg.batchSize, ROOTNET_INPUT_DIM));
     },
     validate: async (t) => ({
       val_depth_err_mm: await rootDepthError(t, clean),
       val_noisy_depth_err_mm: await rootDepthError(t, noisy),
+      ...(detected ? { val_detected_depth_err_mm: await rootDepthError(t, detected) } : {}),
     }),
     log,
   });
@@ -105,6 +116,7 @@ export async function trainRootnet(cfg: TrainConfig, log: (s: string) => void): 
   return trainedModel(res, spec, banks, {
     val_depth_err_mm: last.val_depth_err_mm,
     val_noisy_depth_err_mm: last.val_noisy_depth_err_mm,
+    ...(detected ? { val_detected_depth_err_mm: last.val_detected_depth_err_mm } : {}),
     k_only_depth_err_mm: kOnly,
     final_loss: last.loss,
   }, cfg.batchSize, stepsPerEpoch);

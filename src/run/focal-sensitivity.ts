@@ -8,6 +8,7 @@ import path from 'node:path';
 import { openDataset } from '../data/dataset.js';
 import { Lifter } from '../pipeline/lifter.js';
 import { normalisedH36m } from '../pipeline/keypoints.js';
+import { kindOfLayout } from '../posenet/features.js';
 import { defaultDataDir, defaultModelsDir } from '../core/paths.js';
 
 const dir = process.argv[2] ?? defaultDataDir('h36m-images');
@@ -27,7 +28,7 @@ for (let si = 0; si < ds.sequences.length; si++) {
   if (!people.length) { console.log(`${ds.sequences[si].id}: no person`); continue; }
   for (const s of scales) {
     const c = { ...cam, fx: cam.fx * s, fy: cam.fy * s };
-    const [r] = await lifter.liftBatch([normalisedH36m(people[0].keypoints, c)], c);
+    const [r] = await lifter.liftBatch([normalisedH36m(people[0].keypoints, c)], c, { kind: kindOfLayout(people[0].keypoints.layout) });
     if (!r) continue;
     let m = 0;
     for (let j = 0; j < 17; j++) {

@@ -15,6 +15,7 @@ import type { Keypoints2D } from '../core/types.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { checkSize } from '../core/limits.js';
 import { Lifter, type LiftedPerson } from '../pipeline/lifter.js';
+import { kindOfLayout } from '../posenet/features.js';
 import { normalisedH36m } from '../pipeline/keypoints.js';
 import type { DefinitionAdapter } from '../pipeline/adapter.js';
 import type { Detector, DetectorName, DetectedPerson, RgbFrame, ImageExif, VideoInfo } from '../detect/index.js';
@@ -151,7 +152,7 @@ class Session {
   constructor(readonly lifter: Lifter, readonly o: RunOptions, readonly fileCam?: FileCamera) {
     const choose = (name: DetectorName): DetectorChoice => {
       const adapter = o.adapter === false ? undefined : lifter.adapterFor(name);
-      return { name, adapter, versions: lifter.versionsFor(adapter ? name : undefined) };
+      return { name, adapter, versions: adapter ? lifter.versionsFor(name) : lifter.versionsFor(undefined, 'coco') };
     };
     this.photo = choose(o.detector ?? DEFAULT_DETECTOR);
     this.video = choose(o.detector ?? DEFAULT_VIDEO_DETECTOR);
@@ -188,7 +189,7 @@ async function stillFrame(
   const det = await s.det();
   const dets = limitPeople(await det.detect(img), s.o.maxPeople);
   const kps = dets.map((d) => normalisedH36m(d.keypoints as Keypoints2D, cam, 0, s.photo.adapter));
-  const lifted = dets.length ? await s.lifter.liftBatch(kps, cam) : [];
+  const lifted = dets.length ? await s.lifter.liftBatch(kps, cam, { kind: kindOfLayout(dets[0].keypoints.layout) }) : [];
   const people = dets.map((d, i) => personOut(i + 1, d, lifted[i]));
   if (!dets.length) s.o.warn?.(`${frameWarn}: no person detected; its "people" list is empty`);
   return { frame: { index, time_s: null, people }, cam, img, dets, lifted };

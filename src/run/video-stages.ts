@@ -23,6 +23,7 @@ import { KEYFRAME_INTERVAL, type DetectedFrame } from '../detect/stream.js';
 import { loadCameraFile, resolveCamera, type RunCamera } from './camera.js';
 import { Tracker } from './tracker.js';
 import { WindowedTrackLifter } from './track-lift.js';
+import { kindOfLayout } from '../posenet/features.js';
 import { liftedOut, personOut, videoHead, type FrameOut, type PersonOut, type PoseliftDoc } from './output.js';
 
 export { fromJsonPeople, toJsonPeople, type DetectedPersonJson };
@@ -76,7 +77,7 @@ export class VideoAssembler {
       if (!t) {
         const lifter = new WindowedTrackLifter<PersonOut | null>(this.lifter, this.cam, this.fps, (key, res) => {
           if (key) Object.assign(key, liftedOut(res));
-        });
+        }, { kind: kindOfLayout(dets[i].keypoints.layout) });
         t = { lifter, lastFrame: f.index };
         this.tracks.set(id, t);
       }

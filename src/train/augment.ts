@@ -328,3 +328,101 @@ export function randomMix(pose: Float64Array, rng: Rng, opt: MixOptions, donor: 
     mixPart(pose, donor, part);
   }
 }
+
+/**
+ * Samples from real detections (the Martinez et al. 2017 / VideoPose3D recipe): a share of the training
+ * samples takes its view's stored 2D detections (pose-dataset/1 `points2d`, Human3.6M's Stacked Hourglass
+ * `mpii16`) instead of the projected truth, with the true 3D as target, so the lifters learn the detector's
+ * errors and its keypoint definitions (its thorax, head top and hips are not Human3.6M's joints).
+ * There are no COCO-style detections of the training frames; the COCO share is made from the same real
+ * detections as a COCO-style detector reports them (`cocoFromMpii`): the detector's own hips and shoulders,
+ * pelvis and thorax as their midpoints, no spine and no head top.
+ */
+export interface DetectedOptions {
+  /** probability that a sample uses its view's detections (views without detections never do) */
+  prob: number;
+  /** of those, the share given as COCO-style keypoints (`cocoFromMpii`), the rest as MPII-style */
+  cocoShare: number;
+  /** per-joint probability of a random drop-out (a detector's missed joint) */
+  dropJoint: number;
+  /** COCO share: the nose's noise, a fraction of the RMS 2D radius (it comes from the projected truth) */
+  noseSigma: number;
+}
+
+export const NO_DETECTED: DetectedOptions = { prob: 0, cocoShare: 0, dropJoint: 0, noseSigma: 0 };
+
+/**
+ * The shipped models' recipe: half the samples from real detections (VideoPose3D trains on detections
+ * only; the other half keeps the projected truth, for keypoint files and for the MPJPE from ground truth),
+ * 40 % of those as COCO-style keypoints (the run path's detectors are COCO-style), 3 % joint drop-outs as in
+ * DEFAULT_AUGMENT, the nose 4 % of the radius off (half the spread of the detector-like noise).
+ */
+export const DEFAULT_DETECTED: DetectedOptions = { prob: 0.5, cocoShare: 0.4, dropJoint: 0.03, noseSigma: 0.04 };
+
+/**
+ * An MPII-style detection mapped to h36m17 (normalised, 17 x [u, v, score]: pelvis, hips, thorax and head
+ * top are the detector's; spine and neck/nose missing) turned, in place, into what a COCO-style detector
+ * gives through the coco17 adapter: pelvis = the detected hips' midpoint, thorax = the detected shoulders'
+ * midpoint, neck/nose = `nose` (a nose position from elsewhere, or NaN), no head top. The hips, knees,
+ * ankles, shoulders, elbows and wrists stay the detector's.
+ */
+export function cocoFromMpii(kp: Float64Array, nose: readonly [number, number]): void {
+  const mid = (t: number, a: number, b: number) => {
+    const ok = kp[a * 3 + 2] > 0 && kp[b * 3 + 2] > 0;
+    kp[t * 3] = ok ? 0.5 * (kp[a * 3] + kp[b * 3]) : NaN;
+    kp[t * 3 + 1] = ok ? 0.5 * (kp[a * 3 + 1] + kp[b * 3 + 1]) : NaN;
+    kp[t * 3 + 2] = ok ? Math.min(kp[a * 3 + 2], kp[b * 3 + 2]) : 0;
+  };
+  mid(0, 1, 4);
+  mid(8, 11, 14);
+  const okNose = Number.isFinite(nose[0]) && Number.isFinite(nose[1]);
+  kp[27] = okNose ? nose[0] : NaN; kp[28] = okNose ? nose[1] : NaN; kp[29] = okNose ? 1 : 0;
+  drop(kp, 7);
+  drop(kp, 10);
+}
+
+/**
+ * One training pair from a stored detection: `cam3d` (17 x 3 mm, camera frame) is the truth and `det` the
+ * view's detection of the same frame (17 x [u, v, score], normalised, h36m17 via the mpii16 adapter).
+ * Mirrors both half of the time, makes the COCO share, drops joints; writes `target3d` and `kp` and returns
+ * the keypoint kind, or null when the pose is unusable (pelvis missing or behind the camera).
+ */
+export function makeDetectedSample(
+  cam3d: ArrayLike<number>,
+  det: ArrayLike<number>,
+  rng: Rng,
+  opt: DetectedOptions,
+  target3d: Float64Array,
+  kp: Float64Array,
+): 'mpii' | 'coco' | null {
+  const flip = rng.next() < 0.5;
+  for (let j = 0; j < J; j++) {
+    const s = flip ? H36M17_FLIP[j] : j;
+    target3d[j * 3] = flip ? -cam3d[s * 3] : cam3d[s * 3];
+    target3d[j * 3 + 1] = cam3d[s * 3 + 1];
+    target3d[j * 3 + 2] = cam3d[s * 3 + 2];
+    const ok = Number.isFinite(det[s * 3]) && Number.isFinite(det[s * 3 + 1]) && det[s * 3 + 2] > 0;
+    kp[j * 3] = ok ? (flip ? -det[s * 3] : det[s * 3]) : NaN;
+    kp[j * 3 + 1] = ok ? det[s * 3 + 1] : NaN;
+    kp[j * 3 + 2] = ok ? det[s * 3 + 2] : 0;
+  }
+  if (!(target3d[2] > 100) || !Number.isFinite(target3d[0])) return null;
+  const coco = rng.next() < opt.cocoShare;
+  if (coco) {
+    // the nose: Human3.6M's neck/nose joint projected, with detector-sized noise
+    const z = target3d[29];
+    let n = 0, mu = 0, mv = 0;
+    for (let j = 0; j < J; j++) if (kp[j * 3 + 2] > 0) { n++; mu += kp[j * 3]; mv += kp[j * 3 + 1]; }
+    let ss = 0;
+    for (let j = 0; j < J; j++) if (kp[j * 3 + 2] > 0) ss += (kp[j * 3] - mu / n) ** 2 + (kp[j * 3 + 1] - mv / n) ** 2;
+    const sigma = opt.noseSigma * Math.sqrt(ss / Math.max(1, n));
+    const nose: [number, number] = z > 1 && n > 0
+      ? [target3d[27] / z + sigma * rng.normal(), target3d[28] / z + sigma * rng.normal()]
+      : [NaN, NaN];
+    cocoFromMpii(kp, nose);
+  }
+  if (opt.dropJoint > 0) {
+    for (let j = 0; j < J; j++) if (rng.next() < opt.dropJoint) drop(kp, j);
+  }
+  return coco ? 'coco' : 'mpii';
+}

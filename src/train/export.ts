@@ -10,7 +10,7 @@ import { DEFAULT_AUGMENT } from './augment.js';
 import { writeFileAtomic } from '../core/atomic.js';
 
 export interface ExportInfo {
-  name: 'posenet' | 'rootnet';
+  name: 'posenet' | 'rootnet' | 'posenet-detected' | 'rootnet-detected';
   description: string;
   command: string;
   config: Record<string, unknown>;
@@ -60,8 +60,9 @@ export function saveTrainedModel(outDir: string, m: TrainedModel, info: ExportIn
     '',
     'The network alone, on the held-out subject: `val_*mpjpe_mm` = mean error over the 16 non-root joints,',
     'root-relative, no test-time mirroring and no fitter; `val_*depth_err_mm` = mean absolute root depth error;',
-    '`noisy` = with the training noise and missing joints. The full lift path is measured by `poselift eval`',
-    '(README, "Validation").',
+    '`noisy` = with the training noise and missing joints; `detected` = from the held-out subject\'s real Stacked',
+    'Hourglass detections (`points2d`, given as MPII-style keypoints). The full lift path is measured by',
+    '`poselift eval` (README, "Validation"; the accuracy gates the tests hold beside this card: `accuracy-gates.json`).',
     '',
     '| metric | value |',
     '|---|---|',
@@ -82,7 +83,11 @@ export function saveTrainedModel(outDir: string, m: TrainedModel, info: ExportIn
 export function describeAugmentation(cfg: Partial<TrainConfig>): string {
   const pc = (p: number) => `${Math.round(p * 100)} %`;
   const a = { ...DEFAULT_AUGMENT, ...cfg.augment };
+  const d = cfg.detected;
   const parts = [
+    d && d.prob > 0
+      ? `real detections: ${pc(d.prob)} of samples take the view's stored 2D detections (Stacked Hourglass, mpii16) instead of the projected truth, ${pc(d.cocoShare)} of those as COCO-style keypoints (hips' and shoulders' midpoints as pelvis and thorax, the projected neck/nose with ${d.noseSigma} x radius noise as the nose, no head top), ${pc(d.dropJoint)} joint drop-outs; the network is told which kind (joints / mpii / coco); the rest: `
+      : '',
     `mirroring (${pc(a.flip)} of samples)`,
     `detector-like keypoint noise (${pc(a.noisy)}), gross outliers, and missing joints in the COCO pattern (${pc(a.cocoPattern)}) and the MPII pattern (${pc(a.mpiiPattern)})`,
   ];
@@ -95,5 +100,5 @@ export function describeAugmentation(cfg: Partial<TrainConfig>): string {
   parts.push(m && m.prob > 0
     ? `part mixing: ${pc(m.prob)} of samples take each leg, arm and the neck-head chain from another random frame with probability ${m.partProb}`
     : 'no part mixing');
-  return `${parts.join('; ')} (\`src/train/augment.ts\`)`;
+  return `${parts[0]}${parts.slice(1).join('; ')} (\`src/train/augment.ts\`)`;
 }

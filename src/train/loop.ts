@@ -4,7 +4,7 @@
  * of the final weights.
  */
 import { MlpTrainer, type MlpSpec, type TrainOptions } from '../nn/mlp-trainer.js';
-import type { AugmentOptions, MixOptions, ViewOptions } from './augment.js';
+import type { AugmentOptions, DetectedOptions, MixOptions, ViewOptions } from './augment.js';
 import { loadPoseBank, type PoseBank } from './pose-bank.js';
 
 /** What `poselift train posenet|rootnet` takes (each model has its own defaults). */
@@ -28,6 +28,8 @@ export interface TrainConfig {
   mix?: MixOptions;
   /** overrides of the detector-like augmentation (augment.ts, DEFAULT_AUGMENT); absent = the defaults */
   augment?: Partial<AugmentOptions>;
+  /** samples from the views' stored 2D detections (augment.ts, DetectedOptions); absent = none */
+  detected?: DetectedOptions;
 }
 
 /** A finished run: the trainer with its weights and what the model card reports. */
@@ -44,8 +46,12 @@ export interface TrainedModel {
 
 /** The training subjects (all but the held-out ones), the validation subjects, and the epoch length. */
 export function loadBanks(cfg: TrainConfig): { train: PoseBank; val: PoseBank; stepsPerEpoch: number } {
-  const train = loadPoseBank(cfg.data, { excludeSubjects: cfg.valSubjects });
-  const val = loadPoseBank(cfg.data, { subjects: cfg.valSubjects, stride: cfg.valFrameStride });
+  const detections = (cfg.detected?.prob ?? 0) > 0;
+  const train = loadPoseBank(cfg.data, { excludeSubjects: cfg.valSubjects, detections });
+  if (detections && !train.detections?.some((views) => views.some((d) => d))) {
+    throw new Error(`${cfg.data}: no view of the training subjects has points2d (stored 2D detections); train with --detected-prob 0`);
+  }
+  const val = loadPoseBank(cfg.data, { subjects: cfg.valSubjects, stride: cfg.valFrameStride, detections });
   const views = train.cameras.reduce((a, c) => a + c.length, 0) / train.cameras.length;
   const batches = (train.count * views) / cfg.epochFrameStride / cfg.batchSize;
   return { train, val, stepsPerEpoch: STEPS_PER_RUN * Math.max(1, Math.round(batches / STEPS_PER_RUN)) };

@@ -4,10 +4,12 @@
  * for each of a sequence's calibrated views.
  */
 import type { Camera } from '../core/types.js';
-import { openDataset } from '../data/dataset.js';
+import { openDataset, type PoseDataset } from '../data/dataset.js';
+import { normalisedH36m } from '../pipeline/keypoints.js';
+import type { KeypointKind } from '../posenet/features.js';
 import {
-  DEFAULT_AUGMENT, makeSample, NO_AUGMENT, NO_MIX, NO_VIEW, randomMix, randomViewpoint,
-  type AugmentOptions, type MixOptions, type ViewOptions,
+  DEFAULT_AUGMENT, makeDetectedSample, makeSample, NO_AUGMENT, NO_DETECTED, NO_MIX, NO_VIEW, randomMix, randomViewpoint,
+  type AugmentOptions, type DetectedOptions, type MixOptions, type ViewOptions,
 } from './augment.js';
 import { Rng } from '../core/rng.js';
 
@@ -20,6 +22,8 @@ export interface BankOptions {
   excludeSubjects?: string[];
   /** take every Nth frame */
   stride?: number;
+  /** also load the views' stored 2D detections (`points2d`), where they have them */
+  detections?: boolean;
 }
 
 export interface PoseBank {
@@ -33,6 +37,11 @@ export interface PoseBank {
   entries: Int32Array;
   count: number;
   subjects: string[];
+  /**
+   * with `detections`: per kept sequence and view, the stored 2D detections of every frame mapped to
+   * h36m17 and undistorted (frames x 17 x [u, v, score], normalised), or null for a view without them
+   */
+  detections?: (Float32Array | null)[][];
 }
 
 function subjectOf(seq: { id: string; subject?: string }): string {
@@ -48,6 +57,7 @@ export function loadPoseBank(dir: string, opt: BankOptions = {}): PoseBank {
     const ups: [number, number, number][][] = [];
     const pairs: number[] = [];
     const subjects = new Set<string>();
+    const detections: (Float32Array | null)[][] = [];
     ds.index.sequences.forEach((seq, si) => {
       const subj = subjectOf(seq);
       if (opt.subjects && !opt.subjects.includes(subj)) return;
@@ -57,15 +67,46 @@ export function loadPoseBank(dir: string, opt: BankOptions = {}): PoseBank {
       cameras.push(seq.views.map((v) => ds.cameras[v.camera]));
       ups.push(seq.views.map((v) => upInCamera(ds.cameras[v.camera], ds.index.world_up)));
       subjects.add(subj);
+      if (opt.detections) detections.push(seq.views.map((v, vi) => (v.points2d ? normalisedDetections(ds, si, vi) : null)));
       for (let f = 0; f < seq.frames; f += stride) pairs.push(k, f);
     });
     if (pairs.length === 0) {
       throw new Error(`${dir}: no frames left after the subject filter (${JSON.stringify(opt)})`);
     }
-    return { worlds, cameras, ups, entries: Int32Array.from(pairs), count: pairs.length / 2, subjects: [...subjects].sort() };
+    return {
+      worlds, cameras, ups, entries: Int32Array.from(pairs), count: pairs.length / 2, subjects: [...subjects].sort(),
+      ...(opt.detections ? { detections } : {}),
+    };
   } finally {
     ds.close();
   }
+}
+
+/** A view's stored 2D of every frame through the production path (layout adapter, undistortion). */
+function normalisedDetections(ds: PoseDataset, si: number, vi: number): Float32Array {
+  const frames = ds.sequences[si].frames;
+  const p = ds.readPoints2d(si, vi, 0, frames);
+  const cam = ds.camera(si, vi);
+  const K = p.data.length / frames / p.channels;
+  const out = new Float32Array(frames * J * 3);
+  const data = new Float64Array(K * 3);
+  for (let f = 0; f < frames; f++) {
+    for (let k = 0; k < K; k++) {
+      const b = (f * K + k) * p.channels;
+      data[k * 3] = p.data[b]; data[k * 3 + 1] = p.data[b + 1];
+      data[k * 3 + 2] = p.channels === 3 ? p.data[b + 2] : 1;
+    }
+    out.set(normalisedH36m({ layout: p.layout, data }, cam), f * J * 3);
+  }
+  return out;
+}
+
+/** The kept frame `e`'s detection in view `v` (17 x 3), or null when the bank has none for that view. */
+export function detectionOf(bank: PoseBank, e: number, v: number): Float32Array | null {
+  const det = bank.detections?.[bank.entries[e * 2]]?.[v];
+  if (!det) return null;
+  const f = bank.entries[e * 2 + 1];
+  return det.subarray(f * J * 3, (f + 1) * J * 3);
 }
 
 /**
@@ -96,7 +137,9 @@ export function cameraPose(bank: PoseBank, e: number, v: number, out: Float64Arr
 
 /**
  * Draws random (frame, view) samples from a bank with augmentation: each call to `next` fills the
- * camera-frame target (17 x 3 mm) and the 2D input (17 x [u, v, score], normalised).
+ * camera-frame target (17 x 3 mm) and the 2D input (17 x [u, v, score], normalised) and returns what kind
+ * of 2D it is: the projected truth with the detector-like augmentation (`joints`), or, for a share
+ * `detected.prob`, the view's stored detection (`mpii`, or `coco` as a COCO-style detector reports it).
  */
 export class SampleStream {
   private readonly cam = new Float64Array(J * 3);
@@ -109,17 +152,25 @@ export class SampleStream {
     private readonly aug: AugmentOptions,
     private readonly view: ViewOptions = NO_VIEW,
     private readonly mix: MixOptions = NO_MIX,
+    private readonly detected: DetectedOptions = NO_DETECTED,
   ) {}
 
-  next(target3d: Float64Array, kp: Float64Array): void {
+  next(target3d: Float64Array, kp: Float64Array): KeypointKind {
     for (let tries = 0; tries < 100; tries++) {
       const e = this.rng.int(this.bank.count);
       const s = this.bank.entries[e * 2];
       const v = this.rng.int(this.bank.cameras[s].length);
       cameraPose(this.bank, e, v, this.cam);
+      // no draw when off, so recipes without detections keep their random stream
+      const det = this.detected.prob > 0 ? detectionOf(this.bank, e, v) : null;
+      if (det && this.rng.next() < this.detected.prob) {
+        const kind = makeDetectedSample(this.cam, det, this.rng, this.detected, target3d, kp);
+        if (kind) return kind;
+        continue;
+      }
       randomMix(this.cam, this.rng, this.mix, this.donor, this.drawDonor);
       randomViewpoint(this.cam, this.bank.ups[s][v], this.rng, this.view);
-      if (makeSample(this.cam, this.rng, this.aug, target3d, kp)) return;
+      if (makeSample(this.cam, this.rng, this.aug, target3d, kp)) return 'joints';
     }
     throw new Error('training data: 100 unusable poses in a row (pelvis missing or behind the camera)');
   }
@@ -146,6 +197,22 @@ export function forEachValidationPair(
   for (const it of allSamples(bank)) {
     cameraPose(bank, it.entry, it.view, cam);
     if (makeSample(cam, rng, aug, tgt, kp)) visit(tgt, kp);
+  }
+}
+
+/**
+ * Every (frame, view) of a bank that has a stored detection, as a validation pair: the camera-frame target
+ * and the view's detection as given (MPII-style, no mirroring, no drop-outs).
+ */
+export function forEachDetectionPair(bank: PoseBank, visit: (target3d: Float64Array, kp: Float64Array) => void): void {
+  const cam = new Float64Array(J * 3), kp = new Float64Array(J * 3);
+  for (const it of allSamples(bank)) {
+    const det = detectionOf(bank, it.entry, it.view);
+    if (!det) continue;
+    cameraPose(bank, it.entry, it.view, cam);
+    if (!(cam[2] > 100)) continue;
+    kp.set(det);
+    visit(cam, kp);
   }
 }
 

@@ -1,0 +1,43 @@
+/**
+ * The lift settings on real detections: held-out S1's stored Stacked Hourglass detections (or the same as
+ * COCO-17 keypoints) through `evaluateDataset` with the depth search's and the fitter's settings varied,
+ * including the weight of the joints a detector defines differently (`DEFINITION_WEIGHT`). Research script
+ * behind docs/decisions/real-detections.md:
+ *   node --import tsx bench/detection-sweep.ts [--stride 10] [--coco-style] [--coco-models detected] [--models models] [--shared ../shared/data]
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { evaluateDataset } from '../src/cli/eval.js';
+import { LIFT_DEFAULTS } from '../src/pipeline/lifter.js';
+import type { LiftSequenceOptions } from '../src/lift/lift.js';
+import { defaultModelsDir } from '../src/core/paths.js';
+
+const { values } = parseArgs({
+  options: {
+    stride: { type: 'string', default: '10' },
+    'coco-style': { type: 'boolean', default: false },
+    'coco-models': { type: 'string', default: 'joints' },
+    models: { type: 'string', default: defaultModelsDir() },
+    shared: { type: 'string', default: path.resolve('../shared/data') },
+  },
+});
+const cocoModels = values['coco-models'] === 'detected' ? 'detected' : 'joints';
+
+const CONFIGS: Record<string, { lift?: Partial<LiftSequenceOptions>; w?: number; fit?: boolean }> = {
+  'defaults (w 1)': {},
+  'w 0': { w: 0 }, 'w 0.25': { w: 0.25 }, 'w 0.5': { w: 0.5 },
+  'no fit': { fit: false },
+  'rel 25': { lift: { relSigmaMm: 25 } }, 'rel 80': { lift: { relSigmaMm: 80 } },
+  'px 10': { lift: { pxSigma: 10 } },
+  'z 25': { lift: { search: { zSigmaMm: 25 }, depthSigmaMm: 25 } }, 'z 100': { lift: { search: { zSigmaMm: 100 }, depthSigmaMm: 100 } },
+};
+
+console.log(`S1 points2d${values['coco-style'] ? ' as COCO-17' : ''}, every ${values.stride}th frame, models ${values.models} (COCO: ${cocoModels}); mm`);
+for (const [name, c] of Object.entries(CONFIGS)) {
+  const r = await evaluateDataset(path.join(values.shared, 'h36m-train'), {
+    input: 'points2d', stride: Number(values.stride), models: values.models, subjects: ['S1'], cocoStyle: values['coco-style'], cocoModels,
+    lift: c.lift ? { ...LIFT_DEFAULTS, ...c.lift } : undefined, definitionWeight: c.w, fit: c.fit,
+  });
+  console.log(`${name.padEnd(16)} MPJPE ${r.mpjpe.toFixed(1)}  PA ${r.pa_mpjpe.toFixed(1)}  MRPE ${r.mrpe.toFixed(1)}  accel ${r.accel?.toFixed(2)}`);
+}
+process.exit(0);
