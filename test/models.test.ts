@@ -68,6 +68,11 @@ for (const coco of [false, true]) {
     assert.ok(m.mpjpe < g.mpjpe, `MPJPE ${m.mpjpe} (gate ${g.mpjpe})`);
     assert.ok(m.pa_mpjpe < g.pa_mpjpe, `PA-MPJPE ${m.pa_mpjpe} (gate ${g.pa_mpjpe})`);
     assert.ok(m.mrpe < g.mrpe, `MRPE ${m.mrpe} (gate ${g.mrpe})`);
+    // per action: Human3.6M's 15 actions (numbered takes joined), frames adding up to the whole
+    const acts = Object.entries(m.per_action as Record<string, { frames: number; mpjpe: number }>);
+    assert.equal(acts.length, 15, Object.keys(m.per_action).join(', '));
+    assert.equal(acts.reduce((s, [, a]) => s + a.frames, 0), m.frames);
+    for (const [name, a] of acts) assert.ok(a.mpjpe > 20 && a.mpjpe < 2 * m.mpjpe, `${name} ${a.mpjpe}`);
   });
 }
 

@@ -55,6 +55,8 @@ export interface EvalReport extends Omit<MetricsSummary, 'accel'> {
   subjects?: string[];
   /** the versions of the networks that lifted the 2D */
   models: ReturnType<Lifter['versionsFor']>;
+  /** per action (sequences with an `action`; numbered takes joined): frames, MPJPE, PA-MPJPE, MRPE (mm) */
+  per_action?: Record<string, { frames: number; mpjpe: number; pa_mpjpe: number; mrpe: number }>;
   /** --coco-style: the MPII-16 detections were given as COCO-17 keypoints */
   coco_style?: boolean;
   /** --input images: the detector, and its keypoint adapter (null when none was applied) */
@@ -82,6 +84,11 @@ function keypointsOf(ds: PoseDataset, si: number, vi: number, input: EvalInput, 
     }
     return { layout: p.layout, data };
   });
+}
+
+/** An action's name without its take number ("Walking 1" -> "Walking"). */
+export function actionName(action: string): string {
+  return action.replace(/\s+\d+$/, '');
 }
 
 /** coco17 index <- mpii16 index for the points both layouts have (shoulders, elbows, wrists, hips, knees, ankles). */
@@ -148,6 +155,8 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
     const cocoRng = new Rng(2024);
     let lastLayout = 'h36m17';
     const acc = new MetricsAccumulator();
+    // per action (Human3.6M's takes "Walking 1", "Walking 2" ... are one action)
+    const byAction = new Map<string, MetricsAccumulator>();
     let liftMs = 0, unliftable = 0;
     const wanted = o.subjects && o.subjects.length ? new Set(o.subjects) : null;
     if (wanted && !ds.sequences.some((s) => s.subject !== undefined && wanted.has(s.subject))) {
@@ -180,6 +189,12 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
           if (!r) { unliftable++; return; }
           const gt = gtAll.subarray((f - frames[0]) * 51, (f - frames[0] + 1) * 51);
           acc.add(r.joints3d, gt, fps > 0 ? `${si}/${vi}` : undefined);
+          if (seq.action !== undefined) {
+            const name = actionName(seq.action);
+            let a = byAction.get(name);
+            if (!a) { a = new MetricsAccumulator(); byAction.set(name, a); }
+            a.add(r.joints3d, gt);
+          }
         });
       }
       progress?.(`${seq.id}: ${frames.length} frames x ${seq.views.length} views`);
@@ -198,6 +213,12 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
       unliftable,
       ...(wanted ? { subjects: [...wanted] } : {}),
       ...(o.cocoStyle ? { coco_style: true } : {}),
+      ...(byAction.size ? {
+        per_action: Object.fromEntries([...byAction.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, a]) => {
+          const s = a.result();
+          return [name, { frames: s.frames, mpjpe: s.mpjpe, pa_mpjpe: s.pa_mpjpe, mrpe: s.mrpe }];
+        })),
+      } : {}),
       models: lifter.versionsFor(undefined, kindOfLayout(lastLayout)),
       ...(detector ? { detector: detectorName, keypoint_adapter: adapter ? lifter.versionsFor(detectorName).keypoint_adapter ?? null : null } : {}),
     };
@@ -247,4 +268,12 @@ export async function evalCommand(dir: string, o: EvalOptions): Promise<void> {
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
   process.stdout.write(rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n');
+  if (r.per_action) {
+    const names = Object.keys(r.per_action);
+    const aw = Math.max(6, ...names.map((n) => n.length));
+    process.stdout.write(`\n${'action'.padEnd(aw)}  frames   MPJPE  PA-MPJPE    MRPE\n` + names.map((n) => {
+      const a = r.per_action![n];
+      return `${n.padEnd(aw)}  ${String(a.frames).padStart(6)}  ${fmt(a.mpjpe).padStart(6)}  ${fmt(a.pa_mpjpe).padStart(8)}  ${fmt(a.mrpe).padStart(6)}`;
+    }).join('\n') + '\n');
+  }
 }
