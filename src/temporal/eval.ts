@@ -6,6 +6,7 @@
  * error of both over ALL lifted frames (consecutive frames at the lifted rate, mm / frame^2 at that rate).
  * Metrics come from src/eval/metrics.ts (MetricsAccumulator).
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Keypoints2D } from '../core/types.js';
@@ -61,6 +62,8 @@ export interface TemporalEvalReport {
   unliftable: number;
   temporal: LifterScores;
   single_frame?: LifterScores;
+  /** the single-frame PoseNet file compared with */
+  single_frame_model?: string;
   /** single-frame acceleration error / temporal (how many times smoother) */
   accel_ratio?: number | null;
 }
@@ -175,6 +178,7 @@ export async function evaluateTemporal(dir: string, o: TemporalEvalOptions, prog
       temporal: { mpjpe: T.mpjpe, pa_mpjpe: T.pa_mpjpe, accel: fin(accT), ms_per_frame: msT / Math.max(1, lifted) },
       ...(posenet ? {
         single_frame: { mpjpe: P.mpjpe, pa_mpjpe: P.pa_mpjpe, accel: fin(accP), ms_per_frame: msP / Math.max(1, lifted) },
+        single_frame_model: path.basename(o.posenet!),
         accel_ratio: fin(accT) !== null && fin(accP) !== null ? accP! / accT! : null,
       } : {}),
     };
@@ -182,6 +186,16 @@ export async function evaluateTemporal(dir: string, o: TemporalEvalOptions, prog
     ds.close();
     await temporal.dispose();
   }
+}
+
+/**
+ * The single-frame PoseNet the production path would use for this input (src/pipeline/lifter.ts): the
+ * detection-trained `posenet-detected.onnx` for stored MPII-16 detections when the folder has it, else
+ * `posenet.onnx`.
+ */
+export function singleFramePosenet(modelsDir: string, input: string): string {
+  const detected = path.join(modelsDir, 'posenet-detected.onnx');
+  return input === 'points2d' && fs.existsSync(detected) ? detected : path.join(modelsDir, 'posenet.onnx');
 }
 
 function fmt(v: number | null | undefined, d = 1): string {
@@ -206,7 +220,7 @@ export async function evalTemporalCommand(dir: string, o: TemporalEvalOptions & 
   const head = [
     `data set  ${r.dataset} (${dir})${r.subjects ? `, subjects ${r.subjects.join(',')}` : ''}`,
     `input     ${r.input}; every frame lifted at ${fmt(r.fps, 0)} fps (every ${r.frame_step} data frames), every ${r.score_every}th scored: ${r.frames} frames (person-views), ${r.unliftable} not liftable`,
-    `model     ${r.model}${r.accel_ratio != null ? `; acceleration error ${r.accel_ratio.toFixed(1)}x lower than single-frame` : ''}`,
+    `model     ${r.model}${r.single_frame_model ? ` against ${r.single_frame_model}` : ''}${r.accel_ratio != null ? `; acceleration error ${r.accel_ratio.toFixed(1)}x lower than single-frame` : ''}`,
   ];
   const w0 = Math.max(...rows.map((x) => x[0].length)), w1 = Math.max(...rows.map((x) => x[1].length));
   process.stdout.write(head.join('\n') + '\n' + rows.map(([a, b, c]) => `${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`).join('\n') + '\n');

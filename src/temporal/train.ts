@@ -30,8 +30,9 @@ export const TEMPORAL_DEFAULTS: Omit<TemporalConfig, 'data'> = {
   // 50 epochs x 460 steps of 512 = 11.8 M windows: 29 min on 2 cores (2026-12-04; 22-55 s an epoch with the
   // CPU shared or not). Held-out S1, every frame lifted at 25 fps, every 5th scored, test-time mirroring
   // (`poselift eval-temporal`): from SH detections MPJPE 68.8 mm, PA 55.7, acceleration error 6.06 mm/frame^2
-  // against single-frame PoseNet's 69.8, 56.5 and 34.3 (5.7x smoother); from ground-truth 2D 53.1 / 42.2 / 2.40
-  // against 49.3 / 40.1 / 2.65. The val_* curves were flat from epoch ~40 (57 / 73.5 mm, no mirroring).
+  // against single-frame posenet-detected's 69.8, 56.5 and 34.3 (5.7x smoother); from ground-truth 2D 53.1 /
+  // 42.2 / 2.40 against posenet's 45.4 / 36.8 / 2.69 (and the detection-trained single frame's 49.3 / 40.1 /
+  // 2.65). The val_* curves were flat from epoch ~40 (57 / 73.5 mm, no mirroring). Not shipped in models/.
   epochs: 50,
   // an epoch = every 5th frame of S5-S8 x 4 views (236k windows)
   epochFrameStride: 5,
