@@ -158,15 +158,15 @@ export function buildProgram(): Command {
     .option('--subjects <list>', 'only these subjects, comma-separated (e.g. the held-out S1)')
     .option('--score-every <n>', 'score every Nth lifted frame', positiveInt, 5)
     .option('--model <file>', 'the temporal lifter', path.join(defaultModelsDir(), 'temporal.onnx'))
-    .option('--posenet <file>', 'single-frame PoseNet to compare with', path.join(defaultModelsDir(), 'posenet.onnx'))
+    .option('--posenet <file>', 'single-frame PoseNet to compare with (default: the one the lift path uses for this input, models/posenet-detected.onnx for points2d when present, else models/posenet.onnx)')
     .option('--no-compare', 'temporal lifter only')
     .option('--no-flip-test', 'no test-time mirroring (both lifters)')
     .option('--json', 'print one JSON object on stdout')
     .action(async (dataset: string, o) => {
-      const { evalTemporalCommand } = await import('../temporal/eval.js');
+      const { evalTemporalCommand, singleFramePosenet } = await import('../temporal/eval.js');
       const subjects = o.subjects ? String(o.subjects).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined;
       await evalTemporalCommand(dataset, {
-        input: o.input, subjects, scoreEvery: o.scoreEvery, model: o.model, posenet: o.compare ? o.posenet : null, flipTest: o.flipTest, json: o.json,
+        input: o.input, subjects, scoreEvery: o.scoreEvery, model: o.model, posenet: o.compare ? o.posenet ?? singleFramePosenet(defaultModelsDir(), o.input) : null, flipTest: o.flipTest, json: o.json,
       });
     });
 

@@ -3,7 +3,7 @@
  * here so src/cli/main.ts only dispatches), writing `<out>/temporal.onnx` and its model card.
  */
 import path from 'node:path';
-import { saveTrainedModel, type ExportInfo } from '../train/export.js';
+import { saveTrainedModel } from '../train/export.js';
 import { DEFAULT_DETECTED } from '../train/augment.js';
 import { FRAME_DIM, TEMPORAL_FPS, temporalInputDim } from './features.js';
 import { TEMPORAL_DEFAULTS, trainTemporal, type TemporalConfig } from './train.js';
@@ -55,7 +55,7 @@ export async function trainTemporalCommand(o: TrainTemporalOptions, command: str
   const W = cfg.window, fps = 50 / cfg.step;
   const files = saveTrainedModel(path.resolve(o.out), trained, {
     // src/train/export.ts names only the single-frame models in its type; the name is used as the file name
-    name: 'temporal' as ExportInfo['name'],
+    name: 'temporal',
     description:
       `Lifts a window of ${W} frames of one person's 2D keypoints (h36m17, normalised camera coordinates) at ${TEMPORAL_FPS} fps ` +
       `(${(W - 1) / TEMPORAL_FPS} s) to the root-relative camera-frame 3D joints of its centre frame, in millimetres (the ` +

@@ -10,7 +10,7 @@ import { DEFAULT_AUGMENT } from './augment.js';
 import { writeFileAtomic } from '../core/atomic.js';
 
 export interface ExportInfo {
-  name: 'posenet' | 'rootnet' | 'posenet-detected' | 'rootnet-detected';
+  name: 'posenet' | 'rootnet' | 'posenet-detected' | 'rootnet-detected' | 'temporal';
   description: string;
   command: string;
   config: Record<string, unknown>;
