@@ -10,7 +10,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { CLI, DATA, MODELS } from './helpers.js';
-import { writeProjectedSlice } from '../src/data/projected-points.js';
+import { writeProjectedSlice } from './projected-points.js';
 
 const run = promisify(execFile);
 

@@ -225,7 +225,7 @@ export function randomViewpoint(cam3d: Float64Array, up: ArrayLike<number>, rng:
  * New poses from real ones (part mixing, after PoseAug's idea of recombining body parts). Human3.6M has
  * few people and fifteen scripted actions, so a leaned-back torso has only been seen with the limbs of the
  * few actions that lean back; a photo that combines them differently is a pose the lifter never met
- * (bench/photo-novelty.ts: the S5 photo's nearest whole training pose is 97 mm away, but each of its limbs,
+ * (experiments/photo-novelty.ts: the S5 photo's nearest whole training pose is 97 mm away, but each of its limbs,
  * taken relative to its torso, has a training match within 47 mm). A share of the samples therefore gets
  * some of its limbs (each leg, each arm, the neck-head chain) from other random frames: each bone keeps its
  * own length and takes the donor's direction, expressed in the donor's torso axes and carried into the

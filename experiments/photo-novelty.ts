@@ -9,7 +9,7 @@
  * production lift's MPJPE from true 2D grows with that distance (nearest among the other subjects' poses,
  * every 8th frame): the yardstick for the photos' distances.
  *
- *   node --import tsx bench/photo-novelty.ts [--step 4] [--held-out S1] [--every 100] [--models models] [--shared ../shared/data]
+ *   node --import tsx experiments/photo-novelty.ts [--step 4] [--held-out S1] [--every 100] [--models models] [--shared ../shared/data]
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';

@@ -2,18 +2,18 @@
  * How a wrong focal length changes the result: detect the four Human3.6M photos once (MoveNet Thunder),
  * then lift with fx, fy scaled by 0.7 .. 1.3 (principal point and distortion kept) and print root depth,
  * root error and root-relative MPJPE against the camera-frame ground truth.
- *   node --import tsx src/run/focal-sensitivity.ts [../shared/data/h36m-images] [models/]
+ *   node --import tsx experiments/focal-sensitivity.ts [../shared/data/h36m-images] [models/]
  */
 import path from 'node:path';
-import { openDataset } from '../data/dataset.js';
-import { Lifter } from '../pipeline/lifter.js';
-import { normalisedH36m } from '../pipeline/keypoints.js';
-import { kindOfLayout } from '../posenet/features.js';
-import { defaultDataDir, defaultModelsDir } from '../core/paths.js';
+import { openDataset } from '../src/data/dataset.js';
+import { Lifter } from '../src/pipeline/lifter.js';
+import { normalisedH36m } from '../src/pipeline/keypoints.js';
+import { kindOfLayout } from '../src/posenet/features.js';
+import { defaultDataDir, defaultModelsDir } from '../src/core/paths.js';
 
 const dir = process.argv[2] ?? defaultDataDir('h36m-images');
 const models = process.argv[3] ?? defaultModelsDir();
-const { createDetector, readImage } = await import('../detect/index.js');
+const { createDetector, readImage } = await import('../src/detect/index.js');
 const ds = openDataset(dir);
 const lifter = await Lifter.load(models);
 const det = await createDetector('movenet-thunder');

@@ -3,7 +3,7 @@
  * COCO-17 keypoints) through `evaluateDataset` with the depth search's and the fitter's settings varied,
  * including the weight of the joints a detector defines differently (`DEFINITION_WEIGHT`). Research script
  * behind docs/decisions/real-detections.md:
- *   node --import tsx bench/detection-sweep.ts [--stride 10] [--coco-style] [--coco-models detected] [--models models] [--shared ../shared/data]
+ *   node --import tsx experiments/detection-sweep.ts [--stride 10] [--coco-style] [--coco-models detected] [--models models] [--shared ../shared/data]
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';

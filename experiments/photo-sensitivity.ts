@@ -9,12 +9,12 @@
  *   - the detection with PoseNet averaged over 32 jittered copies of its 2D (test-time smoothing, 3 / 6 px).
  * Also the detection's distance from the ground-truth 2D per joint (px).
  *
- *   node --import tsx bench/photo-sensitivity.ts [--detector D] [--models models] [--shared ../shared/data]
+ *   node --import tsx experiments/photo-sensitivity.ts [--detector D] [--models models] [--shared ../shared/data]
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_DETECTOR } from '../src/detect/types.js';
-import { detectorArg } from './lib/common.js';
+import { detectorArg } from '../bench/lib/common.js';
 import { defaultModelsDir } from '../src/core/paths.js';
 import { mpjpe } from '../src/eval/metrics.js';
 import { Lifter, LIFT_DEFAULTS, liftInput } from '../src/pipeline/lifter.js';

@@ -3,13 +3,13 @@
  * process RSS and the main thread's heap every `--every` frames. Shows whether memory grows with the
  * video's length or only saw-tooths (README, "Memory").
  *
- *   node --import tsx bench/memory-trace.ts [--seconds 300] [--fps 25] [--threads 2] [--every 150]
+ *   node --import tsx experiments/memory-trace.ts [--seconds 300] [--fps 25] [--threads 2] [--every 150]
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { personClip } from './lib/media.js';
+import { personClip } from '../bench/lib/media.js';
 import { runInputs } from '../src/run/run.js';
 import { closeDetectThreads } from '../src/detect/stream.js';
 

@@ -6,7 +6,7 @@
  * `--flip-test` detects with the flip test (src/detect/flip.ts), the adapter measured on those detections.
  * `--fit '{"name": {FitOptions}, ...}'` also sweeps the fitter's settings (src/lift/fitter.ts), each with every `--px`.
  *
- *   node --import tsx bench/search-sweep.ts [--px 1,3,5,10,20] [--fit JSON] [--models models] [--detector D] [--flip-test] [--shared ../shared/data]
+ *   node --import tsx experiments/search-sweep.ts [--px 1,3,5,10,20] [--fit JSON] [--models models] [--detector D] [--flip-test] [--shared ../shared/data]
  *   e.g. --fit '{"defaults":{},"rel 90 mm":{"relSigmaMm":90},"bones 15 mm":{"boneSigmaMm":15},"px 10":{"pxSigma":10}}'
  */
 import path from 'node:path';
@@ -17,7 +17,7 @@ import { LIFT_DEFAULTS } from '../src/pipeline/lifter.js';
 import type { FitOptions } from '../src/lift/fitter.js';
 import { defaultModelsDir } from '../src/core/paths.js';
 import { DEFAULT_DETECTOR } from '../src/detect/types.js';
-import { detectorArg } from './lib/common.js';
+import { detectorArg } from '../bench/lib/common.js';
 
 const { values } = parseArgs({
   options: {

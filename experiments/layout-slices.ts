@@ -3,14 +3,14 @@
  * through each camera and written as COCO-17 or MPII-16 keypoints (the joints a layout lacks missing),
  * lifted through the `points2d` path, for the shipped models and any other models folders.
  *
- *   node --import tsx bench/layout-slices.ts [--models models,DIR] [--subject S1] [--sequences 40] [--frames 300] [--stride 5] [--no-fit]
+ *   node --import tsx experiments/layout-slices.ts [--models models,DIR] [--subject S1] [--sequences 40] [--frames 300] [--stride 5] [--no-fit]
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { evaluateDataset } from '../src/cli/eval.js';
 import { defaultDataDir, defaultModelsDir } from '../src/core/paths.js';
-import { writeProjectedSlice } from '../src/data/projected-points.js';
+import { writeProjectedSlice } from '../test/projected-points.js';
 
 const { values } = parseArgs({
   options: {

@@ -3,7 +3,7 @@
  * root-aligned MPJPE and root error of a `poselift run` result on samples/person.jpg.
  *
  *   npx poselift run samples/person.jpg --camera samples/camera.json
- *   node --import tsx bench/sample-error.ts [person.poselift.json]
+ *   node --import tsx experiments/sample-error.ts [person.poselift.json]
  */
 import fs from 'node:fs';
 import path from 'node:path';

@@ -4,7 +4,7 @@
  * keypoint adapter), the keypoints' extent in px, and the detection's worst joint (and `--joint NAME`, an
  * h36m17 joint name) against the projected truth.
  *
- *   node --import tsx bench/photo-roots.ts [--models models] [--detector D (default: the run path's)] [--joint left_ankle] [--data ../shared/data/h36m-images]
+ *   node --import tsx experiments/photo-roots.ts [--models models] [--detector D (default: the run path's)] [--joint left_ankle] [--data ../shared/data/h36m-images]
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,7 +12,7 @@ import { openDataset } from '../src/data/dataset.js';
 import { Lifter } from '../src/pipeline/lifter.js';
 import { normalisedH36m, normalisedTruth } from '../src/pipeline/keypoints.js';
 import { DEFAULT_DETECTOR } from '../src/detect/types.js';
-import { detectorArg } from './lib/common.js';
+import { detectorArg } from '../bench/lib/common.js';
 import { defaultModelsDir } from '../src/core/paths.js';
 import { H36M17_NAMES } from '../src/core/layouts.js';
 import { mpjpe } from '../src/eval/metrics.js';
