@@ -72,6 +72,15 @@ export const LIFT_DEFAULTS: LiftSequenceOptions = {
   sequenceIterations: 2,
 };
 
+/**
+ * What changes in LIFT_DEFAULTS when the detection-trained networks lift (mpii keypoints, or COCO ones with
+ * `cocoModels: 'detected'`): a tighter prior toward PoseNet's pose (the fitter's `relSigmaMm`, 40 mm by
+ * default), as detections pull the fit away from it. Chosen on held-out S1's Stacked Hourglass detections
+ * (every 10th frame; `node --import tsx experiments/detection-sweep.ts`): MPJPE / MRPE 71.4 / 146.6 mm with the
+ * defaults, 69.4 / 145.9 at 25 mm, 69.3 / 145.5 at 15, 69.8 / 164.1 without the fitter.
+ */
+export const DETECTED_LIFT_OPTIONS: LiftSequenceOptions = { relSigmaMm: 25 };
+
 /** See DEFINITION_JOINTS; chosen on held-out S1 from detections (README, Validation). */
 export const DEFINITION_WEIGHT = 1;
 
@@ -118,9 +127,9 @@ export const MODEL_FILES = {
 /**
  * Which networks lift COCO-style keypoints (MoveNet, BlazePose, COCO and OpenPose files): `joints`, the models
  * trained on the projected truth with noise and part mixing (the default), or `detected`. On held-out S1 with
- * its real Stacked Hourglass detections given as COCO-17 keypoints `detected` is far better (70.2 against
- * 84.5 mm MPJPE, MRPE 167 against 377), but those poses are Human3.6M's; on the one photo whose pose is far
- * from every training pose (S5) it collapses from BlazePose's keypoints (148.7 against 60.9 mm), as half of
+ * its real Stacked Hourglass detections given as COCO-17 keypoints `detected` is far better (67.7 against
+ * 83.2 mm MPJPE, MRPE 166 against 377), but those poses are Human3.6M's; on the one photo whose pose is far
+ * from every training pose (S5) it collapses from BlazePose's keypoints (153.0 against 60.9 mm), as half of
  * its training samples (the detections) cannot be part-mixed. Until a COCO model keeps that robustness, COCO
  * keypoints stay with `joints` (README, Validation; docs/decisions/real-detections.md).
  */
@@ -227,10 +236,16 @@ export class Lifter {
     };
   }
 
+  /** The depth search's and the fitter's settings for a call: LIFT_DEFAULTS, DETECTED_LIFT_OPTIONS, the call's. */
+  private liftOptions(o: LiftCallOptions): LiftSequenceOptions {
+    const detected = this.netsFor(o.kind ?? 'joints').posenet !== this.posenet;
+    return { ...LIFT_DEFAULTS, ...(detected ? DETECTED_LIFT_OPTIONS : {}), ...o.lift };
+  }
+
   /** Independent person-frames (photos, or people of one frame): no temporal term. */
   async liftBatch(people: (Float64Array | null)[], cam: Intrinsics, o: LiftCallOptions = {}): Promise<(LiftedPerson | null)[]> {
     const inputs = await this.prepare(people, cam, o);
-    const opts = { ...LIFT_DEFAULTS, ...o.lift };
+    const opts = this.liftOptions(o);
     const lift = o.fit === false ? placePerson : liftPerson;
     return inputs.map((x) => (x ? Lifter.result(x, lift(x, opts)) : null));
   }
@@ -242,7 +257,7 @@ export class Lifter {
   async liftTrack(frames: (Float64Array | null)[], cam: Intrinsics, fps: number, o: LiftCallOptions = {}): Promise<(LiftedPerson | null)[]> {
     const inputs = await this.prepare(frames, cam, o);
     const out: (LiftedPerson | null)[] = frames.map(() => null);
-    const opts = { ...LIFT_DEFAULTS, ...o.lift };
+    const opts = this.liftOptions(o);
     let i = 0;
     while (i < inputs.length) {
       if (!inputs[i]) { i++; continue; }

@@ -32,7 +32,7 @@ export const POSENET_DEFAULTS: Omit<TrainConfig, 'data'> = {
 /**
  * `posenet-detected`, the PoseNet for detector keypoints (mpii / coco kinds): the same recipe, and half the
  * samples take the view's real Stacked Hourglass 2D (augment.ts DEFAULT_DETECTED); it has the keypoint-kind
- * input. Held-out S1 (README, Validation): from the detections 70.2 mm against 86.2 with `posenet`, from the
+ * input. Held-out S1 (README, Validation): from the detections 68.4 mm against 86.2 with `posenet`, from the
  * projected truth 45.2 against 42.1, so each kind of 2D gets its own model.
  */
 export const POSENET_DETECTED_DEFAULTS: Omit<TrainConfig, 'data'> = { ...POSENET_DEFAULTS, detected: DEFAULT_DETECTED };
