@@ -88,7 +88,7 @@ export async function calibrateDetector(dir: string, o: CalibrateOptions, log?: 
     throw new Error(`${dir}: calibrate needs at least 2 photos with a detected person and ground truth, found ${photos.length}`);
   }
   // COCO keypoints lifted by the detection-trained models: adapters relative to the file's reference, as `run` does
-  const ref = lifter.netsFor('coco').posenet !== lifter.posenet ? loadReference(path.join(o.models, ADAPTER_FILE)) : undefined;
+  const ref = lifter.liftsWithDetected('coco') ? loadReference(path.join(o.models, ADAPTER_FILE)) : undefined;
   const score = async (p: CalibrationPhoto, a?: DefinitionAdapter) => {
     const used = a && ref ? relativeAdapter(a, ref) : a;
     const [r] = await lifter.liftBatch([used ? applyAdapter(p.det, used) : p.det], p.cam, { lift: o.lift, kind: 'coco' });
@@ -127,15 +127,10 @@ export async function calibrateDetector(dir: string, o: CalibrateOptions, log?: 
 export function measureReference(dir: string, subjects: string[], stride: number, command: string): AdapterReference {
   const bank = loadPoseBank(dir, { subjects, stride, detections: true });
   const list: DefinitionAdapter[] = [];
-  const truth = new Float64Array(17 * 3);
   forEachDetectionPair(bank, (tgt, kp) => {
     const k = Float64Array.from(kp);
     cocoFromMpii(k, [NaN, NaN]);
-    for (let j = 0; j < 17; j++) {
-      const z = tgt[j * 3 + 2];
-      truth[j * 3] = tgt[j * 3] / z; truth[j * 3 + 1] = tgt[j * 3 + 1] / z; truth[j * 3 + 2] = Number.isFinite(z) && z > 0 ? 1 : 0;
-    }
-    const a = measureAdapter(k, truth);
+    const a = measureAdapter(k, normalisedTruth(tgt));
     if (a && Object.values(a).every(Number.isFinite)) list.push(a);
   });
   if (list.length < 100) {

@@ -102,7 +102,7 @@ const COCO17_FROM_MPII16: readonly [number, number][] = [
  * ankles; the nose from the projected ground truth's neck/nose with noise of 4 % of the keypoints' RMS
  * radius (seeded), eyes and ears missing. The coco17 adapter then makes pelvis and thorax the midpoints.
  */
-function cocoStyle(kps: Keypoints2D[], gt2d: Float64Array, rng: Rng): Keypoints2D[] {
+function cocoStyle(kps: Keypoints2D[], gt2d: Keypoints2D[], rng: Rng): Keypoints2D[] {
   return kps.map((k, i) => {
     if (k.layout !== 'mpii16') throw new Error(`eval --coco-style: the stored detections are ${k.layout}, not mpii16`);
     const data = new Float64Array(17 * 3).fill(NaN);
@@ -114,7 +114,7 @@ function cocoStyle(kps: Keypoints2D[], gt2d: Float64Array, rng: Rng): Keypoints2
     for (let m = 0; m < 16; m++) if (Number.isFinite(k.data[m * 3])) { n++; mx += k.data[m * 3]; my += k.data[m * 3 + 1]; }
     for (let m = 0; m < 16; m++) if (Number.isFinite(k.data[m * 3])) ss += (k.data[m * 3] - mx / n) ** 2 + (k.data[m * 3 + 1] - my / n) ** 2;
     const sigma = 0.04 * Math.sqrt(ss / Math.max(1, n));
-    const nx = gt2d[(i * 17 + 9) * 3], ny = gt2d[(i * 17 + 9) * 3 + 1];
+    const nx = gt2d[i].data[9 * 3], ny = gt2d[i].data[9 * 3 + 1];
     if (Number.isFinite(nx) && Number.isFinite(ny)) {
       data[0] = nx + sigma * rng.normal(); data[1] = ny + sigma * rng.normal(); data[2] = 1;
     }
@@ -172,8 +172,7 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
         let kps: (Keypoints2D | null)[] = detector ? await detectFrames(ds, si, vi, frames, detector) : keypointsOf(ds, si, vi, input, frames);
         const gtAll = ds.cameraFrame3d(si, vi, frames[0], frames[frames.length - 1] - frames[0] + 1);
         if (o.cocoStyle) {
-          const gt2d = keypointsOf(ds, si, vi, 'gt2d', frames).map((k) => k.data);
-          kps = cocoStyle(kps as Keypoints2D[], Float64Array.from(gt2d.flatMap((d) => Array.from(d))), cocoRng);
+          kps = cocoStyle(kps as Keypoints2D[], keypointsOf(ds, si, vi, 'gt2d', frames), cocoRng);
         }
         const t0 = performance.now();
         const norm = kps.map((k) => (k ? normalisedH36m(k, cam, 0, adapter) : null));

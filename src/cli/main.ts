@@ -11,7 +11,7 @@ import { DEFAULT_AUGMENT, DEFAULT_DETECTED, DEFAULT_VIEW, DEFAULT_MIX } from '..
 import { POSENET_BASE_DIM, POSENET_INPUT_DIM } from '../posenet/features.js';
 import { COCO_MODELS } from '../pipeline/lifter.js';
 import { ROOTNET_BASE_DIM, ROOTNET_INPUT_DIM } from '../rootnet/features.js';
-import type { TrainConfig } from '../train/loop.js';
+import { commonTrainOverrides, type TrainConfig } from '../train/loop.js';
 import { defaultDataDir, defaultModelsDir } from '../core/paths.js';
 import { evalCommand } from './eval.js';
 import { DEFAULT_DETECTOR, DEFAULT_VIDEO_DETECTOR, DETECTOR_NAMES } from '../detect/types.js';
@@ -103,13 +103,7 @@ export function buildProgram(): Command {
       const isPosenet = model.startsWith('posenet');
       const cfg = {
         ...base,
-        data: path.resolve(o.data),
-        valSubjects: String(o.valSubjects).split(',').map((s) => s.trim()).filter(Boolean),
-        ...(o.epochs ? { epochs: o.epochs } : {}),
-        ...(o.hidden ? { hidden: o.hidden } : {}),
-        ...(o.batch ? { batchSize: o.batch } : {}),
-        ...(o.lr ? { lr: o.lr } : {}),
-        ...(o.seed ? { seed: o.seed } : {}),
+        ...commonTrainOverrides(o),
         // a new-viewpoint share uses the default elevation / roll spreads (src/train/augment.ts DEFAULT_VIEW)
         ...(o.viewProb !== undefined ? { view: { ...DEFAULT_VIEW, prob: o.viewProb } } : {}),
         // a part-mixing share mixes each part with the default probability (src/train/augment.ts DEFAULT_MIX)

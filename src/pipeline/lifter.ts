@@ -172,10 +172,14 @@ export class Lifter {
     return new Lifter(posenet, rootnet, loadAdapters(path.join(modelsDir, ADAPTER_FILE), relative), detected, cocoModels);
   }
 
-  /** The networks that lift 2D of this kind (`MODEL_FILES`, `COCO_MODELS`). */
+  /** Whether 2D of this kind is lifted by the detection-trained networks (`MODEL_FILES`, `COCO_MODELS`). */
+  liftsWithDetected(kind: KeypointKind): boolean {
+    return this.detected !== undefined && (kind === 'mpii' || (kind === 'coco' && this.cocoModels === 'detected'));
+  }
+
+  /** The networks that lift 2D of this kind. */
   netsFor(kind: KeypointKind): LiftNets {
-    const useDetected = kind === 'mpii' || (kind === 'coco' && this.cocoModels === 'detected');
-    return useDetected && this.detected ? this.detected : { posenet: this.posenet, rootnet: this.rootnet };
+    return this.liftsWithDetected(kind) ? this.detected! : { posenet: this.posenet, rootnet: this.rootnet };
   }
 
   /**
@@ -238,8 +242,7 @@ export class Lifter {
 
   /** The depth search's and the fitter's settings for a call: LIFT_DEFAULTS, DETECTED_LIFT_OPTIONS, the call's. */
   private liftOptions(o: LiftCallOptions): LiftSequenceOptions {
-    const detected = this.netsFor(o.kind ?? 'joints').posenet !== this.posenet;
-    return { ...LIFT_DEFAULTS, ...(detected ? DETECTED_LIFT_OPTIONS : {}), ...o.lift };
+    return { ...LIFT_DEFAULTS, ...(this.liftsWithDetected(o.kind ?? 'joints') ? DETECTED_LIFT_OPTIONS : {}), ...o.lift };
   }
 
   /** Independent person-frames (photos, or people of one frame): no temporal term. */

@@ -64,6 +64,20 @@ export function buildPosenetValidation(bank: PoseBank, noisy: boolean, seed = 12
   return { x: withKind ? rows : dropKind(rows, n, POSENET_INPUT_DIM), gt: gt.subarray(0, n * J * 3), n };
 }
 
+/**
+ * Training target row `b`: the camera-frame joints `tgt` (mm) as root-relative metres into `y`, and a loss weight
+ * per joint into `w` (1, or 0 for an undefined joint, whose target is zeroed).
+ */
+export function fillTargetRow(tgt: ArrayLike<number>, y: Float32Array, w: Float32Array, b: number): void {
+  const o = b * POSENET_OUTPUT_DIM;
+  encodeTarget(tgt, y, o);
+  for (let j = 0; j < J; j++) {
+    const ok = Number.isFinite(y[o + j * 3]);
+    w[b * J + j] = ok ? 1 : 0;
+    if (!ok) y[o + j * 3] = y[o + j * 3 + 1] = y[o + j * 3 + 2] = 0;
+  }
+}
+
 /** Root-relative MPJPE (mm) of the network on a validation set. */
 export async function posenetValidationMpjpe(t: MlpTrainer, v: ValidationSet): Promise<number> {
   const out = await t.predict(v.x, v.n);
@@ -110,12 +124,7 @@ export async function trainPosenet(cfg: TrainConfig, log: (s: string) => void): 
     fillBatch: (x, y, w) => {
       for (let b = 0; b < cfg.batchSize; b++) {
         while (!encodeKeypoints(kp, full ?? x, b * POSENET_INPUT_DIM, stream.next(tgt, kp)));
-        encodeTarget(tgt, y, b * POSENET_OUTPUT_DIM);
-        for (let j = 0; j < J; j++) {
-          const ok = Number.isFinite(y[b * POSENET_OUTPUT_DIM + j * 3]);
-          w[b * J + j] = ok ? 1 : 0;
-          if (!ok) y[b * POSENET_OUTPUT_DIM + j * 3] = y[b * POSENET_OUTPUT_DIM + j * 3 + 1] = y[b * POSENET_OUTPUT_DIM + j * 3 + 2] = 0;
-        }
+        fillTargetRow(tgt, y, w, b);
       }
       if (full) x.set(dropKind(full, cfg.batchSize, POSENET_INPUT_DIM));
     },

@@ -5,19 +5,13 @@
 import path from 'node:path';
 import { saveTrainedModel } from '../train/export.js';
 import { DEFAULT_DETECTED } from '../train/augment.js';
+import { commonTrainOverrides, type CommonTrainOptions } from '../train/loop.js';
 import { FRAME_DIM, TEMPORAL_FPS, temporalInputDim } from './features.js';
 import { TEMPORAL_DEFAULTS, trainTemporal, type TemporalConfig } from './train.js';
 
 /** The `train` command's parsed options that the temporal lifter reads. */
-export interface TrainTemporalOptions {
-  data: string;
+export interface TrainTemporalOptions extends CommonTrainOptions {
   out: string;
-  valSubjects: string;
-  epochs?: number;
-  hidden?: number;
-  batch?: number;
-  lr?: number;
-  seed?: number;
   viewProb?: number;
   mixProb?: number;
   detectedProb?: number;
@@ -36,13 +30,7 @@ export function temporalConfig(o: TrainTemporalOptions): TemporalConfig {
   const base = TEMPORAL_DEFAULTS;
   return {
     ...base,
-    data: path.resolve(o.data),
-    valSubjects: String(o.valSubjects).split(',').map((s) => s.trim()).filter(Boolean),
-    ...(o.epochs ? { epochs: o.epochs } : {}),
-    ...(o.hidden ? { hidden: o.hidden } : {}),
-    ...(o.batch ? { batchSize: o.batch } : {}),
-    ...(o.lr ? { lr: o.lr } : {}),
-    ...(o.seed ? { seed: o.seed } : {}),
+    ...commonTrainOverrides(o),
     ...(o.window ? { window: o.window } : {}),
     ...(o.detectedProb !== undefined ? { detected: { ...DEFAULT_DETECTED, prob: o.detectedProb } } : {}),
     ...(o.cocoProb !== undefined ? { augment: { ...base.augment, cocoPattern: o.cocoProb } } : {}),

@@ -18,8 +18,8 @@
 import { H36M17_FLIP } from '../core/layouts.js';
 import type { Rng } from '../core/rng.js';
 import type { KeypointKind } from '../posenet/features.js';
-import { cocoFromMpii, makeSample, type AugmentOptions, type DetectedOptions } from '../train/augment.js';
-import type { PoseBank } from '../train/pose-bank.js';
+import { detectorForm, makeSample, mirroredDetection, type AugmentOptions, type DetectedOptions } from '../train/augment.js';
+import { cameraPoseAt, type PoseBank } from '../train/pose-bank.js';
 
 const J = 17;
 
@@ -32,19 +32,6 @@ export interface FrameDropOptions {
 
 export const DEFAULT_FRAME_DROP: FrameDropOptions = { prob: 0.1, frameProb: 0.2 };
 export const NO_FRAME_DROP: FrameDropOptions = { prob: 0, frameProb: 0 };
-
-/** Camera-frame joints (17 x 3 mm) of frame `f` of the bank's sequence `s` seen by view `v`. */
-export function cameraPoseAt(bank: PoseBank, s: number, f: number, v: number, out: Float64Array): void {
-  const w = bank.worlds[s];
-  const { R, C } = bank.cameras[s][v];
-  const base = f * J * 3;
-  for (let j = 0; j < J; j++) {
-    const x = w[base + j * 3] - C[0], y = w[base + j * 3 + 1] - C[1], z = w[base + j * 3 + 2] - C[2];
-    out[j * 3] = R[0][0] * x + R[0][1] * y + R[0][2] * z;
-    out[j * 3 + 1] = R[1][0] * x + R[1][1] * y + R[1][2] * z;
-    out[j * 3 + 2] = R[2][0] * x + R[2][1] * y + R[2][2] * z;
-  }
-}
 
 /** Mirror a camera-frame pose about the camera's y-z plane (x -> -x) with left and right swapped, in place. */
 export function mirrorPose3d(p: Float64Array, scratch = new Float64Array(J * 3)): void {
@@ -67,33 +54,8 @@ export function detectedFrame(
   cam3d: ArrayLike<number>, det: ArrayLike<number>, flip: boolean, coco: boolean, rng: Rng, opt: DetectedOptions,
   target3d: Float64Array, kp: Float64Array,
 ): void {
-  for (let j = 0; j < J; j++) {
-    const s = flip ? H36M17_FLIP[j] : j;
-    target3d[j * 3] = flip ? -cam3d[s * 3] : cam3d[s * 3];
-    target3d[j * 3 + 1] = cam3d[s * 3 + 1];
-    target3d[j * 3 + 2] = cam3d[s * 3 + 2];
-    const ok = Number.isFinite(det[s * 3]) && Number.isFinite(det[s * 3 + 1]) && det[s * 3 + 2] > 0;
-    kp[j * 3] = ok ? (flip ? -det[s * 3] : det[s * 3]) : NaN;
-    kp[j * 3 + 1] = ok ? det[s * 3 + 1] : NaN;
-    kp[j * 3 + 2] = ok ? det[s * 3 + 2] : 0;
-  }
-  if (coco) {
-    const z = target3d[29];
-    let n = 0, mu = 0, mv = 0;
-    for (let j = 0; j < J; j++) if (kp[j * 3 + 2] > 0) { n++; mu += kp[j * 3]; mv += kp[j * 3 + 1]; }
-    let ss = 0;
-    for (let j = 0; j < J; j++) if (kp[j * 3 + 2] > 0) ss += (kp[j * 3] - mu / n) ** 2 + (kp[j * 3 + 1] - mv / n) ** 2;
-    const sigma = opt.noseSigma * Math.sqrt(ss / Math.max(1, n));
-    const nose: [number, number] = z > 1 && n > 0
-      ? [target3d[27] / z + sigma * rng.normal(), target3d[28] / z + sigma * rng.normal()]
-      : [NaN, NaN];
-    cocoFromMpii(kp, nose);
-  }
-  if (opt.dropJoint > 0) {
-    for (let j = 0; j < J; j++) {
-      if (rng.next() < opt.dropJoint) { kp[j * 3] = NaN; kp[j * 3 + 1] = NaN; kp[j * 3 + 2] = 0; }
-    }
-  }
+  mirroredDetection(cam3d, det, flip, target3d, kp);
+  detectorForm(kp, target3d, coco, rng, opt);
 }
 
 export interface WindowSample {

@@ -8,13 +8,13 @@ import { Rng } from '../core/rng.js';
 import type { MlpSpec } from '../nn/mlp-trainer.js';
 import { countParams } from '../nn/mlp-spec.js';
 import { normalisedTruth } from '../pipeline/keypoints.js';
-import { encodeTarget, J, POSENET_OUTPUT_DIM, type KeypointKind } from '../posenet/features.js';
-import { posenetValidationMpjpe, type ValidationSet } from '../posenet/train.js';
+import { J, POSENET_OUTPUT_DIM, type KeypointKind } from '../posenet/features.js';
+import { fillTargetRow, posenetValidationMpjpe, type ValidationSet } from '../posenet/train.js';
 import { DEFAULT_AUGMENT, DEFAULT_DETECTED, NO_DETECTED, NO_MIX, NO_VIEW } from '../train/augment.js';
 import { loadBanks, runTraining, trainedModel, type TrainConfig, type TrainedModel } from '../train/loop.js';
-import type { PoseBank } from '../train/pose-bank.js';
+import { cameraPoseAt, type PoseBank } from '../train/pose-bank.js';
 import { encodeWindow, temporalInputDim, type FrameCodes } from './features.js';
-import { cameraPoseAt, DEFAULT_FRAME_DROP, WindowStream, type FrameDropOptions } from './sampler.js';
+import { DEFAULT_FRAME_DROP, WindowStream, type FrameDropOptions } from './sampler.js';
 
 export interface TemporalConfig extends TrainConfig {
   /** frames per window (odd) */
@@ -134,12 +134,7 @@ export async function trainTemporal(cfg: TemporalConfig, log: (s: string) => voi
       for (let b = 0; b < cfg.batchSize; b++) {
         let smp = stream.next();
         while (!encodeWindow(smp.frames, x, b * D, smp.kind, scratch)) smp = stream.next();
-        encodeTarget(smp.target, y, b * POSENET_OUTPUT_DIM);
-        for (let j = 0; j < J; j++) {
-          const ok = Number.isFinite(y[b * POSENET_OUTPUT_DIM + j * 3]);
-          w[b * J + j] = ok ? 1 : 0;
-          if (!ok) y[b * POSENET_OUTPUT_DIM + j * 3] = y[b * POSENET_OUTPUT_DIM + j * 3 + 1] = y[b * POSENET_OUTPUT_DIM + j * 3 + 2] = 0;
-        }
+        fillTargetRow(smp.target, y, w, b);
       }
     },
     validate: async (t) => ({

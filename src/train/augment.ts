@@ -396,6 +396,18 @@ export function makeDetectedSample(
   kp: Float64Array,
 ): 'mpii' | 'coco' | null {
   const flip = rng.next() < 0.5;
+  mirroredDetection(cam3d, det, flip, target3d, kp);
+  if (!(target3d[2] > 100) || !Number.isFinite(target3d[0])) return null;
+  const coco = rng.next() < opt.cocoShare;
+  detectorForm(kp, target3d, coco, rng, opt);
+  return coco ? 'coco' : 'mpii';
+}
+
+/**
+ * The truth `cam3d` and the detection `det` (17 x [u, v, score], normalised h36m17) into `target3d` and `kp`,
+ * mirrored together (x -> -x, left and right swapped) when `flip`; a missing detected joint is NaN, score 0.
+ */
+export function mirroredDetection(cam3d: ArrayLike<number>, det: ArrayLike<number>, flip: boolean, target3d: Float64Array, kp: Float64Array): void {
   for (let j = 0; j < J; j++) {
     const s = flip ? H36M17_FLIP[j] : j;
     target3d[j * 3] = flip ? -cam3d[s * 3] : cam3d[s * 3];
@@ -406,8 +418,14 @@ export function makeDetectedSample(
     kp[j * 3 + 1] = ok ? det[s * 3 + 1] : NaN;
     kp[j * 3 + 2] = ok ? det[s * 3 + 2] : 0;
   }
-  if (!(target3d[2] > 100) || !Number.isFinite(target3d[0])) return null;
-  const coco = rng.next() < opt.cocoShare;
+}
+
+/**
+ * A detection (`kp`, in place) in the form a sample gets once mirroring and the kind are drawn: with `coco`,
+ * the COCO form (`cocoFromMpii`, the nose = `target3d`'s neck/nose projected, with `noseSigma` x the RMS radius
+ * of noise); then `dropJoint` drop-outs.
+ */
+export function detectorForm(kp: Float64Array, target3d: ArrayLike<number>, coco: boolean, rng: Rng, opt: DetectedOptions): void {
   if (coco) {
     // the nose: Human3.6M's neck/nose joint projected, with detector-sized noise
     const z = target3d[29];
@@ -424,5 +442,4 @@ export function makeDetectedSample(
   if (opt.dropJoint > 0) {
     for (let j = 0; j < J; j++) if (rng.next() < opt.dropJoint) drop(kp, j);
   }
-  return coco ? 'coco' : 'mpii';
 }

@@ -3,6 +3,7 @@
  * exponential learning-rate decay over the whole run, validation after every epoch, and an ONNX export
  * of the final weights.
  */
+import path from 'node:path';
 import { MlpTrainer, type MlpSpec, type TrainOptions } from '../nn/mlp-trainer.js';
 import type { AugmentOptions, DetectedOptions, MixOptions, ViewOptions } from './augment.js';
 import { loadPoseBank, type PoseBank } from './pose-bank.js';
@@ -30,6 +31,30 @@ export interface TrainConfig {
   augment?: Partial<AugmentOptions>;
   /** samples from the views' stored 2D detections (augment.ts, DetectedOptions); absent = none */
   detected?: DetectedOptions;
+}
+
+/** The `train` command's options every model reads (the parsed command line). */
+export interface CommonTrainOptions {
+  data: string;
+  valSubjects: string;
+  epochs?: number;
+  hidden?: number;
+  batch?: number;
+  lr?: number;
+  seed?: number;
+}
+
+/** The data folder, held-out subjects and the optional size / schedule / seed overrides of a training config. */
+export function commonTrainOverrides(o: CommonTrainOptions): Pick<TrainConfig, 'data' | 'valSubjects'> & Partial<TrainConfig> {
+  return {
+    data: path.resolve(o.data),
+    valSubjects: String(o.valSubjects).split(',').map((s) => s.trim()).filter(Boolean),
+    ...(o.epochs ? { epochs: o.epochs } : {}),
+    ...(o.hidden ? { hidden: o.hidden } : {}),
+    ...(o.batch ? { batchSize: o.batch } : {}),
+    ...(o.lr ? { lr: o.lr } : {}),
+    ...(o.seed ? { seed: o.seed } : {}),
+  };
 }
 
 /** A finished run: the trainer with its weights and what the model card reports. */

@@ -122,10 +122,13 @@ export function upInCamera(cam: Camera, worldUp: string | undefined): [number, n
 
 /** Camera-frame joints (mm) of entry `e` seen by view `v` into `out` (17 x 3). */
 export function cameraPose(bank: PoseBank, e: number, v: number, out: Float64Array): void {
-  const s = bank.entries[e * 2], f = bank.entries[e * 2 + 1];
+  cameraPoseAt(bank, bank.entries[e * 2], bank.entries[e * 2 + 1], v, out);
+}
+
+/** Camera-frame joints (17 x 3 mm) of frame `f` of the bank's sequence `s` seen by view `v`. */
+export function cameraPoseAt(bank: PoseBank, s: number, f: number, v: number, out: Float64Array): void {
   const w = bank.worlds[s];
-  const cam = bank.cameras[s][v];
-  const R = cam.R, C = cam.C;
+  const { R, C } = bank.cameras[s][v];
   const base = f * J * 3;
   for (let j = 0; j < J; j++) {
     const x = w[base + j * 3] - C[0], y = w[base + j * 3 + 1] - C[1], z = w[base + j * 3 + 2] - C[2];
