@@ -20,6 +20,7 @@ import { Queue, QueueEvents } from 'bullmq';
 import { H36M_PHOTOS, REPO, RedisProc, WorkerProc, photoVideo, workerEnv } from './soak.js';
 import type { DetectorName } from '../src/detect/types.js';
 import type { PoseliftJobData, PoseliftJobResult } from '../workers/queue.js';
+import { median } from '../src/util/numeric.js';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, d: string) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : d; };
@@ -54,7 +55,7 @@ const results = path.join(tmp, 'results');
 process.env.REDIS_URL = redis.url;
 process.env.POSELIFT_QUEUE = QUEUE;
 const { addJob } = await import('../workers/cli.js');
-const { runInputs } = await import('../src/run/run.js');
+const { runInputs } = await import('../src/app/run.js');
 const connection = { url: redis.url, maxRetriesPerRequest: null };
 const queue = new Queue<PoseliftJobData, PoseliftJobResult>(QUEUE, { connection });
 const events = new QueueEvents(QUEUE, { connection });
@@ -75,7 +76,6 @@ function cpuS(pids: number[]): number {
   }
   return ticks / 100; // USER_HZ
 }
-const median = (xs: number[]) => { const a = [...xs].sort((x, y) => x - y); return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2; };
 /** the median wall time of RUNS runs (the last run's document) */
 async function timed<T extends { s: number }>(f: () => Promise<T>, pids: () => number[]): Promise<T & { all: number[]; cpu: number }> {
   const all: number[] = [], cpu: number[] = [];

@@ -25,8 +25,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { writeFileAtomic } from '../src/core/atomic.js';
-import { defaultModelsDir } from '../src/core/paths.js';
+import { writeFileAtomic } from '../src/util/atomic.js';
+import { defaultModelsDir } from '../src/util/paths.js';
 import { markdownTable, type BenchContext, type PartResult, type Target } from './lib/common.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

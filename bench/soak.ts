@@ -8,7 +8,7 @@
  *   npm run soak                 # 500 jobs (needs `npm run build` first: the workers run dist/)
  *   node --import tsx bench/soak.ts --jobs 100
  *
- * Also the process helpers of the queue's fault tests (`test/queue-faults.test.ts`, `test/soak.test.ts`):
+ * Also the process helpers of the queue's fault tests (`test/integration/queue-faults.test.ts`, `test/integration/soak.test.ts`):
  * a redis-server child with AOF persistence (`--appendonly yes --appendfsync always`) so that a restart
  * keeps the queue, and worker child processes.
  */

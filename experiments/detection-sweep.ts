@@ -7,10 +7,10 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { evaluateDataset } from '../src/cli/eval.js';
-import { LIFT_DEFAULTS } from '../src/pipeline/lifter.js';
-import type { LiftSequenceOptions } from '../src/lift/lift.js';
-import { defaultModelsDir } from '../src/core/paths.js';
+import { evaluateDataset } from '../src/eval/evaluate.js';
+import { LIFT_DEFAULTS } from '../src/lift/lifter.js';
+import type { LiftSequenceOptions } from '../src/lift/solve/lift.js';
+import { defaultModelsDir } from '../src/util/paths.js';
 
 const { values } = parseArgs({
   options: {

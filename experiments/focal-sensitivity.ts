@@ -6,10 +6,11 @@
  */
 import path from 'node:path';
 import { openDataset } from '../src/data/dataset.js';
-import { Lifter } from '../src/pipeline/lifter.js';
-import { normalisedH36m } from '../src/pipeline/keypoints.js';
-import { kindOfLayout } from '../src/posenet/features.js';
-import { defaultDataDir, defaultModelsDir } from '../src/core/paths.js';
+import { Lifter } from '../src/lift/lifter.js';
+import { normalisedH36m } from '../src/lift/normalise.js';
+import { kindOfLayout } from '../src/lift/posenet/features.js';
+import { defaultDataDir, defaultModelsDir } from '../src/util/paths.js';
+import { mpjpe, rootError } from '../src/eval/metrics.js';
 
 const dir = process.argv[2] ?? defaultDataDir('h36m-images');
 const models = process.argv[3] ?? defaultModelsDir();
@@ -30,14 +31,9 @@ for (let si = 0; si < ds.sequences.length; si++) {
     const c = { ...cam, fx: cam.fx * s, fy: cam.fy * s };
     const [r] = await lifter.liftBatch([normalisedH36m(people[0].keypoints, c)], c, { kind: kindOfLayout(people[0].keypoints.layout) });
     if (!r) continue;
-    let m = 0;
-    for (let j = 0; j < 17; j++) {
-      let d = 0;
-      for (let a = 0; a < 3; a++) d += ((r.joints3d[j * 3 + a] - r.root[a]) - (gt[j * 3 + a] - gt[a])) ** 2;
-      m += Math.sqrt(d) / 17;
-    }
+    const m = mpjpe(r.joints3d, gt);
     rows[s].z.push(r.root[2]);
-    rows[s].rootErr.push(Math.hypot(r.root[0] - gt[0], r.root[1] - gt[1], r.root[2] - gt[2]));
+    rows[s].rootErr.push(rootError(r.joints3d, gt).error);
     rows[s].mpjpe.push(m);
     if (s === 1) console.log(`${ds.sequences[si].id}: MPJPE ${m.toFixed(1)} mm, root error ${rows[s].rootErr.at(-1)!.toFixed(1)} mm, root z ${r.root[2].toFixed(0)} (gt ${gt[2].toFixed(0)})`);
   }

@@ -8,8 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { evaluateDataset } from '../src/cli/eval.js';
-import { defaultDataDir, defaultModelsDir } from '../src/core/paths.js';
+import { evaluateDataset } from '../src/eval/evaluate.js';
+import { defaultDataDir, defaultModelsDir } from '../src/util/paths.js';
 import { writeProjectedSlice } from '../test/projected-points.js';
 
 const { values } = parseArgs({

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { personClip } from '../bench/lib/media.js';
-import { runInputs } from '../src/run/run.js';
+import { runInputs } from '../src/app/run.js';
 import { closeDetectThreads } from '../src/detect/stream.js';
 
 const { values } = parseArgs({

@@ -14,11 +14,11 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openDataset } from '../src/data/dataset.js';
-import { H36M17_NAMES } from '../src/core/layouts.js';
-import { defaultModelsDir } from '../src/core/paths.js';
+import { H36M17_NAMES } from '../src/contracts/layouts.js';
+import { defaultModelsDir } from '../src/util/paths.js';
 import { mpjpe } from '../src/eval/metrics.js';
-import { Lifter } from '../src/pipeline/lifter.js';
-import { normalisedTruth } from '../src/pipeline/keypoints.js';
+import { Lifter } from '../src/lift/lifter.js';
+import { normalisedTruth } from '../src/lift/normalise.js';
 import { MIX_PARTS, partDirections } from '../src/train/augment.js';
 
 const { values } = parseArgs({

@@ -9,14 +9,14 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openDataset } from '../src/data/dataset.js';
-import { Lifter } from '../src/pipeline/lifter.js';
-import { normalisedH36m, normalisedTruth } from '../src/pipeline/keypoints.js';
+import { Lifter } from '../src/lift/lifter.js';
+import { normalisedH36m, normalisedTruth } from '../src/lift/normalise.js';
 import { DEFAULT_DETECTOR } from '../src/detect/types.js';
 import { detectorArg } from '../bench/lib/common.js';
-import { defaultModelsDir } from '../src/core/paths.js';
-import { H36M17_NAMES } from '../src/core/layouts.js';
+import { defaultModelsDir } from '../src/util/paths.js';
+import { H36M17_NAMES } from '../src/contracts/layouts.js';
 import { mpjpe } from '../src/eval/metrics.js';
-import type { Intrinsics } from '../src/core/types.js';
+import type { Intrinsics } from '../src/contracts/types.js';
 
 const { values } = parseArgs({
   options: {

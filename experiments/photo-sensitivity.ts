@@ -15,16 +15,16 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_DETECTOR } from '../src/detect/types.js';
 import { detectorArg } from '../bench/lib/common.js';
-import { defaultModelsDir } from '../src/core/paths.js';
+import { defaultModelsDir } from '../src/util/paths.js';
 import { mpjpe } from '../src/eval/metrics.js';
-import { Lifter, LIFT_DEFAULTS, liftInput } from '../src/pipeline/lifter.js';
-import { detectCalibrationPhotos, type CalibrationPhoto } from '../src/cli/calibrate.js';
-import { normalisedTruth } from '../src/pipeline/keypoints.js';
-import { applyAdapter, meanAdapter } from '../src/pipeline/adapter.js';
-import { uniqueBoneLengths } from '../src/lift/skeleton.js';
-import { liftPerson } from '../src/lift/lift.js';
-import { H36M17_NAMES } from '../src/core/layouts.js';
-import type { KeypointKind } from '../src/posenet/features.js';
+import { Lifter, LIFT_DEFAULTS, liftInput } from '../src/lift/lifter.js';
+import { detectCalibrationPhotos, type CalibrationPhoto } from '../src/eval/calibrate.js';
+import { normalisedTruth } from '../src/lift/normalise.js';
+import { applyAdapter, meanAdapter } from '../src/lift/adapter.js';
+import { uniqueBoneLengths } from '../src/lift/solve/skeleton.js';
+import { liftPerson } from '../src/lift/solve/lift.js';
+import { H36M17_NAMES } from '../src/contracts/layouts.js';
+import type { KeypointKind } from '../src/lift/posenet/features.js';
 
 const { values } = parseArgs({
   options: {

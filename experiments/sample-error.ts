@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { mpjpe, rootError } from '../src/eval/metrics.js';
-import type { PoseliftDoc } from '../src/run/run.js';
+import type { PoseliftDoc } from '../src/contracts/document.js';
 
 const file = process.argv[2] ?? 'person.poselift.json';
 const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as PoseliftDoc;

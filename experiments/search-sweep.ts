@@ -4,18 +4,18 @@
  * h36m-images photos from ground-truth 2D, and from a detector's keypoints (`--detector`, default the run path's) per photo without and with the
  * leave-one-out keypoint adapter (MPJPE / root error, mm). `--models DIR` scores another PoseNet / RootNet pair;
  * `--flip-test` detects with the flip test (src/detect/flip.ts), the adapter measured on those detections.
- * `--fit '{"name": {FitOptions}, ...}'` also sweeps the fitter's settings (src/lift/fitter.ts), each with every `--px`.
+ * `--fit '{"name": {FitOptions}, ...}'` also sweeps the fitter's settings (src/lift/solve/fitter.ts), each with every `--px`.
  *
  *   node --import tsx experiments/search-sweep.ts [--px 1,3,5,10,20] [--fit JSON] [--models models] [--detector D] [--flip-test] [--shared ../shared/data]
  *   e.g. --fit '{"defaults":{},"rel 90 mm":{"relSigmaMm":90},"bones 15 mm":{"boneSigmaMm":15},"px 10":{"pxSigma":10}}'
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { evaluateDataset } from '../src/cli/eval.js';
-import { calibrateDetector } from '../src/cli/calibrate.js';
-import { LIFT_DEFAULTS } from '../src/pipeline/lifter.js';
-import type { FitOptions } from '../src/lift/fitter.js';
-import { defaultModelsDir } from '../src/core/paths.js';
+import { evaluateDataset } from '../src/eval/evaluate.js';
+import { calibrateDetector } from '../src/eval/calibrate.js';
+import { LIFT_DEFAULTS } from '../src/lift/lifter.js';
+import type { FitOptions } from '../src/lift/solve/fitter.js';
+import { defaultModelsDir } from '../src/util/paths.js';
 import { DEFAULT_DETECTOR } from '../src/detect/types.js';
 import { detectorArg } from '../bench/lib/common.js';
 

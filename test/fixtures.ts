@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { runInputs, type PoseliftDoc } from '../src/run/run.js';
+import { runInputs, type PoseliftDoc } from '../src/app/run.js';
 import { DATA, MODELS, REPO } from './helpers.js';
 
 export interface SampleResults { photoFile: string; photo: PoseliftDoc; videoFile: string; video: PoseliftDoc }

@@ -2,12 +2,12 @@
  * A pose-dataset/1 folder whose views carry `points2d` made from the ground truth: each view's projected
  * h36m17 joints written in another keypoint layout (COCO-17, MPII-16, ...), with the joints that layout
  * lacks missing (NaN, score 0). It runs the `points2d` path and the layout adapters end to end on data with
- * known answers (test/models.test.ts, experiments/layout-slices.ts).
+ * known answers (test/models/models.test.ts, experiments/layout-slices.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LAYOUTS, type LayoutName } from '../src/core/layouts.js';
+import { LAYOUTS, type LayoutName } from '../src/contracts/layouts.js';
 import { openDataset } from '../src/data/dataset.js';
 
 export interface ProjectedSliceOptions {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { FlowProducer, Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { KeypointFormat } from '../src/keypoints/read.js';
+import type { KeypointFormat } from '../src/formats/keypoints.js';
 import {
   checkRedis, cliConnection, workerConnection, JOB_OPTIONS, queueName, redisUrl,
   type PoseliftJobData, type PoseliftJobResult, type PoseliftProgress, type SegmentSpec, type VideoJob, type VideoSegmentJob,
@@ -103,7 +103,7 @@ export const DEFAULT_SEGMENT_SECONDS = 60;
 export async function planSegments(d: VideoJob, segmentSeconds: number): Promise<SegmentSpec[] | null> {
   if (!(segmentSeconds > 0)) return null;
   const { probeVideo } = await import('../src/detect/video.js');
-  const { videoSegments } = await import('../src/run/video-stages.js');
+  const { videoSegments } = await import('../src/app/video-stages.js');
   let info;
   try {
     info = await probeVideo(d.input);
@@ -158,7 +158,7 @@ export async function jobDataFor(inputs: string[], o: EnqueueOptions): Promise<P
     if (o.input !== 'gt2d' && o.input !== 'points2d') throw new Error('enqueue --dataset: pass --input gt2d|points2d');
     return { kind: 'dataset', input: one('--dataset'), mode: o.input, stride: o.stride, models };
   }
-  const { IMAGE_EXTS } = await import('../src/run/run.js');
+  const { IMAGE_EXTS } = await import('../src/app/run.js');
   const isDir = (p: string) => fs.existsSync(p) && fs.statSync(p).isDirectory();
   if (abs.length > 1 || isDir(abs[0]) || IMAGE_EXTS.has(path.extname(abs[0]).toLowerCase())) {
     if (abs.length > 1 && abs.some(isDir)) throw new Error('enqueue: a list of inputs must be photos; enqueue a folder on its own');

@@ -6,15 +6,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Job, UnrecoverableError, type Queue } from 'bullmq';
-import { writeFileAtomic } from '../src/core/atomic.js';
-import { withJobTimeout } from '../src/core/limits.js';
-import { defaultModelsDir } from '../src/core/paths.js';
+import { writeFileAtomic } from '../src/util/atomic.js';
+import { withJobTimeout } from '../src/contracts/limits.js';
+import { defaultModelsDir } from '../src/util/paths.js';
 import { DETECTOR_NAMES, type DetectorName } from '../src/detect/types.js';
-import { KEYPOINT_FORMATS } from '../src/keypoints/read.js';
-import { Lifter } from '../src/pipeline/lifter.js';
+import { KEYPOINT_FORMATS } from '../src/formats/keypoints.js';
+import { Lifter } from '../src/lift/lifter.js';
 import { isInputError, JobInputError } from './errors.js';
 import type { PoseliftJobData, PoseliftJobResult, PoseliftProgress, SegmentSpec, VideoJob } from './queue.js';
-import type { VideoDetections } from '../src/run/video-stages.js';
+import type { VideoDetections } from '../src/app/video-stages.js';
 
 /** The paths a job names (used to check they exist and to classify errors). */
 export function jobPaths(d: PoseliftJobData): string[] {
@@ -126,7 +126,7 @@ export async function runJob(d: PoseliftJobData, c: ProcessContext): Promise<Pos
     Promise.resolve(c.progress({ percent, frames, total })).catch(() => {});
   };
   if (d.kind === 'video-segment') {
-    const { detectVideo } = await import('../src/run/video-stages.js');
+    const { detectVideo } = await import('../src/app/video-stages.js');
     const det = await detectVideo(d.input, {
       detector: d.detector as DetectorName | undefined, fps: d.fps, start: d.start, duration: d.duration, origin: d.origin,
       maxPeople: d.maxPeople, threads: c.threads, signal: c.signal,
@@ -141,7 +141,7 @@ export async function runJob(d: PoseliftJobData, c: ProcessContext): Promise<Pos
   }
   if (d.kind === 'video' && d.segments?.length) return joinSegments(d, d.segments, c, models, base, report);
   if (d.kind === 'video' || d.kind === 'images') {
-    const { runInputs } = await import('../src/run/run.js');
+    const { runInputs } = await import('../src/app/run.js');
     const inputs = d.kind === 'video' ? [d.input] : d.inputs;
     const multi = inputs.length > 1;
     const results = await runInputs(inputs, {
@@ -157,7 +157,7 @@ export async function runJob(d: PoseliftJobData, c: ProcessContext): Promise<Pos
     return { result: multi ? base : results[0].out, files: results.map((r) => r.out) };
   }
   if (d.kind === 'keypoints') {
-    const { liftKeypointFile } = await import('../src/keypoints/lift.js');
+    const { liftKeypointFile } = await import('../src/app/lift-keypoints.js');
     report(0, 0, 0);
     const doc = await liftKeypointFile(d.input, {
       format: d.format, layout: d.layout, camera: d.camera, width: d.width, height: d.height, fps: d.fps, adapter: d.adapter, models,
@@ -168,7 +168,7 @@ export async function runJob(d: PoseliftJobData, c: ProcessContext): Promise<Pos
     report(doc.frames.length, doc.frames.length, 100);
     return { result: out, files: [out] };
   }
-  const { evaluateDataset } = await import('../src/cli/eval.js');
+  const { evaluateDataset } = await import('../src/eval/evaluate.js');
   report(0, 0, 0);
   const rep = await evaluateDataset(d.input, { input: d.mode, stride: d.stride ?? 1, models, subjects: d.subjects });
   const out = `${base}.eval.json`;
@@ -202,7 +202,7 @@ async function joinSegments(
   if (parts.length !== segments.length || gone.length) {
     throw new Error(`${d.input}: ${segments.length} segments expected, ${parts.length - gone.length} segment detection files found in ${c.resultsDir}; all workers must share the results folder for segmented videos`);
   }
-  const { liftVideoDetections } = await import('../src/run/video-stages.js');
+  const { liftVideoDetections } = await import('../src/app/video-stages.js');
   const dets = parts.map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as VideoDetections).sort((a, b) => a.start - b.start);
   const frames = dets.flatMap((x) => x.frames);
   const total = frames.length;
@@ -254,7 +254,7 @@ function segmentReporter(job: Job<PoseliftJobData, PoseliftJobResult>, queue: Qu
 export async function processJob(job: Job<PoseliftJobData, PoseliftJobResult>, resultsDir: string, o: ProcessOptions = {}): Promise<PoseliftJobResult> {
   let label = `job ${job.id}`;
   try { label = jobPaths(job.data)[0] || label; } catch { /* malformed data: validateJob says so */ }
-  // POSELIFT_JOB_TIMEOUT_S (src/core/limits.ts): past it the job fails naming its input (not retried),
+  // POSELIFT_JOB_TIMEOUT_S (src/contracts/limits.ts): past it the job fails naming its input (not retried),
   // and the abort signal stops its video / photo loop at the next frame (threads and ffmpeg end with it);
   // a cancel request (o.signal) stops it the same way
   const stop = new AbortController();

@@ -11,7 +11,7 @@
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { JobsOptions } from 'bullmq';
-import type { KeypointFormat } from '../src/keypoints/read.js';
+import type { KeypointFormat } from '../src/formats/keypoints.js';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 export const redisUrl = (): string => process.env.REDIS_URL || DEFAULT_REDIS_URL;

@@ -1,15 +1,14 @@
 /** Shared bench plumbing: timing (warm-up, then runs), medians with min / max, and the report model. */
 import { DETECTOR_NAMES, type DetectorName } from '../../src/detect/types.js';
 import { performance } from 'node:perf_hooks';
+import { median } from '../../src/util/numeric.js';
 
 export interface Stats { median: number; min: number; max: number; n: number }
 
 export function stats(xs: number[]): Stats {
   if (!xs.length) return { median: NaN, min: NaN, max: NaN, n: 0 };
   const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  const median = s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-  return { median, min: s[0], max: s[s.length - 1], n: s.length };
+  return { median: median(s), min: s[0], max: s[s.length - 1], n: s.length };
 }
 
 /** Scale a Stats (e.g. ms per batch -> ms per item). */

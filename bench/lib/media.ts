@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { defaultDataDir } from '../../src/core/paths.js';
+import { defaultDataDir } from '../../src/util/paths.js';
 
 const run = promisify(execFile);
 

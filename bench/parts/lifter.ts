@@ -9,10 +9,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { decodeModel, GraphBuilder } from '../../src/nn/onnx-graph.js';
 import { loadOnnxModel } from '../../src/nn/onnx-run.js';
-import { Lifter } from '../../src/pipeline/lifter.js';
+import { Lifter } from '../../src/lift/lifter.js';
 import { openDataset } from '../../src/data/dataset.js';
-import { defaultDataDir } from '../../src/core/paths.js';
-import { normalisedH36m } from '../../src/pipeline/keypoints.js';
+import { defaultDataDir } from '../../src/util/paths.js';
+import { normalisedH36m } from '../../src/lift/normalise.js';
 import { fmt, perSecond, ratio, scale, stats, timeRuns, type BenchContext, type PartResult, type Stats } from '../lib/common.js';
 
 /** Weight shapes [K, N] of the Gemm nodes of an ONNX model, in order. */

@@ -14,16 +14,16 @@
 import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs-core';
 import * as poseDetection from '@tensorflow-models/pose-detection';
-import { LAYOUTS } from '../../src/core/layouts.js';
-import type { Intrinsics } from '../../src/core/types.js';
-import { defaultDataDir } from '../../src/core/paths.js';
+import { LAYOUTS } from '../../src/contracts/layouts.js';
+import type { Intrinsics } from '../../src/contracts/types.js';
+import { defaultDataDir } from '../../src/util/paths.js';
 import { openDataset } from '../../src/data/dataset.js';
 import { createDetector, initBackend, modelHandler, readImage, type DetectorName, type RgbFrame } from '../../src/detect/index.js';
 import { DEFAULT_DETECTOR } from '../../src/detect/types.js';
 import { mpjpe, paMpjpe, rootError } from '../../src/eval/metrics.js';
-import { Lifter } from '../../src/pipeline/lifter.js';
-import { normalisedH36m } from '../../src/pipeline/keypoints.js';
-import { kindOfLayout } from '../../src/posenet/features.js';
+import { Lifter } from '../../src/lift/lifter.js';
+import { normalisedH36m } from '../../src/lift/normalise.js';
+import { kindOfLayout } from '../../src/lift/posenet/features.js';
 import { fmt, ratio, stats, type BenchContext, type PartResult } from '../lib/common.js';
 
 /** The h36m17 joints both sides are scored on. */

@@ -12,15 +12,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Intrinsics } from '../../src/core/types.js';
+import type { Intrinsics } from '../../src/contracts/types.js';
 import { openDataset } from '../../src/data/dataset.js';
-import { defaultDataDir } from '../../src/core/paths.js';
+import { defaultDataDir } from '../../src/util/paths.js';
 import { createDetector, readVideoFrames, DETECTOR_NAMES, type RgbFrame } from '../../src/detect/index.js';
-import { Lifter, LIFT_DEFAULTS } from '../../src/pipeline/lifter.js';
-import { normalisedH36m } from '../../src/pipeline/keypoints.js';
-import { liftPerson, liftSequence, placePerson, type LiftInput } from '../../src/lift/lift.js';
-import { runInputs } from '../../src/run/run.js';
-import { TRACK_WINDOW, WindowedTrackLifter } from '../../src/run/track-lift.js';
+import { Lifter, LIFT_DEFAULTS } from '../../src/lift/lifter.js';
+import { normalisedH36m } from '../../src/lift/normalise.js';
+import { liftPerson, liftSequence, placePerson, type LiftInput } from '../../src/lift/solve/lift.js';
+import { runInputs } from '../../src/app/run.js';
+import { TRACK_WINDOW, WindowedTrackLifter } from '../../src/track/track-lift.js';
 import { personClip } from '../lib/media.js';
 import { fmt, perSecond, ratio, scale, stats, timeRuns, type BenchContext, type PartResult, type Stats } from '../lib/common.js';
 

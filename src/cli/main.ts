@@ -4,15 +4,15 @@
  */
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { POSENET_DEFAULTS, POSENET_DETECTED_DEFAULTS, trainPosenet } from '../posenet/train.js';
-import { ROOTNET_DEFAULTS, ROOTNET_DETECTED_DEFAULTS, trainRootnet } from '../rootnet/train.js';
+import { POSENET_DEFAULTS, POSENET_DETECTED_DEFAULTS, trainPosenet } from '../train/posenet.js';
+import { ROOTNET_DEFAULTS, ROOTNET_DETECTED_DEFAULTS, trainRootnet } from '../train/rootnet.js';
 import { saveTrainedModel } from '../train/export.js';
 import { DEFAULT_AUGMENT, DEFAULT_DETECTED, DEFAULT_VIEW, DEFAULT_MIX } from '../train/augment.js';
-import { POSENET_BASE_DIM, POSENET_INPUT_DIM } from '../posenet/features.js';
-import { COCO_MODELS } from '../pipeline/lifter.js';
-import { ROOTNET_BASE_DIM, ROOTNET_INPUT_DIM } from '../rootnet/features.js';
+import { POSENET_BASE_DIM, POSENET_INPUT_DIM } from '../lift/posenet/features.js';
+import { COCO_MODELS } from '../lift/lifter.js';
+import { ROOTNET_BASE_DIM, ROOTNET_INPUT_DIM } from '../lift/rootnet/features.js';
 import { commonTrainOverrides, type TrainConfig } from '../train/loop.js';
-import { defaultDataDir, defaultModelsDir } from '../core/paths.js';
+import { defaultDataDir, defaultModelsDir } from '../util/paths.js';
 import { evalCommand } from './eval.js';
 import { DEFAULT_DETECTOR, DEFAULT_VIDEO_DETECTOR, DETECTOR_NAMES } from '../detect/types.js';
 
@@ -85,11 +85,12 @@ export function buildProgram(): Command {
     .option('--mix-prob <p>', `share of samples whose limbs are partly taken from other frames (posenet default ${POSENET_DEFAULTS.mix?.prob ?? 0}, rootnet ${ROOTNET_DEFAULTS.mix?.prob ?? 0}; 0 = real poses only)`, probability)
     .option('--definition-prob <p>', 'share of samples whose hips, pelvis and thorax get a random keypoint-definition shift (default 0)', probability)
     .option('--detected-prob <p>', `share of samples that take the view's stored 2D detections (points2d) instead of the projected truth (posenet-detected, rootnet-detected default ${POSENET_DETECTED_DEFAULTS.detected?.prob ?? 0}, posenet, rootnet 0 = ground truth only)`, probability)
+    .option('--coco-share <p>', `of the detection samples, the share given as COCO-style keypoints made from them (default ${DEFAULT_DETECTED.cocoShare})`, probability)
     .option('--coco-prob <p>', `share of samples missing the spine and head top, as COCO-17 and BlazePose keypoints are (default ${DEFAULT_AUGMENT.cocoPattern})`, probability)
     .option('--window <n>', 'temporal: frames per window at 25 fps (odd; default 27)', positiveInt)
     .action(async (model: string, o) => {
       if (model === 'temporal') {
-        const { trainTemporalCommand } = await import('../temporal/cli.js');
+        const { trainTemporalCommand } = await import('./train-temporal.js');
         const args = process.argv.slice(2).map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ');
         await trainTemporalCommand(o, `poselift ${args}`, log);
         return;
@@ -109,7 +110,13 @@ export function buildProgram(): Command {
         // a part-mixing share mixes each part with the default probability (src/train/augment.ts DEFAULT_MIX)
         ...(o.mixProb !== undefined ? { mix: { ...DEFAULT_MIX, prob: o.mixProb } } : {}),
         // the share of real-detection samples, the rest of their recipe as the defaults (src/train/augment.ts DEFAULT_DETECTED)
-        ...(o.detectedProb !== undefined ? { detected: { ...DEFAULT_DETECTED, prob: o.detectedProb } } : {}),
+        ...(o.detectedProb !== undefined || o.cocoShare !== undefined ? {
+          detected: {
+            ...(base.detected && base.detected.prob > 0 ? base.detected : DEFAULT_DETECTED),
+            ...(o.detectedProb !== undefined ? { prob: o.detectedProb } : {}),
+            ...(o.cocoShare !== undefined ? { cocoShare: o.cocoShare } : {}),
+          },
+        } : {}),
         // overrides of the detector-like augmentation (src/train/augment.ts DEFAULT_AUGMENT)
         ...(o.definitionProb !== undefined || o.cocoProb !== undefined ? {
           augment: {
@@ -157,7 +164,8 @@ export function buildProgram(): Command {
     .option('--no-flip-test', 'no test-time mirroring (both lifters)')
     .option('--json', 'print one JSON object on stdout')
     .action(async (dataset: string, o) => {
-      const { evalTemporalCommand, singleFramePosenet } = await import('../temporal/eval.js');
+      const { singleFramePosenet } = await import('../eval/temporal.js');
+      const { evalTemporalCommand } = await import('./eval-temporal.js');
       const subjects = o.subjects ? String(o.subjects).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined;
       await evalTemporalCommand(dataset, {
         input: o.input, subjects, scoreEvery: o.scoreEvery, model: o.model, posenet: o.compare ? o.posenet ?? singleFramePosenet(defaultModelsDir(), o.input) : null, flipTest: o.flipTest, json: o.json,
@@ -245,7 +253,7 @@ export function buildProgram(): Command {
     .option('--models <dir>', 'folder with posenet.onnx and rootnet.onnx', defaultModelsDir())
     .option('--adapter <detector>', `the keypoints came from this detector (${DETECTOR_NAMES.join(', ')}): apply its calibrated keypoint adapter (default: lift as given)`)
     .action(async (input: string, o) => {
-      const { liftCommand } = await import('../keypoints/lift.js');
+      const { liftCommand } = await import('./lift.js');
       await liftCommand(input, o);
     });
 
@@ -258,7 +266,7 @@ export function buildProgram(): Command {
     .option('--frame <n>', 'BVH: only this frame index (e.g. one photo of a folder result)', nonNegativeInt('a frame index >= 0'))
     .option('--out <file>', 'output file (default: ./<name>.bvh or ./<name>.csv)')
     .action(async (result: string, o) => {
-      const { exportCommand } = await import('../export/cli.js');
+      const { exportCommand } = await import('./export.js');
       await exportCommand(result, o);
     });
 

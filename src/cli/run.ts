@@ -1,7 +1,7 @@
 /** `poselift run INPUT..`: the CLI side (options, progress bar on a TTY, summary lines on stderr). */
 import type { DetectorName } from '../detect/types.js';
 import { DETECTOR_NAMES } from '../detect/types.js';
-import { runInputs, type RunOptions } from '../run/run.js';
+import { runInputs, type RunOptions } from '../app/run.js';
 
 /** The command's options: RunOptions as commander gives them (the detector not yet checked). */
 export type RunCliOptions = Pick<RunOptions, 'camera' | 'fps' | 'start' | 'duration' | 'out' | 'overlay' | 'models' | 'maxPeople' | 'threads' | 'detectSize' | 'adapter' | 'flipTest'> & {

@@ -9,12 +9,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
-import type { Camera } from '../core/types.js';
-import { H36M_JOINTS } from '../core/types.js';
-import { isKnownLayout, layoutSize, unknownLayoutMessage } from '../core/layouts.js';
-import { projectCameraPoints, validateIntrinsics, worldToCamera } from '../geometry/camera.js';
-import { LimitError, checkFileSize } from '../core/limits.js';
-import { fieldPath, oneLine } from '../io/json.js';
+import type { Camera } from '../contracts/types.js';
+import { H36M_JOINTS } from '../contracts/types.js';
+import { isKnownLayout, layoutSize, unknownLayoutMessage } from '../contracts/layouts.js';
+import { projectCameraPoints, validateIntrinsics, worldToCamera } from '../camera/geometry.js';
+import { LimitError, checkFileSize } from '../contracts/limits.js';
+import { fieldPath, oneLine } from '../util/json.js';
 
 export const DATASET_FORMAT = 'pose-dataset/1';
 const FIX_SEE_FORMAT = `see FORMAT.md (${DATASET_FORMAT})`;

@@ -12,18 +12,16 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as poseDetection from '@tensorflow-models/pose-detection';
-import type { Keypoints2D } from '../core/types.js';
-import { BLAZEPOSE33_NAMES, COCO17_NAMES } from '../core/layouts.js';
+import type { Keypoints2D } from '../contracts/types.js';
+import { BLAZEPOSE33_NAMES, COCO17_NAMES } from '../contracts/layouts.js';
 import { flipPermutation, fuseFlipped, mirrorFrame, unmirrorKeypoints } from './flip.js';
 import { initBackend, modelHandler } from './models.js';
 import { checkFrame, DETECTOR_NAMES, type DetectedPerson, type DetectorName, type RgbFrame } from './types.js';
+import { keypointExtent } from '../util/box.js';
+import { BOX_KEYPOINT_SCORE, BOX_PAD } from './constants.js';
+export { BOX_KEYPOINT_SCORE, BOX_PAD };
 
 export type { DetectedPerson, DetectorName, RgbFrame } from './types.js';
-
-/** Keypoints above this score define the box of a single-person MoveNet / BlazePose detection. */
-export const BOX_KEYPOINT_SCORE = 0.2;
-/** The keypoint box is grown by this fraction of its size on each side (joints lie inside the body). */
-export const BOX_PAD = 0.1;
 
 export interface DetectorOptions {
   /** most people returned (multipose: up to 6; the single-person models always give at most 1) */
@@ -91,7 +89,7 @@ function toPerson(
     const b = pose.box;
     bbox = [b.xMin * frame.width, b.yMin * frame.height, b.width * frame.width, b.height * frame.height];
   }
-  bbox ??= keypointBox(data, BOX_KEYPOINT_SCORE, frame);
+  bbox ??= personBox(data, BOX_KEYPOINT_SCORE, frame);
   let score = clamp01(pose.score);
   if (pose.score === undefined) {
     // mean of the confident keypoints (MoveNet's own definition)
@@ -106,21 +104,11 @@ function toPerson(
  * Box [x, y, w, h] of the keypoints scoring above `minScore` (all keypoints when fewer than two do),
  * grown by BOX_PAD on each side and clipped to the frame.
  */
-export function keypointBox(
+export function personBox(
   data: Float64Array, minScore: number, frame: { width: number; height: number },
 ): [number, number, number, number] {
-  const k = data.length / 3;
-  const pick = (th: number) => {
-    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity, n = 0;
-    for (let i = 0; i < k; i++) {
-      if (!(data[i * 3 + 2] > th)) continue;
-      const x = data[i * 3], y = data[i * 3 + 1];
-      x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y); n++;
-    }
-    return { x0, y0, x1, y1, n };
-  };
-  let b = pick(minScore);
-  if (b.n < 2) b = pick(-1);
+  let b = keypointExtent(data, minScore);
+  if (b.n < 2) b = keypointExtent(data, -1);
   const padX = (b.x1 - b.x0) * BOX_PAD, padY = (b.y1 - b.y0) * BOX_PAD;
   const x0 = Math.max(0, b.x0 - padX), y0 = Math.max(0, b.y0 - padY);
   const x1 = Math.min(frame.width, b.x1 + padX), y1 = Math.min(frame.height, b.y1 + padY);
@@ -222,7 +210,7 @@ export async function createDetector(name: DetectorName, opts: DetectorOptions =
           people[0] = {
             keypoints: { layout, data },
             score: 0.5 * (people[0].score + m.score),
-            bbox: keypointBox(data, BOX_KEYPOINT_SCORE, frame),
+            bbox: personBox(data, BOX_KEYPOINT_SCORE, frame),
           };
         }
       }

@@ -6,15 +6,11 @@
 import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
 import exifReader from 'exif-reader';
+import type { ImageExif } from '../contracts/types.js';
 import type { RgbFrame } from './types.js';
-import { LimitError, checkPixels, checkSize, sharpPixelLimit } from '../core/limits.js';
+import { LimitError, checkPixels, checkSize, sharpPixelLimit } from '../contracts/limits.js';
 
-export interface ImageExif {
-  /** EXIF FocalLengthIn35mmFilm (mm, 35 mm-equivalent) */
-  focalLength35mm?: number;
-  /** EXIF FocalLength (mm, of the real lens) */
-  focalLength?: number;
-}
+export type { ImageExif };
 
 export interface DecodedImage extends RgbFrame {
   exif?: ImageExif;

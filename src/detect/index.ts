@@ -2,7 +2,7 @@
 export type { RgbFrame, DetectedPerson, DetectorName } from './types.js';
 export { DETECTOR_NAMES, checkFrame } from './types.js';
 export {
-  createDetector, keypointBox, BOX_KEYPOINT_SCORE, BOX_PAD,
+  createDetector, personBox, BOX_KEYPOINT_SCORE, BOX_PAD,
   type Detector, type DetectorOptions, type DetectOptions,
 } from './detector.js';
 export { FLIP_AGREE, flipPermutation, fuseFlipped, mirrorFrame, unmirrorKeypoints } from './flip.js';

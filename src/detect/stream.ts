@@ -15,11 +15,8 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Detector } from './detector.js';
 import { fromJsonPeople, type DetectedPerson, type DetectedPersonJson, type DetectorName, type RgbFrame } from './types.js';
-
-/** Frames per chunk: one key frame every this many frames (0.64 s at 25 fps). */
-export const KEYFRAME_INTERVAL = 16;
-/** A tracked pose scoring below this is detected again from scratch. */
-export const TRACK_MIN_SCORE = 0.35;
+import { KEYFRAME_INTERVAL, TRACK_MIN_SCORE } from './constants.js';
+export { KEYFRAME_INTERVAL, TRACK_MIN_SCORE };
 
 export interface StreamFrame {
   index: number;

@@ -1,4 +1,5 @@
-import type { Keypoints2D } from '../core/types.js';
+import type { DetectorName, Keypoints2D } from '../contracts/types.js';
+export { DEFAULT_DETECTOR, DEFAULT_VIDEO_DETECTOR } from './constants.js';
 
 /** An 8-bit RGB image, row-major, 3 bytes per pixel, no padding: data.length = width * height * 3. */
 export interface RgbFrame {
@@ -38,25 +39,7 @@ export function fromJsonPeople(people: DetectedPersonJson[]): DetectedPerson[] {
   }));
 }
 
-export type DetectorName = 'movenet-lightning' | 'movenet-thunder' | 'movenet-multipose' | 'blazepose';
-
-export const DETECTOR_NAMES: readonly DetectorName[] = [
-  'movenet-lightning', 'movenet-thunder', 'movenet-multipose', 'blazepose',
-];
-
-/**
- * The detector of photos (`run`, the queue's image jobs), `eval --input images` and `calibrate` when none is
- * named: BlazePose, the most accurate from pixels on the four Human3.6M photos with the part-mixing PoseNet
- * (README, Decisions, "Default detector"), and faster per photo than MoveNet Thunder.
- */
-export const DEFAULT_DETECTOR: DetectorName = 'blazepose';
-
-/**
- * The detector of videos when none is named: MoveNet Thunder. BlazePose's person detector sees the whole
- * frame letterboxed to 224 px and missed a 270 px tall person in half of the 720p bench frames
- * (BENCHMARKS.md); MoveNet's crop tracking does not. `movenet-lightning` is the fast choice.
- */
-export const DEFAULT_VIDEO_DETECTOR: DetectorName = 'movenet-thunder';
+export { DETECTOR_NAMES, type DetectorName } from '../contracts/types.js';
 
 /** Throws unless `frame` is a well-formed RgbFrame. */
 export function checkFrame(frame: RgbFrame, where: string): void {

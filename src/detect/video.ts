@@ -11,7 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import type { RgbFrame } from './types.js';
-import { checkPixels, checkSize, framesLimitError, limits } from '../core/limits.js';
+import { checkPixels, checkSize, framesLimitError, limits } from '../contracts/limits.js';
 
 export interface VideoInfo {
   /** frame size in pixels as decoded (after the rotation metadata is applied) */

@@ -23,7 +23,7 @@ import { ort, cpuSessionOptions } from './ort-session.js';
 import { adamVScale, buildEvalGraph, buildExportGraph, buildTrainGraph, lossWeightDim, stateIn, type LossKind, type StepIO, type TrainGraph } from './mlp-graphs.js';
 import { initParams, numel, paramDefs, validateSpec, type MlpSpec } from './mlp-spec.js';
 import { Prng, mixSeed } from './prng.js';
-import { writeFileAtomic } from '../core/atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 
 export type { MlpSpec } from './mlp-spec.js';
 

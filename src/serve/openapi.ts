@@ -1,5 +1,5 @@
 /**
- * The OpenAPI 3.1 document of `poselift serve`, written by hand (test/serve.test.ts checks that it lists
+ * The OpenAPI 3.1 document of `poselift serve`, written by hand (test/integration/serve.test.ts checks that it lists
  * exactly the routes the server registers, no more, no fewer).
  */
 const err = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });

@@ -6,7 +6,7 @@
  * `Authorization: Bearer <token>` or the dashboard's HttpOnly SameSite=Strict cookie, compared in constant time
  * (SHA-256 digests, `crypto.timingSafeEqual`, every token checked); without a token the server listens on a
  * loopback address only and answers only requests whose Host is a loopback name (no DNS rebinding). Uploads
- * are streamed to disk under the limits of src/core/limits.ts, their type sniffed from their bytes; path
+ * are streamed to disk under the limits of src/contracts/limits.ts, their type sniffed from their bytes; path
  * inputs are confined to $POSELIFT_INPUT_ROOT (src/serve/inputs.ts). Errors are `{error, message}` with a
  * 4xx status naming the problem; a 500 says only that it was logged. A per-token rate limit (per address
  * before authentication) answers 429.
@@ -22,14 +22,14 @@ import rateLimit from '@fastify/rate-limit';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
-import { PACKAGE_ROOT } from '../core/paths.js';
-import { checkSize, limits, LimitError } from '../core/limits.js';
+import { PACKAGE_ROOT } from '../util/paths.js';
+import { checkSize, limits, LimitError } from '../contracts/limits.js';
 import { DETECTOR_NAMES } from '../detect/types.js';
-import { KEYPOINT_FORMATS } from '../keypoints/read.js';
-import { loadCameraFile } from '../run/camera.js';
-import { readResult } from '../export/doc.js';
-import { toBvh } from '../export/bvh.js';
-import { toCsv } from '../export/csv.js';
+import { KEYPOINT_FORMATS } from '../formats/keypoints.js';
+import { loadCameraFile } from '../camera/resolve.js';
+import { readResult } from '../formats/doc.js';
+import { toBvh } from '../formats/bvh.js';
+import { toCsv } from '../formats/csv.js';
 import { viewerAssets, type ViewerAssets } from '../view/server.js';
 import { addJob, jobDataFor, DEFAULT_SEGMENT_SECONDS } from '../../workers/cli.js';
 import { cliConnection, queueName, redisUrl, resultsDir, workerConnection, type PoseliftJobData, type PoseliftJobResult, type PoseliftProgress } from '../../workers/queue.js';

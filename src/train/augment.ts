@@ -11,11 +11,12 @@
  * - optionally, for a share of samples, a random keypoint-definition shift: the residual a detector's hips,
  *   pelvis and thorax keep after its calibrated adapter (`DEFINITION_SPREAD`).
  */
-import { H36M17_FLIP } from '../core/layouts.js';
-import type { Rng } from '../core/rng.js';
-import { torso } from '../pipeline/adapter.js';
+import { H36M17_FLIP } from '../contracts/layouts.js';
+import type { Rng } from '../util/rng.js';
+import { torso } from '../lift/adapter.js';
+import { H36M_JOINTS } from '../contracts/types.js';
 
-const J = 17;
+const J = H36M_JOINTS;
 
 export interface AugmentOptions {
   /** probability of mirroring */
@@ -40,7 +41,7 @@ export interface AugmentOptions {
 }
 
 /**
- * Spread of the keypoint-definition shift, in the adapter's own terms (src/pipeline/adapter.ts): the hips
+ * Spread of the keypoint-definition shift, in the adapter's own terms (src/lift/adapter.ts): the hips
  * and pelvis move along the 2D torso by N(0, shift) torso lengths, the hip width is scaled by
  * exp(N(0, logWidth)), the thorax moves by N(0, thorax) torso lengths. Set from the per-photo adapters in
  * models/keypoint-adapter.json: around each detector's mean, BlazePose's hip shift varies by 0.037 torso

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TrainConfig, TrainedModel } from './loop.js';
 import { DEFAULT_AUGMENT } from './augment.js';
-import { writeFileAtomic } from '../core/atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 
 export interface ExportInfo {
   name: 'posenet' | 'rootnet' | 'posenet-detected' | 'rootnet-detected' | 'temporal';

@@ -3,17 +3,18 @@
  * (Human3.6M train: 355k frames x 17 x 3 x 4 bytes = 72 MB) and turned into camera-frame samples on demand
  * for each of a sequence's calibrated views.
  */
-import type { Camera } from '../core/types.js';
+import type { Camera } from '../contracts/types.js';
 import { openDataset, type PoseDataset } from '../data/dataset.js';
-import { normalisedH36m } from '../pipeline/keypoints.js';
-import type { KeypointKind } from '../posenet/features.js';
+import { normalisedH36m } from '../lift/normalise.js';
+import type { KeypointKind } from '../lift/posenet/features.js';
 import {
   DEFAULT_AUGMENT, makeDetectedSample, makeSample, NO_AUGMENT, NO_DETECTED, NO_MIX, NO_VIEW, randomMix, randomViewpoint,
   type AugmentOptions, type DetectedOptions, type MixOptions, type ViewOptions,
 } from './augment.js';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../util/rng.js';
+import { H36M_JOINTS } from '../contracts/types.js';
 
-const J = 17;
+const J = H36M_JOINTS;
 
 export interface BankOptions {
   /** keep only these subjects (by `subject`, or by the sequence id prefix before '/') */

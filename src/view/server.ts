@@ -12,10 +12,10 @@ import http from 'node:http';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { PACKAGE_ROOT } from '../core/paths.js';
-import { writeFileAtomic } from '../core/atomic.js';
-import { readResult } from '../export/doc.js';
-import type { PoseliftDoc } from '../run/run.js';
+import { PACKAGE_ROOT } from '../util/paths.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { readResult } from '../formats/doc.js';
+import type { PoseliftDoc } from '../contracts/document.js';
 
 const VIEWER_DIR = path.join(PACKAGE_ROOT, 'viewer');
 

@@ -1,0 +1,64 @@
+/**
+ * `poselift train temporal`: the temporal lifter's training command (the `train` command's options, read
+ * here so src/cli/main.ts only dispatches), writing `<out>/temporal.onnx` and its model card.
+ */
+import path from 'node:path';
+import { saveTrainedModel } from '../train/export.js';
+import { DEFAULT_DETECTED } from '../train/augment.js';
+import { commonTrainOverrides, type CommonTrainOptions } from '../train/loop.js';
+import { FRAME_DIM, TEMPORAL_FPS, temporalInputDim } from '../lift/temporal/features.js';
+import { TEMPORAL_DEFAULTS, trainTemporal, type TemporalConfig } from '../train/temporal.js';
+
+/** The `train` command's parsed options that the temporal lifter reads. */
+export interface TrainTemporalOptions extends CommonTrainOptions {
+  out: string;
+  viewProb?: number;
+  mixProb?: number;
+  detectedProb?: number;
+  definitionProb?: number;
+  cocoProb?: number;
+  window?: number;
+}
+
+export function temporalConfig(o: TrainTemporalOptions): TemporalConfig {
+  if (o.window !== undefined && !(Number.isInteger(o.window) && o.window >= 1 && o.window % 2 === 1)) {
+    throw new Error(`train temporal: --window must be an odd number of frames, got ${o.window}`);
+  }
+  if (o.mixProb) throw new Error('train temporal: part mixing (--mix-prob) is not implemented for windows; leave it out');
+  if (o.viewProb) throw new Error('train temporal: new viewpoints (--view-prob) are not implemented for windows; leave it out');
+  if (o.definitionProb) throw new Error('train temporal: keypoint-definition shifts (--definition-prob) are not implemented for windows; leave it out');
+  const base = TEMPORAL_DEFAULTS;
+  return {
+    ...base,
+    ...commonTrainOverrides(o),
+    ...(o.window ? { window: o.window } : {}),
+    ...(o.detectedProb !== undefined ? { detected: { ...DEFAULT_DETECTED, prob: o.detectedProb } } : {}),
+    ...(o.cocoProb !== undefined ? { augment: { ...base.augment, cocoPattern: o.cocoProb } } : {}),
+  };
+}
+
+export async function trainTemporalCommand(o: TrainTemporalOptions, command: string, log: (s: string) => void): Promise<void> {
+  const cfg = temporalConfig(o);
+  const trained = await trainTemporal(cfg, log);
+  const W = cfg.window, fps = 50 / cfg.step;
+  const files = saveTrainedModel(path.resolve(o.out), trained, {
+    // src/train/export.ts names only the single-frame models in its type; the name is used as the file name
+    name: 'temporal',
+    description:
+      `Lifts a window of ${W} frames of one person's 2D keypoints (h36m17, normalised camera coordinates) at ${TEMPORAL_FPS} fps ` +
+      `(${(W - 1) / TEMPORAL_FPS} s) to the root-relative camera-frame 3D joints of its centre frame, in millimetres (the ` +
+      `temporal lifter of poselift, GitHub issue 19; \`src/temporal/\`). Trained on windows of the 50 fps Human3.6M ` +
+      `sequences taking every ${cfg.step} frames (${fps} fps). Frames outside the track or missing repeat the nearest present frame of the ` +
+      `window (edge padding); the mirroring, the noise level, the missing-joint pattern and the COCO share are drawn once per ` +
+      `window; ${Math.round(cfg.frameDrop.prob * 100)} % of windows lose each non-centre frame with probability ${cfg.frameDrop.frameProb}. ` +
+      `Measure it as it is used with \`poselift eval-temporal ../shared/data/h36m-train --input points2d --subjects S1 --score-every 5\`.`,
+    command,
+    config: { ...cfg, data: path.basename(cfg.data) },
+    inputDoc:
+      `${temporalInputDim(W)} floats: ${W} frames x ${FRAME_DIM} (17 x (u, v centred at that frame's pelvis, divided by the centre ` +
+      `frame's RMS radius, visible) + that pelvis minus the centre frame's, over the same radius) + the centre frame's ray (u, v) + ` +
+      `one-hot keypoint kind (joints, mpii, coco); ${TEMPORAL_FPS} fps; u = X/Z, v = Y/Z undistorted`,
+    outputDoc: '51 floats: 17 x (x, y, z) root-relative camera-frame joints of the centre frame in metres (h36m17)',
+  });
+  log(`wrote ${files.onnx} and ${files.card}`);
+}

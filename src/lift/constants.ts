@@ -1,0 +1,61 @@
+/**
+ * The lift stage's defaults, each with the measurement behind it and its decision record (docs/decisions/).
+ */
+import type { KeypointKind } from './posenet/features.js';
+import type { LiftSequenceOptions } from './solve/lift.js';
+
+/**
+ * The joints whose detector keypoints are other anatomical points than Human3.6M's joints of the same name
+ * (FORMAT.md: the Stacked Hourglass thorax ~45 px and head top ~23 px off, its hips not the hip joints; a
+ * COCO detector's pelvis and thorax are midpoints of its hips and shoulders, its nose not H36M's neck/nose).
+ * PoseNet and RootNet learn that gap from real detections; the reprojection terms of the depth search and
+ * the fitter cannot, so these joints' confidences are scaled by DEFINITION_WEIGHT for detector kinds.
+ * Decision: docs/decisions/real-detections.md.
+ */
+export const DEFINITION_JOINTS: Record<Exclude<KeypointKind, 'joints'>, readonly number[]> = {
+  mpii: [0, 1, 4, 8, 10],
+  coco: [0, 1, 4, 8, 9],
+};
+
+/**
+ * The production settings of the depth search and the fitter, chosen on the held-out subject S1
+ * (`poselift eval ../shared/data/h36m-train --input gt2d --subjects S1`, README): RootNet's depth enters
+ * as a 50 mm prior on the searched and on the fitted root depth (measured with the first, 40-epoch
+ * PoseNet: MRPE 119 -> 103 mm on 3 sequences at
+ * 25 fps, MPJPE unchanged), and two window iterations of the temporal fit are as good as four at 2/3
+ * of the time (1.15 vs 1.79 ms per person-frame, accel 1.30 mm/frame^2 either way).
+ * Decision: docs/decisions/lift-defaults.md.
+ */
+export const LIFT_DEFAULTS: LiftSequenceOptions = {
+  search: { zSigmaMm: 50 },
+  depthSigmaMm: 50,
+  sequenceIterations: 2,
+};
+
+/**
+ * What changes in LIFT_DEFAULTS when the detection-trained networks lift (mpii keypoints, or COCO ones with
+ * `cocoModels: 'detected'`): a tighter prior toward PoseNet's pose (the fitter's `relSigmaMm`, 40 mm by
+ * default), as detections pull the fit away from it. Chosen on held-out S1's Stacked Hourglass detections
+ * (every 10th frame; `node --import tsx experiments/detection-sweep.ts`): MPJPE / MRPE 71.4 / 146.6 mm with the
+ * defaults, 69.4 / 145.9 at 25 mm, 69.3 / 145.5 at 15, 69.8 / 164.1 without the fitter.
+ * Decision: docs/decisions/real-detections.md.
+ */
+export const DETECTED_LIFT_OPTIONS: LiftSequenceOptions = { relSigmaMm: 25 };
+
+/**
+ * See DEFINITION_JOINTS; chosen on held-out S1 from detections (README, Validation).
+ * Decision: docs/decisions/real-detections.md.
+ */
+export const DEFINITION_WEIGHT = 1;
+
+/**
+ * Which networks lift COCO-style keypoints (MoveNet, BlazePose, COCO and OpenPose files): `joints`, the models
+ * trained on the projected truth with noise and part mixing (the default), or `detected`. On held-out S1 with
+ * its real Stacked Hourglass detections given as COCO-17 keypoints `detected` is far better (67.7 against
+ * 83.2 mm MPJPE, MRPE 166 against 377), but those poses are Human3.6M's; on the one photo whose pose is far
+ * from every training pose (S5) it collapses from BlazePose's keypoints (153.0 against 60.9 mm), as half of
+ * its training samples (the detections) cannot be part-mixed. Until a COCO model keeps that robustness, COCO
+ * keypoints stay with `joints` (README, Validation; docs/decisions/real-detections.md).
+ * Decision: docs/decisions/real-detections.md.
+ */
+export const COCO_MODELS: 'joints' | 'detected' = 'joints';

@@ -1,0 +1,231 @@
+/**
+ * The production lift path, shared by `poselift eval`, `run`, `lift` and the workers:
+ *   normalised h36m17 keypoints -> PoseNet (root-relative 3D) -> RootNet (root depth)
+ *   -> depth search (global translation) -> skeleton fitter -> camera-frame joints (mm).
+ * PoseNet and RootNet run batched over all person-frames given in one call.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Intrinsics } from '../contracts/types.js';
+import { validateIntrinsics } from '../camera/geometry.js';
+import { liftPerson, liftSequence, placePerson, type LiftInput, type LiftResult, type LiftSequenceOptions } from './solve/lift.js';
+import type { Vec3 } from './solve/depth-search.js';
+import type { KeypointKind } from './posenet/features.js';
+import { PoseNet } from './posenet/model.js';
+import { RootNet } from './rootnet/model.js';
+import type { DefinitionAdapter } from './adapter.js';
+import { ADAPTER_FILE, loadAdapters } from './adapter-file.js';
+import { COCO_MODELS, DEFINITION_JOINTS, DEFINITION_WEIGHT, DETECTED_LIFT_OPTIONS, LIFT_DEFAULTS } from './constants.js';
+export { COCO_MODELS, DEFINITION_JOINTS, DEFINITION_WEIGHT, DETECTED_LIFT_OPTIONS, LIFT_DEFAULTS };
+
+export interface LiftedPerson {
+  /** camera-frame joints, h36m17, 17 x 3 mm */
+  joints3d: Float64Array;
+  /** camera-frame pelvis, mm */
+  root: Vec3;
+  /** PoseNet's root-relative joints, mm */
+  rel3d: Float64Array;
+  /** RootNet's root depth, mm */
+  rootnetZ: number;
+  /** RMS reprojection error of the fitted joints over the used keypoints, px */
+  reprojectionPx: number;
+}
+
+export interface LiftCallOptions {
+  /** run the skeleton fitter (default true); false = PoseNet placed by the depth search only */
+  fit?: boolean;
+  /** average PoseNet's answers for the input and its mirror image (default true) */
+  flipTest?: boolean;
+  /** depth-search and fitter settings (defaults: LIFT_DEFAULTS) */
+  lift?: LiftSequenceOptions;
+  /**
+   * what the 2D points are (`kindOfLayout(layout)` of the keypoints' source layout): `joints` (default) for
+   * ground-truth-like h36m17, `mpii` / `coco` for detectors. Tells the networks, and sets how much the depth
+   * search and the fitter trust the joints a detector defines differently (`DEFINITION_WEIGHT`).
+   */
+  kind?: KeypointKind;
+  /** override of DEFINITION_WEIGHT (tuning) */
+  definitionWeight?: number;
+}
+
+/** Model versions recorded in every output document. */
+export interface ModelVersions {
+  posenet: string;
+  rootnet: string;
+  /** the detector's keypoint-definition adapter, when one was applied */
+  keypoint_adapter?: string;
+}
+
+/**
+ * What the depth search and the fitter take for one person-frame: normalised h36m17 keypoints
+ * (17 x [x, y, score]; NaN = missing, its confidence 0), PoseNet's root-relative joints and RootNet's depth.
+ */
+export function liftInput(
+  kp: ArrayLike<number>, rel: ArrayLike<number>, zRoot: number, cam: Pick<Intrinsics, 'fx' | 'fy'>,
+  kind: KeypointKind = 'joints', definitionWeight = DEFINITION_WEIGHT,
+): LiftInput {
+  const kp2d = new Float64Array(34), conf = new Float64Array(17);
+  for (let j = 0; j < 17; j++) {
+    kp2d[j * 2] = kp[j * 3]; kp2d[j * 2 + 1] = kp[j * 3 + 1];
+    conf[j] = Number.isFinite(kp[j * 3]) ? kp[j * 3 + 2] : 0;
+  }
+  if (kind !== 'joints' && definitionWeight !== 1) for (const j of DEFINITION_JOINTS[kind]) conf[j] *= definitionWeight;
+  return { rel, kp2d, conf, zRoot, fx: cam.fx, fy: cam.fy };
+}
+
+/** The two networks one kind of 2D is lifted with. */
+export interface LiftNets { posenet: PoseNet; rootnet: RootNet }
+
+/**
+ * The networks of a models folder: `posenet.onnx` and `rootnet.onnx` (required; trained on the projected
+ * truth, `poselift train posenet|rootnet`) lift ground-truth-like keypoints (the `joints` kind), and every
+ * kind when the folder has nothing else; `posenet-detected.onnx` and `rootnet-detected.onnx` (optional, as a
+ * pair; trained on real detections too, `poselift train posenet-detected|rootnet-detected`) lift detector
+ * keypoints (the `mpii` and `coco` kinds). Held-out S1 decided the split (README, Validation).
+ */
+export const MODEL_FILES = {
+  posenet: 'posenet.onnx', rootnet: 'rootnet.onnx',
+  posenetDetected: 'posenet-detected.onnx', rootnetDetected: 'rootnet-detected.onnx',
+} as const;
+
+export interface LifterLoadOptions {
+  /** which networks lift COCO-style keypoints (default COCO_MODELS) */
+  cocoModels?: 'joints' | 'detected';
+}
+
+export class Lifter {
+  private constructor(
+    readonly posenet: PoseNet,
+    readonly rootnet: RootNet,
+    private readonly adapters: Map<string, { adapter: DefinitionAdapter; version: string }> = new Map(),
+    private readonly detected?: LiftNets,
+    readonly cocoModels: 'joints' | 'detected' = COCO_MODELS,
+  ) {}
+
+  static async load(modelsDir: string, o: LifterLoadOptions = {}): Promise<Lifter> {
+    const p = path.join(modelsDir, MODEL_FILES.posenet), r = path.join(modelsDir, MODEL_FILES.rootnet);
+    for (const f of [p, r]) {
+      if (!fs.existsSync(f)) {
+        throw new Error(`${f}: model file missing; pass --models with the folder holding posenet.onnx and rootnet.onnx, or train them with \`poselift train\``);
+      }
+    }
+    const pd = path.join(modelsDir, MODEL_FILES.posenetDetected), rd = path.join(modelsDir, MODEL_FILES.rootnetDetected);
+    const [hasPd, hasRd] = [fs.existsSync(pd), fs.existsSync(rd)];
+    if (hasPd !== hasRd) {
+      throw new Error(`${hasPd ? rd : pd}: model file missing; the detector models come as a pair (${MODEL_FILES.posenetDetected} and ${MODEL_FILES.rootnetDetected}): ` +
+        `train the missing one with \`poselift train ${hasPd ? 'rootnet' : 'posenet'}-detected\`, or remove the other`);
+    }
+    const [posenet, rootnet, posenetD, rootnetD] = await Promise.all([
+      PoseNet.load(p), RootNet.load(r), hasPd ? PoseNet.load(pd) : undefined, hasRd ? RootNet.load(rd) : undefined,
+    ]);
+    const detected = posenetD && rootnetD ? { posenet: posenetD, rootnet: rootnetD } : undefined;
+    const cocoModels = o.cocoModels ?? COCO_MODELS;
+    // detector keypoints lifted by the detection-trained models are moved to the reference's definitions
+    const relative = cocoModels === 'detected' && detected !== undefined;
+    return new Lifter(posenet, rootnet, loadAdapters(path.join(modelsDir, ADAPTER_FILE), relative), detected, cocoModels);
+  }
+
+  /** Whether 2D of this kind is lifted by the detection-trained networks (`MODEL_FILES`, `COCO_MODELS`). */
+  liftsWithDetected(kind: KeypointKind): boolean {
+    return this.detected !== undefined && (kind === 'mpii' || (kind === 'coco' && this.cocoModels === 'detected'));
+  }
+
+  /** The networks that lift 2D of this kind. */
+  netsFor(kind: KeypointKind): LiftNets {
+    return this.liftsWithDetected(kind) ? this.detected! : { posenet: this.posenet, rootnet: this.rootnet };
+  }
+
+  /**
+   * The versions of the models that lift this kind of 2D (default: a detector's keypoints are `coco`, else
+   * `joints`); with a detector, its keypoint adapter's too when the models folder has one.
+   */
+  versionsFor(detector?: string, kind: KeypointKind = detector !== undefined ? 'coco' : 'joints'): ModelVersions {
+    const n = this.netsFor(kind);
+    const v: ModelVersions = { posenet: n.posenet.version, rootnet: n.rootnet.version };
+    const a = detector !== undefined ? this.adapters.get(detector) : undefined;
+    if (a) v.keypoint_adapter = a.version;
+    return v;
+  }
+
+  get versions(): ModelVersions {
+    return this.versionsFor();
+  }
+
+  /**
+   * The keypoint-definition adapter calibrated for a 2D detector (`models/keypoint-adapter.json`), or
+   * undefined (keypoint files, unknown detectors, a models folder without the file).
+   */
+  adapterFor(detector: string | undefined): DefinitionAdapter | undefined {
+    return detector !== undefined ? this.adapters.get(detector)?.adapter : undefined;
+  }
+
+  /** The detectors that have a keypoint adapter in the models folder. */
+  adapterNames(): string[] {
+    return [...this.adapters.keys()];
+  }
+
+  /** PoseNet + RootNet for a batch; null entries where a person cannot be lifted. */
+  private async prepare(people: (Float64Array | null)[], cam: Intrinsics, o: LiftCallOptions): Promise<(LiftInput | null)[]> {
+    validateIntrinsics(cam, 'camera');
+    const idx: number[] = [];
+    const kps: Float64Array[] = [];
+    people.forEach((p, i) => { if (p) { idx.push(i); kps.push(p); } });
+    const kind = o.kind ?? 'joints';
+    const nets = this.netsFor(kind);
+    const [rels, roots] = await Promise.all([
+      nets.posenet.predict(kps, { flipTest: o.flipTest, kind }), nets.rootnet.predict(kps, { flipTest: o.flipTest, kind }),
+    ]);
+    const out: (LiftInput | null)[] = people.map(() => null);
+    idx.forEach((i, n) => {
+      const rel = rels[n], root = roots[n], kp = kps[n];
+      if (rel && root) out[i] = liftInput(kp, rel, root.z, cam, kind, o.definitionWeight);
+    });
+    return out;
+  }
+
+  private static result(input: LiftInput, r: LiftResult): LiftedPerson {
+    return {
+      joints3d: r.joints3d,
+      root: r.root,
+      rel3d: Float64Array.from(input.rel),
+      rootnetZ: input.zRoot,
+      reprojectionPx: r.residualPx,
+    };
+  }
+
+  /** The depth search's and the fitter's settings for a call: LIFT_DEFAULTS, DETECTED_LIFT_OPTIONS, the call's. */
+  private liftOptions(o: LiftCallOptions): LiftSequenceOptions {
+    return { ...LIFT_DEFAULTS, ...(this.liftsWithDetected(o.kind ?? 'joints') ? DETECTED_LIFT_OPTIONS : {}), ...o.lift };
+  }
+
+  /** Independent person-frames (photos, or people of one frame): no temporal term. */
+  async liftBatch(people: (Float64Array | null)[], cam: Intrinsics, o: LiftCallOptions = {}): Promise<(LiftedPerson | null)[]> {
+    const inputs = await this.prepare(people, cam, o);
+    const opts = this.liftOptions(o);
+    const lift = o.fit === false ? placePerson : liftPerson;
+    return inputs.map((x) => (x ? Lifter.result(x, lift(x, opts)) : null));
+  }
+
+  /**
+   * One person over consecutive frames at `fps` (a track): the fitter's temporal term smooths it. Frames
+   * where the person cannot be lifted split the track; each run of liftable frames is fitted on its own.
+   */
+  async liftTrack(frames: (Float64Array | null)[], cam: Intrinsics, fps: number, o: LiftCallOptions = {}): Promise<(LiftedPerson | null)[]> {
+    const inputs = await this.prepare(frames, cam, o);
+    const out: (LiftedPerson | null)[] = frames.map(() => null);
+    const opts = this.liftOptions(o);
+    let i = 0;
+    while (i < inputs.length) {
+      if (!inputs[i]) { i++; continue; }
+      let j = i;
+      while (j < inputs.length && inputs[j]) j++;
+      const run = inputs.slice(i, j) as LiftInput[];
+      const res = o.fit === false
+        ? run.map((x) => placePerson(x, opts))
+        : run.length >= 3 ? liftSequence(run, fps, opts) : run.map((x) => liftPerson(x, opts));
+      res.forEach((r, k) => { out[i + k] = Lifter.result(run[k], r); });
+      i = j;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * Train the temporal lifter (a window of W frames of 2D at TEMPORAL_FPS -> the centre frame's root-relative
+ * 3D) on a pose-dataset/1 folder and export it to ONNX: `poselift train temporal`. Same trainer, loop and
+ * export as PoseNet (src/train/posenet.ts): a residual MLP over the concatenated window encoding
+ * (src/lift/temporal/features.ts), Adam with an exponential decay, validation on the held-out subject each epoch.
+ */
+import { Rng } from '../util/rng.js';
+import type { MlpSpec } from '../nn/mlp-trainer.js';
+import { countParams } from '../nn/mlp-spec.js';
+import { normalisedTruth } from '../lift/normalise.js';
+import { J, POSENET_OUTPUT_DIM, type KeypointKind } from '../lift/posenet/features.js';
+import { fillTargetRow, posenetValidationMpjpe, type ValidationSet } from './posenet.js';
+import { DEFAULT_AUGMENT, DEFAULT_DETECTED, NO_DETECTED, NO_MIX, NO_VIEW } from './augment.js';
+import { loadBanks, runTraining, trainedModel, type TrainConfig, type TrainedModel } from './loop.js';
+import { cameraPoseAt, type PoseBank } from './pose-bank.js';
+import { encodeWindow, temporalInputDim, type FrameCodes } from '../lift/temporal/features.js';
+import { DEFAULT_FRAME_DROP, WindowStream, type FrameDropOptions } from './temporal-sampler.js';
+
+export interface TemporalConfig extends TrainConfig {
+  /** frames per window (odd) */
+  window: number;
+  /** frames of the 50 fps data between window slots (2 = 25 fps, TEMPORAL_FPS) */
+  step: number;
+  /** windows that lose random frames (sampler.ts) */
+  frameDrop: FrameDropOptions;
+}
+
+export const TEMPORAL_DEFAULTS: Omit<TemporalConfig, 'data'> = {
+  valSubjects: ['S1'],
+  // 50 epochs x 460 steps of 512 = 11.8 M windows: 29 min on 2 cores (2026-12-04; 22-55 s an epoch with the
+  // CPU shared or not). Held-out S1, every frame lifted at 25 fps, every 5th scored, test-time mirroring
+  // (`poselift eval-temporal`): from SH detections MPJPE 68.8 mm, PA 55.7, acceleration error 6.06 mm/frame^2
+  // against single-frame posenet-detected's 69.8, 56.5 and 34.3 (5.7x smoother); from ground-truth 2D 53.1 /
+  // 42.2 / 2.40 against posenet's 45.4 / 36.8 / 2.69 (and the detection-trained single frame's 49.3 / 40.1 /
+  // 2.65). The val_* curves were flat from epoch ~40 (57 / 73.5 mm, no mirroring). Not shipped in models/.
+  epochs: 50,
+  // an epoch = every 5th frame of S5-S8 x 4 views (236k windows)
+  epochFrameStride: 5,
+  valFrameStride: 25,
+  // 27 frames at 25 fps (1.04 s). Quick measurement (4 epochs x 192 steps of 512, val S1 every 100th frame,
+  // no mirroring): W = 1 81.0 mm from ground truth / 95.2 from detections, W = 9 76.8 / 90.0, W = 27 76.6 / 89.2
+  window: 27,
+  step: 2,
+  // 27 x 53 + 5 = 1436 inputs -> 512 -> 2 residual blocks -> 51: 1.8 M parameters
+  hidden: 512,
+  blocks: 2,
+  dropout: 0.25,
+  batchSize: 512,
+  lr: 1e-3,
+  finalLr: 1e-5,
+  seed: 1,
+  view: NO_VIEW,
+  // part mixing would need one donor per window for every frame; not used
+  mix: NO_MIX,
+  detected: DEFAULT_DETECTED,
+  frameDrop: DEFAULT_FRAME_DROP,
+};
+
+/**
+ * Validation windows centred on every kept frame of a bank (its entries: every `valFrameStride`th frame) in
+ * every view: the clean projected truth ('joints'), or (`detections`) the views' stored detections ('mpii');
+ * neighbours from all frames of the sequence, missing ones by the window rule.
+ */
+export function buildTemporalValidation(bank: PoseBank, window: number, step: number, detections: boolean): ValidationSet {
+  const D = temporalInputDim(window);
+  let cap = 0;
+  for (let e = 0; e < bank.count; e++) cap += bank.cameras[bank.entries[e * 2]].length;
+  const x = new Float32Array(cap * D);
+  const gt = new Float64Array(cap * J * 3);
+  const cam = new Float64Array(J * 3), centreCam = new Float64Array(J * 3);
+  const frames: (Float64Array | null)[] = new Array(window).fill(null);
+  const bufs = Array.from({ length: window }, () => new Float64Array(J * 3));
+  const scratch: { codes?: FrameCodes; slots?: Int32Array } = {};
+  const kind: KeypointKind = detections ? 'mpii' : 'joints';
+  const c = (window - 1) / 2;
+  let n = 0;
+  for (let e = 0; e < bank.count; e++) {
+    const s = bank.entries[e * 2], centre = bank.entries[e * 2 + 1];
+    const len = bank.worlds[s].length / (J * 3);
+    for (let v = 0; v < bank.cameras[s].length; v++) {
+      const det = detections ? bank.detections?.[s]?.[v] : null;
+      if (detections && !det) continue;
+      cameraPoseAt(bank, s, centre, v, centreCam);
+      if (!(centreCam[2] > 100)) continue;
+      for (let k = 0; k < window; k++) {
+        const f = centre + (k - c) * step;
+        frames[k] = null;
+        if (f < 0 || f >= len) continue;
+        if (det) {
+          bufs[k].set(det.subarray(f * J * 3, (f + 1) * J * 3));
+        } else {
+          cameraPoseAt(bank, s, f, v, cam);
+          bufs[k].set(normalisedTruth(cam));
+        }
+        frames[k] = bufs[k];
+      }
+      if (!encodeWindow(frames, x, n * D, kind, scratch)) continue;
+      for (let j = 0; j < J; j++) for (let a = 0; a < 3; a++) gt[(n * J + j) * 3 + a] = centreCam[j * 3 + a] - centreCam[a];
+      n++;
+    }
+  }
+  return { x: x.subarray(0, n * D), gt: gt.subarray(0, n * J * 3), n };
+}
+
+export function temporalSpec(cfg: Pick<TemporalConfig, 'window' | 'hidden' | 'blocks' | 'dropout'>): MlpSpec {
+  return {
+    inputDim: temporalInputDim(cfg.window), outputDim: POSENET_OUTPUT_DIM,
+    hidden: cfg.hidden, blocks: cfg.blocks, dropout: cfg.dropout, batchNorm: true,
+  };
+}
+
+export async function trainTemporal(cfg: TemporalConfig, log: (s: string) => void): Promise<TrainedModel> {
+  const banks = loadBanks(cfg);
+  const { train, val, stepsPerEpoch } = banks;
+  const W = cfg.window, D = temporalInputDim(W);
+  const clean = buildTemporalValidation(val, W, cfg.step, false);
+  const detected = val.detections ? buildTemporalValidation(val, W, cfg.step, true) : null;
+  const spec = temporalSpec(cfg);
+  log(
+    `temporal: ${W} frames, ${cfg.step} data frames apart; train ${train.subjects.join(',')} (${train.count} frames), validate ` +
+      `${val.subjects.join(',')} (${clean.n} windows), ${cfg.epochs} epochs x ${stepsPerEpoch} steps of ${cfg.batchSize}; ` +
+      `${countParams(spec).toLocaleString('en-US')} parameters`,
+  );
+  const stream = new WindowStream(train, new Rng(cfg.seed), W, cfg.step, { ...DEFAULT_AUGMENT, ...cfg.augment }, cfg.detected ?? NO_DETECTED, cfg.frameDrop);
+  const scratch: { codes?: FrameCodes; slots?: Int32Array } = {};
+  const res = await runTraining({
+    spec,
+    train: { batchSize: cfg.batchSize, lr: cfg.lr, seed: cfg.seed, loss: 'joint-l2' },
+    epochs: cfg.epochs,
+    stepsPerEpoch,
+    finalLr: cfg.finalLr,
+    weightsPerRow: J,
+    fillBatch: (x, y, w) => {
+      for (let b = 0; b < cfg.batchSize; b++) {
+        let smp = stream.next();
+        while (!encodeWindow(smp.frames, x, b * D, smp.kind, scratch)) smp = stream.next();
+        fillTargetRow(smp.target, y, w, b);
+      }
+    },
+    validate: async (t) => ({
+      val_mpjpe_mm: await posenetValidationMpjpe(t, clean),
+      ...(detected ? { val_detected_mpjpe_mm: await posenetValidationMpjpe(t, detected) } : {}),
+    }),
+    log,
+  });
+  const last = res.history[res.history.length - 1];
+  return trainedModel(res, spec, banks, {
+    val_mpjpe_mm: last.val_mpjpe_mm,
+    ...(detected ? { val_detected_mpjpe_mm: last.val_detected_mpjpe_mm } : {}),
+    final_loss: last.loss,
+  }, cfg.batchSize, stepsPerEpoch);
+}

@@ -1,0 +1,322 @@
+/**
+ * The temporal lifter (src/lift/temporal/, src/train/temporal.ts): the window encoding's known answers (edge padding, missing frames,
+ * mirroring), the training windows' consistency (one mirroring, one kind per window), a tiny training run
+ * on Human3.6M that must reduce the loss, and the exported model's inference agreeing with the trainer.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { Rng } from '../../src/util/rng.js';
+import { H36M17_FLIP } from '../../src/contracts/layouts.js';
+import type { Camera } from '../../src/contracts/types.js';
+import { encodeKeypoints, J, mirrorKeypoints, POSENET_INPUT_DIM } from '../../src/lift/posenet/features.js';
+import { DEFAULT_AUGMENT, NO_AUGMENT, NO_DETECTED, type DetectedOptions } from '../../src/train/augment.js';
+import type { PoseBank } from '../../src/train/pose-bank.js';
+import {
+  assembleWindow, encodeFrames, encodeWindow, FRAME_DIM, temporalInputDim, windowOfInputDim, windowSlots,
+} from '../../src/lift/temporal/features.js';
+import { mirrorPose3d, NO_FRAME_DROP, WindowStream } from '../../src/train/temporal-sampler.js';
+import { TEMPORAL_DEFAULTS, trainTemporal } from '../../src/train/temporal.js';
+import { TemporalLifter } from '../../src/lift/temporal/model.js';
+import { evaluateTemporal } from '../../src/eval/temporal.js';
+import { saveTrainedModel, type ExportInfo } from '../../src/train/export.js';
+import { DATA } from '../helpers.js';
+
+const TRAIN = path.join(DATA, 'h36m-train');
+
+/** A standing person (17 x 3 mm, camera frame) 4 m away, shifted by `dx` mm and turned by `t` (arms swing). */
+function person(dx: number, t: number): Float64Array {
+  const p = [
+    [0, 0], [-130, 0], [-130, 450], [-130, 880], [130, 0], [130, 450], [130, 880],
+    [0, -230], [0, -480], [0, -580], [0, -700], [170, -450], [200, -170], [220, 80], [-170, -450], [-200, -170], [-220, 80],
+  ];
+  const out = new Float64Array(J * 3);
+  p.forEach(([x, y], j) => {
+    const swing = j >= 11 ? 60 * Math.sin(t + j) : 0;
+    out[j * 3] = 100 + dx + x + swing; out[j * 3 + 1] = 50 + y; out[j * 3 + 2] = 4000 + (j % 3) * 20 + swing;
+  });
+  return out;
+}
+
+function project(p: ArrayLike<number>): Float64Array {
+  const kp = new Float64Array(J * 3);
+  for (let j = 0; j < J; j++) { kp[j * 3] = p[j * 3] / p[j * 3 + 2]; kp[j * 3 + 1] = p[j * 3 + 1] / p[j * 3 + 2]; kp[j * 3 + 2] = 1; }
+  return kp;
+}
+
+/** A walking person's track: frame f moves 20 mm to the right. */
+const track = (n: number) => Array.from({ length: n }, (_, f) => project(person(20 * f, 0.3 * f)));
+
+test('window sizes: 27 frames x 53 + 5 floats, and back', () => {
+  assert.equal(FRAME_DIM, 53);
+  assert.equal(temporalInputDim(27), 1436);
+  assert.equal(windowOfInputDim(1436), 27);
+  assert.equal(windowOfInputDim(temporalInputDim(9)), 9);
+  assert.equal(windowOfInputDim(56), null); // PoseNet's input is not a window
+  assert.equal(windowOfInputDim(temporalInputDim(1) + 53), null); // an even window
+});
+
+test('window features: each frame at its own pelvis, one scale (the centre frame\'s), pelvis offsets, centre ray and kind', () => {
+  const frames = track(5);
+  // the 3rd frame twice as far away: half the size
+  frames[2] = project(person(40, 0.6).map((v, i) => (i % 3 === 2 ? v * 2 : v)));
+  const x = new Float32Array(temporalInputDim(5));
+  assert.ok(encodeWindow(frames, x, 0, 'mpii'));
+  const own = frames.map((kp) => {
+    const e = new Float32Array(POSENET_INPUT_DIM);
+    return { e, c: encodeKeypoints(kp, e, 0, 'mpii')! };
+  });
+  const sc = own[2].c.s;
+  for (let k = 0; k < 5; k++) {
+    const r = own[k].c.s / sc;
+    for (let j = 0; j < J; j++) {
+      assert.ok(Math.abs(x[k * FRAME_DIM + j * 3] - own[k].e[j * 3] * r) < 1e-5);
+      assert.ok(Math.abs(x[k * FRAME_DIM + j * 3 + 1] - own[k].e[j * 3 + 1] * r) < 1e-5);
+      assert.equal(x[k * FRAME_DIM + j * 3 + 2], 1);
+    }
+    // the pelvis relative to the centre frame's, in centre radii
+    assert.ok(Math.abs(x[k * FRAME_DIM + 51] - (frames[k][0] - frames[2][0]) / sc) < 1e-5);
+    assert.ok(Math.abs(x[k * FRAME_DIM + 52] - (frames[k][1] - frames[2][1]) / sc) < 1e-5);
+  }
+  assert.equal(x[2 * FRAME_DIM + 51], 0);
+  // frames 1 and 3 are at 4 m, the centre at 8 m: their shapes are about twice the centre's size
+  const span = (k: number) => x[k * FRAME_DIM + 3 * 3 + 1] - x[k * FRAME_DIM + 10 * 3 + 1]; // right ankle - head top, v
+  assert.ok(span(1) / span(2) > 1.8 && span(1) / span(2) < 2.2, `${span(1)} vs ${span(2)}`);
+  const t = 5 * FRAME_DIM;
+  assert.ok(Math.abs(x[t] - frames[2][0]) < 1e-6 && Math.abs(x[t + 1] - frames[2][1]) < 1e-6);
+  assert.deepEqual(Array.from(x.subarray(t + 2)), [0, 1, 0]);
+});
+
+test('edge padding: slots outside the track repeat its first / last frame', () => {
+  const n = 10;
+  const ok = new Uint8Array(n).fill(1);
+  const slots = new Int32Array(7);
+  assert.ok(windowSlots(ok, n, 0, 7, 1, slots));
+  assert.deepEqual(Array.from(slots), [0, 0, 0, 0, 1, 2, 3]);
+  assert.ok(windowSlots(ok, n, 8, 7, 1, slots));
+  assert.deepEqual(Array.from(slots), [5, 6, 7, 8, 9, 9, 9]);
+  // a step of 2 (every 2nd frame of a 50 fps track)
+  assert.ok(windowSlots(ok, n, 3, 5, 2, slots.subarray(0, 5)));
+  assert.deepEqual(Array.from(slots.subarray(0, 5)), [1, 1, 3, 5, 7]);
+  // a track shorter than the window: every slot is one of its frames
+  assert.ok(windowSlots(ok, 2, 1, 7, 1, slots));
+  assert.deepEqual(Array.from(slots), [0, 0, 0, 1, 1, 1, 1]);
+  // the features of a padded slot are the edge frame's
+  const frames = track(n);
+  const x = new Float32Array(temporalInputDim(7));
+  assert.ok(encodeWindow([null, null, null, ...frames.slice(0, 4)], x));
+  for (let k = 0; k < 3; k++) assert.deepEqual(Array.from(x.subarray(k * FRAME_DIM, (k + 1) * FRAME_DIM)), Array.from(x.subarray(3 * FRAME_DIM, 4 * FRAME_DIM)));
+});
+
+test('missing frames: the nearest present frame of the window (ties towards the centre); a missing centre is not lifted', () => {
+  const n = 10;
+  const ok = new Uint8Array(n).fill(1);
+  ok[4] = 0;
+  const slots = new Int32Array(5);
+  assert.ok(windowSlots(ok, n, 5, 5, 1, slots));
+  // slot 1 (frame 4) is missing: frames 3 and 5 are both one slot away, 5 is nearer the centre
+  assert.deepEqual(Array.from(slots), [3, 5, 5, 6, 7]);
+  ok[3] = 0;
+  assert.ok(windowSlots(ok, n, 5, 5, 1, slots));
+  assert.deepEqual(Array.from(slots), [5, 5, 5, 6, 7]);
+  // frames 3 and 4 missing: slot 4 has no present frame beside it inside the window, so the centre's
+  assert.ok(windowSlots(ok, n, 2, 5, 1, slots));
+  assert.deepEqual(Array.from(slots), [0, 1, 2, 2, 2]);
+  assert.equal(windowSlots(ok, n, 4, 5, 1, slots), false);
+  // null and unliftable (3 visible joints) frames are both missing
+  const frames: (Float64Array | null)[] = track(5);
+  const few = frames[1]!.slice();
+  for (let j = 3; j < J; j++) { few[j * 3] = NaN; few[j * 3 + 2] = 0; }
+  frames[1] = few;
+  frames[3] = null;
+  const codes = encodeFrames(frames, 'joints');
+  assert.deepEqual(Array.from(codes.ok), [1, 0, 1, 0, 1]);
+  const x = new Float32Array(temporalInputDim(5));
+  assert.ok(encodeWindow(frames, x));
+  const slot = (k: number) => Array.from(x.subarray(k * FRAME_DIM, (k + 1) * FRAME_DIM));
+  assert.deepEqual(slot(1), slot(2));
+  assert.deepEqual(slot(3), slot(2));
+  assert.notDeepEqual(slot(0), slot(2));
+  frames[2] = null;
+  assert.equal(encodeWindow(frames, x), false);
+});
+
+test('a mirrored window encodes as the mirror of the window: joints swapped, u and the offsets negated', () => {
+  const frames = track(9);
+  const mirrored = frames.map((kp) => mirrorKeypoints(kp, new Float64Array(J * 3)));
+  const D = temporalInputDim(9);
+  const a = new Float32Array(D), b = new Float32Array(D);
+  assert.ok(encodeWindow(frames, a, 0, 'coco'));
+  assert.ok(encodeWindow(mirrored, b, 0, 'coco'));
+  for (let k = 0; k < 9; k++) {
+    for (let j = 0; j < J; j++) {
+      const s = H36M17_FLIP[j];
+      assert.ok(Math.abs(b[k * FRAME_DIM + j * 3] + a[k * FRAME_DIM + s * 3]) < 1e-5);
+      assert.ok(Math.abs(b[k * FRAME_DIM + j * 3 + 1] - a[k * FRAME_DIM + s * 3 + 1]) < 1e-5);
+    }
+    assert.ok(Math.abs(b[k * FRAME_DIM + 51] + a[k * FRAME_DIM + 51]) < 1e-5);
+    assert.ok(Math.abs(b[k * FRAME_DIM + 52] - a[k * FRAME_DIM + 52]) < 1e-5);
+  }
+  assert.ok(Math.abs(b[9 * FRAME_DIM] + a[9 * FRAME_DIM]) < 1e-6);
+});
+
+/** A synthetic bank: one 40-frame walk seen by an identity camera, its "detections" the truth shifted. */
+function syntheticBank(): PoseBank {
+  const n = 40;
+  const world = new Float32Array(n * J * 3);
+  const det = new Float32Array(n * J * 3);
+  for (let f = 0; f < n; f++) {
+    const p = person(20 * f, 0.3 * f);
+    world.set(p, f * J * 3);
+    const kp = project(p);
+    for (let j = 0; j < J; j++) kp[j * 3] += 0.002; // a detector's offset: not the truth
+    det.set(kp, f * J * 3);
+  }
+  const cam: Camera = { id: 'c', fx: 1000, fy: 1000, cx: 500, cy: 500, R: [[1, 0, 0], [0, 1, 0], [0, 0, 1]], C: [0, 0, 0] };
+  const entries = new Int32Array(n * 2);
+  for (let f = 0; f < n; f++) { entries[f * 2] = 0; entries[f * 2 + 1] = f; }
+  return { worlds: [world], cameras: [[cam]], ups: [[[0, -1, 0]]], entries, count: n, subjects: ['X'], detections: [[det]] };
+}
+
+/** Whether each frame of a window sample is the (shifted) projection of frame f's pose, mirrored or not. */
+function mirrorState(kp: Float64Array, pose: Float64Array, shift: number): 'plain' | 'mirrored' | 'neither' {
+  const plain = project(pose);
+  const m = pose.slice();
+  mirrorPose3d(m);
+  const mir = project(m);
+  const close = (ref: Float64Array, sgn: number) => {
+    for (let j = 0; j < J; j++) {
+      if (!(kp[j * 3 + 2] > 0)) continue;
+      // the bank stores float32 (about 1e-7 relative)
+      if (Math.abs(kp[j * 3] - (ref[j * 3] + sgn * shift)) > 1e-6 || Math.abs(kp[j * 3 + 1] - ref[j * 3 + 1]) > 1e-6) return false;
+    }
+    return true;
+  };
+  return close(plain, 1) ? 'plain' : close(mir, -1) ? 'mirrored' : 'neither';
+}
+
+/** The frame of the synthetic walk whose truth (mirrored or not) is a window's target, and which it is. */
+function centreOf(target: Float64Array): { centre: number; state: 'plain' | 'mirrored' } {
+  for (let f = 0; f < 40; f++) {
+    const p = person(20 * f, 0.3 * f);
+    if (Math.abs(Math.abs(p[0]) - Math.abs(target[0])) < 1e-3) return { centre: f, state: Math.abs(p[0] - target[0]) < 1e-3 ? 'plain' : 'mirrored' };
+  }
+  throw new Error('the target is not a frame of the sequence');
+}
+
+test('training windows: one mirroring for every frame and the target, from the truth and from detections', () => {
+  const bank = syntheticBank();
+  const W = 9, step = 2, c = 4;
+  for (const detected of [NO_DETECTED, { prob: 1, cocoShare: 0, dropJoint: 0, noseSigma: 0 } as DetectedOptions]) {
+    const shift = detected.prob > 0 ? 0.002 : 0;
+    const stream = new WindowStream(bank, new Rng(7), W, step, { ...NO_AUGMENT, flip: 0.5 }, detected, NO_FRAME_DROP);
+    const seen = { plain: 0, mirrored: 0 };
+    for (let i = 0; i < 60; i++) {
+      const smp = stream.next();
+      assert.equal(smp.kind, detected.prob > 0 ? 'mpii' : 'joints');
+      // the centre: the frame whose truth, mirrored or not, is the target
+      const { centre, state } = centreOf(smp.target);
+      for (let k = 0; k < W; k++) {
+        const f = centre + (k - c) * step;
+        if (f < 0 || f >= 40) { assert.equal(smp.frames[k], null, 'outside the sequence: missing'); continue; }
+        assert.equal(mirrorState(smp.frames[k]!, person(20 * f, 0.3 * f), shift), state, `frame ${k} of a ${state} window`);
+      }
+      seen[state]++;
+    }
+    assert.ok(seen.plain > 15 && seen.mirrored > 15, JSON.stringify(seen));
+  }
+});
+
+test('training windows: the noise level and the missing-joint pattern are the window\'s, the jitter each frame\'s', () => {
+  const bank = syntheticBank();
+  const stream = new WindowStream(bank, new Rng(3), 9, 2, { ...DEFAULT_AUGMENT, flip: 0, noisy: 1, dropJoint: 0, outlier: 0 }, NO_DETECTED, NO_FRAME_DROP);
+  let patterns = 0, independent = 0;
+  for (let i = 0; i < 40; i++) {
+    const smp = stream.next();
+    const { centre } = centreOf(smp.target);
+    const missing = (kp: Float64Array) => Array.from({ length: J }, (_, j) => (kp[j * 3 + 2] > 0 ? 0 : 1)).join('');
+    const present = smp.frames.map((kp, k) => ({ kp, f: centre + (k - 4) * 2 })).filter((e): e is { kp: Float64Array; f: number } => e.kp !== null);
+    assert.equal(new Set(present.map((e) => missing(e.kp))).size, 1, 'one missing-joint pattern per window');
+    if (missing(present[0].kp).includes('1')) patterns++;
+    // each frame's noise (its 2D minus its projected truth) is its own draw
+    const noise = present.map((e) => {
+      const truth = project(person(20 * e.f, 0.3 * e.f));
+      return Array.from({ length: J }, (_, j) => (e.kp[j * 3 + 2] > 0 ? e.kp[j * 3] - truth[j * 3] : 0));
+    });
+    const size = Math.max(...noise[0].map(Math.abs));
+    const diff = Math.max(...noise[0].map((v, j) => Math.abs(v - noise[1][j])));
+    if (size > 1e-6 && diff > 0.1 * size) independent++;
+  }
+  assert.ok(patterns > 5 && patterns < 35, `windows with a missing-joint pattern: ${patterns} of 40`);
+  assert.ok(independent > 30, `windows whose first two frames have different noise: ${independent} of 40`);
+});
+
+test('a short temporal run reduces the loss; the exported model lifts tracks as the trainer does', async () => {
+  const lines: string[] = [];
+  const cfg = {
+    ...TEMPORAL_DEFAULTS, data: TRAIN, valSubjects: ['S7'], epochs: 3, epochFrameStride: 400, valFrameStride: 400,
+    window: 9, hidden: 128, blocks: 1, batchSize: 256, lr: 2e-3, finalLr: 5e-4,
+  };
+  const m = await trainTemporal(cfg, (s) => lines.push(s));
+  const epochs = lines.filter((l) => l.startsWith('epoch'));
+  assert.equal(epochs.length, 3);
+  const loss = epochs.map((l) => Number(/loss ([\d.]+)/.exec(l)![1]));
+  const val = epochs.map((l) => Number(/val_mpjpe_mm ([\d.]+)/.exec(l)![1]));
+  assert.ok(loss[2] < loss[0] * 0.8, `loss must fall: ${loss.join(' -> ')}`);
+  assert.ok(val[2] < val[0], `held-out MPJPE must fall: ${val.join(' -> ')}`);
+  assert.ok(val[2] < 150, `held-out MPJPE after a tiny run: ${val[2]} mm`);
+  assert.ok(Number.isFinite(m.metrics.val_detected_mpjpe_mm));
+  assert.equal(m.spec.inputDim, temporalInputDim(9));
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'poselift-temporal-'));
+  try {
+    const files = saveTrainedModel(dir, m, {
+      name: 'temporal' as ExportInfo['name'], description: 'test', command: 'test', config: cfg, inputDoc: 'in', outputDoc: 'out',
+    });
+    assert.match(fs.readFileSync(files.card, 'utf8'), /research use only/);
+    const net = await TemporalLifter.load(files.onnx);
+    assert.equal(net.window, 9);
+    // a track with a missing frame: each frame's answer is the trainer's on its window as encodeWindow builds it
+    const frames: (Float64Array | null)[] = track(12);
+    frames[6] = null;
+    const got = await net.predictTrack(frames, { flipTest: false, kind: 'mpii' });
+    assert.equal(got[6], null);
+    const D = temporalInputDim(9);
+    const x = new Float32Array(12 * D);
+    const want: number[] = [];
+    for (let f = 0; f < 12; f++) {
+      if (!frames[f]) continue;
+      const win = Array.from({ length: 9 }, (_, k) => frames[f + k - 4] ?? null);
+      assert.ok(encodeWindow(win, x, want.length * D, 'mpii'));
+      want.push(f);
+    }
+    const ref = await m.trainer.predict(x.subarray(0, want.length * D), want.length);
+    want.forEach((f, i) => {
+      for (let j = 1; j < J; j++) {
+        for (let a = 0; a < 3; a++) {
+          const r = (ref[i * 51 + j * 3 + a] - ref[i * 51 + a]) * 1000;
+          assert.ok(Math.abs(got[f]![j * 3 + a] - r) < 0.05, `frame ${f} joint ${j}: ${got[f]![j * 3 + a]} vs ${r}`);
+        }
+      }
+    });
+    // only the asked frames, the same answers
+    const some = await net.predictTrack(frames, { flipTest: false, kind: 'mpii', at: [0, 11] });
+    assert.deepEqual(some.map((p) => (p ? 1 : 0)), [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    assert.deepEqual(Array.from(some[11]!), Array.from(got[11]!));
+    // the measurement runs end to end on the held-out subject (every 200th lifted frame)
+    const r = await evaluateTemporal(TRAIN, {
+      input: 'points2d', subjects: ['S7'], scoreEvery: 200, model: files.onnx, posenet: null, scoredOnly: true,
+    });
+    assert.equal(r.window, 9);
+    assert.equal(r.fps, 25);
+    assert.equal(r.temporal.accel, null);
+    assert.equal(r.single_frame, undefined);
+    assert.ok(r.frames > 100 && Number.isFinite(r.temporal.mpjpe), JSON.stringify(r));
+    assert.ok(r.temporal.pa_mpjpe < r.temporal.mpjpe);
+    await net.dispose();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

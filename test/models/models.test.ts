@@ -1,0 +1,149 @@
+/**
+ * The committed models and the production lift path on data they never saw: the held-out subject S1 of
+ * ../shared/data/h36m-train and the four real photos of ../shared/data/h36m-images, through the CLI.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { CLI, DATA, MODELS } from '../helpers.js';
+import { writeProjectedSlice } from '../projected-points.js';
+
+const run = promisify(execFile);
+
+interface CliResult { code: number; stdout: string; stderr: string }
+
+async function poselift(...args: string[]): Promise<CliResult> {
+  try {
+    const r = await run(process.execPath, [CLI, ...args], { maxBuffer: 1 << 24 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+const KEYS = ['frames', 'mpjpe', 'pa_mpjpe', 'n_mpjpe', 'mpjpe_abs', 'mrpe', 'mrpe_xyz', 'pck150', 'auc', 'accel', 'ms_per_frame'];
+
+test('eval on the four real photos: JSON with every metric, within the targets', async () => {
+  const r = await poselift('eval', path.join(DATA, 'h36m-images'), '--input', 'gt2d', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const m = JSON.parse(r.stdout);
+  for (const k of KEYS) assert.ok(k in m, `missing ${k}`);
+  assert.equal(m.frames, 4);
+  assert.equal(m.joints, 'h36m17');
+  assert.equal(m.units, 'mm');
+  assert.ok(m.mpjpe < LIMITS.imagesMpjpe, `MPJPE ${m.mpjpe}`);
+  assert.ok(m.pa_mpjpe < m.mpjpe);
+  assert.ok(m.mrpe < LIMITS.imagesMrpe, `MRPE ${m.mrpe}`);
+  assert.equal(m.accel, null, 'single images have no acceleration');
+});
+
+test('eval on held-out subject S1 (never trained on), ground-truth 2D through the camera model', async () => {
+  const r = await poselift('eval', path.join(DATA, 'h36m-train'), '--input', 'gt2d', '--subjects', 'S1', '--stride', '100', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const m = JSON.parse(r.stdout);
+  assert.deepEqual(m.subjects, ['S1']);
+  assert.ok(m.frames > 2000, `frames ${m.frames}`);
+  console.log(`S1 every 100th frame: MPJPE ${m.mpjpe.toFixed(1)}, PA ${m.pa_mpjpe.toFixed(1)}, MRPE ${m.mrpe.toFixed(1)} mm, PCK ${m.pck150.toFixed(3)}`);
+  assert.ok(m.mpjpe < LIMITS.heldMpjpe, `S1 MPJPE ${m.mpjpe}`);
+  assert.ok(m.pa_mpjpe < LIMITS.heldPaMpjpe, `S1 PA-MPJPE ${m.pa_mpjpe}`);
+  assert.ok(m.mrpe < LIMITS.heldMrpe, `S1 MRPE ${m.mrpe}`);
+  assert.ok(m.pck150 > LIMITS.heldPck, `S1 PCK ${m.pck150}`);
+  assert.ok(Number.isFinite(m.accel));
+});
+
+for (const coco of [false, true]) {
+  test(`eval on held-out S1 from its real Stacked Hourglass detections${coco ? ', given as COCO-17 keypoints' : ''}`, async () => {
+    const r = await poselift('eval', path.join(DATA, 'h36m-train'), '--input', 'points2d', '--subjects', 'S1', '--stride', '50',
+      ...(coco ? ['--coco-style'] : []), '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const m = JSON.parse(r.stdout);
+    assert.ok(m.frames > 4000, `frames ${m.frames}`);
+    const g = GATES[coco ? 's1_points2d_coco_stride50' : 's1_points2d_stride50'].limit;
+    console.log(`S1 SH detections${coco ? ' as COCO-17' : ''}, every 50th frame: MPJPE ${m.mpjpe.toFixed(1)}, PA ${m.pa_mpjpe.toFixed(1)}, MRPE ${m.mrpe.toFixed(1)} mm`);
+    assert.ok(m.mpjpe < g.mpjpe, `MPJPE ${m.mpjpe} (gate ${g.mpjpe})`);
+    assert.ok(m.pa_mpjpe < g.pa_mpjpe, `PA-MPJPE ${m.pa_mpjpe} (gate ${g.pa_mpjpe})`);
+    assert.ok(m.mrpe < g.mrpe, `MRPE ${m.mrpe} (gate ${g.mrpe})`);
+    // per action: Human3.6M's 15 actions (numbered takes joined), frames adding up to the whole
+    const acts = Object.entries(m.per_action as Record<string, { frames: number; mpjpe: number }>);
+    assert.equal(acts.length, 15, Object.keys(m.per_action).join(', '));
+    assert.equal(acts.reduce((s, [, a]) => s + a.frames, 0), m.frames);
+    for (const [name, a] of acts) assert.ok(a.mpjpe > 20 && a.mpjpe < 2 * m.mpjpe, `${name} ${a.mpjpe}`);
+  });
+}
+
+/**
+ * A data set whose views carry stored detections (`points2d`) in another layout: the ground truth of two
+ * S1 sequences (300 frames each) projected through the camera and written as COCO-17 (no spine, no head
+ * top, eyes and ears missing) or MPII-16 keypoints, so the adapters and the points2d path run end to end.
+ */
+const detectionsSlice = (layout: 'coco17' | 'mpii16') =>
+  writeProjectedSlice(path.join(DATA, 'h36m-train'), { layout, subject: 'S1', sequences: 2, frames: 300 });
+
+for (const layout of ['coco17', 'mpii16'] as const) {
+  test(`eval --input points2d with ${layout} detections goes through the adapters`, async () => {
+    const dir = detectionsSlice(layout);
+    try {
+      const r = await poselift('eval', dir, '--input', 'points2d', '--stride', '5', '--json');
+      assert.equal(r.code, 0, r.stderr);
+      const m = JSON.parse(r.stdout);
+      assert.equal(m.frames, 2 * 4 * 60);
+      console.log(`${layout} slice: MPJPE ${m.mpjpe.toFixed(1)} mm, MRPE ${m.mrpe.toFixed(1)} mm`);
+      assert.ok(m.mpjpe < LIMITS.detMpjpe[layout], `${layout} MPJPE ${m.mpjpe}`);
+      assert.ok(m.mrpe < LIMITS.detMrpe[layout], `${layout} MRPE ${m.mrpe}`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test('bad inputs: one clear error naming the file and the field, non-zero exit', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'poselift-bad-'));
+  try {
+    let r = await poselift('eval', path.join(dir, 'nope'), '--input', 'gt2d');
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /nope.*does not exist/);
+    fs.writeFileSync(path.join(dir, 'index.json'), '{"format": "pose-dataset/1", ');
+    r = await poselift('eval', dir, '--input', 'gt2d');
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /index\.json/);
+    r = await poselift('eval', path.join(DATA, 'h36m-images'), '--input', 'points2d');
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /has no points2d/);
+    r = await poselift('eval', path.join(DATA, 'h36m-images'), '--input', 'gt2d', '--models', dir);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /posenet\.onnx: model file missing/);
+    assert.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the committed models carry a model card with the licence and the training command', () => {
+  for (const name of ['posenet', 'rootnet']) {
+    const card = fs.readFileSync(path.join(MODELS, `${name}.md`), 'utf8');
+    assert.match(card, /research use only/);
+    assert.match(card, new RegExp(`poselift train ${name}`));
+    assert.ok(fs.statSync(path.join(MODELS, `${name}.onnx`)).size > 10_000);
+  }
+});
+
+/** The accuracy gates kept beside the model cards: measured values, their commands, and the limits held here. */
+interface Gate { command: string; measured: Record<string, number>; limit: Record<string, number> }
+const GATES = (JSON.parse(fs.readFileSync(path.join(MODELS, 'accuracy-gates.json'), 'utf8')) as { gates: Record<string, Gate> }).gates;
+
+/** The older tests' thresholds, from the same file. */
+const LIMITS = {
+  imagesMpjpe: GATES.images_gt2d.limit.mpjpe,
+  imagesMrpe: GATES.images_gt2d.limit.mrpe,
+  heldMpjpe: GATES.s1_gt2d_stride100.limit.mpjpe,
+  heldPaMpjpe: GATES.s1_gt2d_stride100.limit.pa_mpjpe,
+  heldMrpe: GATES.s1_gt2d_stride100.limit.mrpe,
+  heldPck: GATES.s1_gt2d_stride100.limit.pck150_min,
+  detMpjpe: { coco17: GATES.projected_slices.limit.coco17_mpjpe, mpii16: GATES.projected_slices.limit.mpii16_mpjpe },
+  detMrpe: { coco17: GATES.projected_slices.limit.coco17_mrpe, mpii16: GATES.projected_slices.limit.mpii16_mrpe },
+};
