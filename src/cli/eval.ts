@@ -11,7 +11,7 @@ export async function evalCommand(dir: string, o: EvalOptions): Promise<void> {
   }
   const rows: [string, string][] = [
     ['data set', `${r.dataset} (${dir})`],
-    ['input', `${r.input}${r.coco_style ? ' (as COCO-17)' : ''}, every ${r.stride} frame(s)${r.subjects ? `, subjects ${r.subjects.join(',')}` : ''}`],
+    ['input', `${r.input}${r.coco_style ? ' (as COCO-17)' : ''}, every ${r.stride} frame(s)${r.score_every ? ` lifted as a video, every ${r.score_every}th scored` : ''}${r.subjects ? `, subjects ${r.subjects.join(',')}` : ''}`],
     ...(r.detector ? [['detector', `${r.detector}, keypoint adapter: ${r.keypoint_adapter ?? 'none'}`] as [string, string]] : []),
     ['frames (person-views)', String(r.frames)],
     ['MPJPE, root-aligned (mm)', fmt(r.mpjpe)],
@@ -22,7 +22,7 @@ export async function evalCommand(dir: string, o: EvalOptions): Promise<void> {
     ['MRPE x / y / z (mm)', r.mrpe_xyz.map((v) => fmt(v)).join(' / ')],
     ['PCK3D @150 mm (%)', fmt(r.pck150 * 100)],
     ['AUC 0..150 mm (%)', fmt(r.auc * 100)],
-    ['accel error (mm/frame^2)', fmt(r.accel, 2)],
+    [`accel error (mm/frame^2${r.score_every ? ', every lifted frame' : ''})`, fmt(r.accel, 2)],
     ['lift time (ms / frame)', fmt(r.ms_per_frame, 3)],
     ['not liftable (frames)', String(r.unliftable)],
   ];

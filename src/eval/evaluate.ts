@@ -7,8 +7,9 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openDataset, type PoseDataset } from '../data/dataset.js';
 import { MetricsAccumulator, type MetricsSummary } from './metrics.js';
-import type { Keypoints2D } from '../contracts/types.js';
-import { Lifter } from '../lift/lifter.js';
+import type { Intrinsics, Keypoints2D } from '../contracts/types.js';
+import { Lifter, type LiftCallOptions, type LiftedPerson } from '../lift/lifter.js';
+import { WindowedTrackLifter } from '../track/track-lift.js';
 import type { LiftSequenceOptions } from '../lift/solve/lift.js';
 import { normalisedH36m } from '../lift/normalise.js';
 import { kindOfLayout } from '../lift/posenet/features.js';
@@ -39,6 +40,12 @@ export interface EvalOptions {
   cocoStyle?: boolean;
   /** which networks lift COCO-style keypoints (default COCO_MODELS) */
   cocoModels?: 'joints' | 'detected';
+  /**
+   * lift every `stride`-th frame as a video is lifted (one track per view, the video path's overlapping
+   * windows at the sequence's rate / stride) and score every Nth of them; the acceleration error is measured
+   * on every lifted frame
+   */
+  scoreEvery?: number;
 }
 
 export interface EvalReport extends Omit<MetricsSummary, 'accel'> {
@@ -59,6 +66,8 @@ export interface EvalReport extends Omit<MetricsSummary, 'accel'> {
   per_action?: Record<string, { frames: number; mpjpe: number; pa_mpjpe: number; mrpe: number }>;
   /** --coco-style: the MPII-16 detections were given as COCO-17 keypoints */
   coco_style?: boolean;
+  /** --score-every: every lifted frame went through the video path's windows, every Nth was scored */
+  score_every?: number;
   /** --input images: the detector, and its keypoint adapter (null when none was applied) */
   detector?: DetectorName;
   keypoint_adapter?: string | null;
@@ -145,6 +154,8 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
         }
       }));
     }
+    const scoreEvery = o.scoreEvery ?? 1;
+    if (!(Number.isInteger(scoreEvery) && scoreEvery >= 1)) throw new Error(`eval: --score-every must be a whole number >= 1, got ${o.scoreEvery}`);
     const lifter = await Lifter.load(o.models, { cocoModels: o.cocoModels });
     // --input images: the whole `poselift run` path from pixels (MoveNet Thunder by default, best-scoring
     // person, the detector's keypoint adapter as `run` applies it)
@@ -181,13 +192,17 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
         const layout = kps.find((k) => k)?.layout ?? 'h36m17';
         lastLayout = layout;
         const call = { fit: o.fit !== false, lift: o.lift, flipTest: o.flipTest, kind: kindOfLayout(layout), definitionWeight: o.definitionWeight };
-        const out = fps > 0 && frames.length > 2 ? await lifter.liftTrack(norm, cam, fps, call) : await lifter.liftBatch(norm, cam, call);
+        const out = scoreEvery > 1 && fps > 0 ? await liftAsVideo(lifter, norm, cam, fps, call)
+          : fps > 0 && frames.length > 2 ? await lifter.liftTrack(norm, cam, fps, call) : await lifter.liftBatch(norm, cam, call);
         liftMs += performance.now() - t0;
         frames.forEach((f, i) => {
           const r = out[i];
-          if (!r) { unliftable++; return; }
+          const scored = i % scoreEvery === 0;
+          if (!r) { if (scored) unliftable++; return; }
           const gt = gtAll.subarray((f - frames[0]) * 51, (f - frames[0] + 1) * 51);
-          acc.add(r.joints3d, gt, fps > 0 ? `${si}/${vi}` : undefined);
+          if (fps > 0) acc.addMotion(r.joints3d, gt, `${si}/${vi}`);
+          if (!scored) return;
+          acc.addPose(r.joints3d, gt);
           if (seq.action !== undefined) {
             const name = actionName(seq.action);
             let a = byAction.get(name);
@@ -212,6 +227,7 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
       unliftable,
       ...(wanted ? { subjects: [...wanted] } : {}),
       ...(o.cocoStyle ? { coco_style: true } : {}),
+      ...(scoreEvery > 1 ? { score_every: scoreEvery } : {}),
       ...(byAction.size ? {
         per_action: Object.fromEntries([...byAction.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, a]) => {
           const s = a.result();
@@ -224,6 +240,20 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
   } finally {
     ds.close();
   }
+}
+
+/**
+ * One view's frames lifted as `poselift run` lifts a video's track: pushed in order through the video path's
+ * overlapping windows (`WindowedTrackLifter`, TRACK_WINDOW / TRACK_OVERLAP), null frames as gaps.
+ */
+async function liftAsVideo(
+  lifter: Lifter, norm: (Float64Array | null)[], cam: Intrinsics, fps: number, call: LiftCallOptions,
+): Promise<(LiftedPerson | null)[]> {
+  const out: (LiftedPerson | null)[] = norm.map(() => null);
+  const track = new WindowedTrackLifter<number>(lifter, cam, fps, (i, r) => { out[i] = r; }, call);
+  for (let i = 0; i < norm.length; i++) await track.push(i, norm[i]);
+  await track.finish();
+  return out;
 }
 
 /** --input images: detect the people of each frame's image; the best-scoring person, or null. */

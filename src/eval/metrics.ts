@@ -279,17 +279,29 @@ export class MetricsAccumulator {
   private last = new Map<string | number, { pred: Float64Array[]; gt: Float64Array[] }>();
 
   add(pred: Pose, gt: Pose, sequence?: string | number): void {
-    jointCount(pred, gt, 'MetricsAccumulator.add');
-    if (sequence !== undefined) {
-      const h = this.last.get(sequence) ?? { pred: [], gt: [] };
-      h.pred.push(Float64Array.from(pred)); h.gt.push(Float64Array.from(gt));
-      if (h.pred.length > 3) { h.pred.shift(); h.gt.shift(); }
-      if (h.pred.length === 3) {
-        const [s, c] = accelTriple(h.pred[0], h.pred[1], h.pred[2], h.gt[0], h.gt[1], h.gt[2]);
-        this.sums.accel += s; this.counts.accel += c;
-      }
-      this.last.set(sequence, h);
+    if (sequence !== undefined) this.addMotion(pred, gt, sequence);
+    this.addPose(pred, gt);
+  }
+
+  /**
+   * Only the acceleration error: the next frame of track `sequence` (in order, no gaps). With `addPose` on a
+   * subset, the motion is measured at the full rate and the poses on every Nth frame (`eval --score-every`).
+   */
+  addMotion(pred: Pose, gt: Pose, sequence: string | number): void {
+    jointCount(pred, gt, 'MetricsAccumulator.addMotion');
+    const h = this.last.get(sequence) ?? { pred: [], gt: [] };
+    h.pred.push(Float64Array.from(pred)); h.gt.push(Float64Array.from(gt));
+    if (h.pred.length > 3) { h.pred.shift(); h.gt.shift(); }
+    if (h.pred.length === 3) {
+      const [s, c] = accelTriple(h.pred[0], h.pred[1], h.pred[2], h.gt[0], h.gt[1], h.gt[2]);
+      this.sums.accel += s; this.counts.accel += c;
     }
+    this.last.set(sequence, h);
+  }
+
+  /** Every metric but the acceleration error, for one frame. */
+  addPose(pred: Pose, gt: Pose): void {
+    jointCount(pred, gt, 'MetricsAccumulator.add');
     const e = rootAlignedErrors(pred, gt);
     if (!e) return;
     this.frames++;
