@@ -148,12 +148,13 @@ export async function runJob(d: PoseliftJobData, c: ProcessContext): Promise<Pos
       camera: d.camera, detector: d.detector as DetectorName | undefined, models, maxPeople: d.maxPeople, threads: c.threads, signal: c.signal,
       ...(d.kind === 'video' ? { fps: d.fps, start: d.start, duration: d.duration } : {}),
       out: multi ? base + path.sep : `${base}.poselift.json`,
+      keepDocuments: false, // streamed to the result file, never held whole
       // one input: its frames (folders, videos); several photos: inputs done
       progress: (done, total) => { if (!multi) report(done, total); },
       onResult: (_r, n) => { if (multi) report(n + 1, inputs.length); },
     });
     if (multi) report(inputs.length, inputs.length);
-    else { const n = results[0].doc.frames.length; report(n, n, 100); }
+    else { const n = results[0].frames; report(n, n, 100); }
     return { result: multi ? base : results[0].out, files: results.map((r) => r.out) };
   }
   if (d.kind === 'keypoints') {
@@ -181,7 +182,8 @@ export async function runJob(d: PoseliftJobData, c: ProcessContext): Promise<Pos
  * The parent of a segment flow, run once all its children completed (or one failed for good): a failed
  * child fails the parent with the child's reason (no retry: the child has had its retries); else the
  * children's detections are joined in frame order and tracked + lifted over the whole range at once
- * (`liftVideoDetections`), which gives the same document as `poselift run` on the whole video.
+ * (`writeVideoDetections`: segment files read one at a time, the document streamed to the result), which
+ * gives the same document as `poselift run` on the whole video.
  */
 async function joinSegments(
   d: VideoJob, segments: SegmentSpec[], c: ProcessContext, models: string, base: string,
@@ -202,14 +204,19 @@ async function joinSegments(
   if (parts.length !== segments.length || gone.length) {
     throw new Error(`${d.input}: ${segments.length} segments expected, ${parts.length - gone.length} segment detection files found in ${c.resultsDir}; all workers must share the results folder for segmented videos`);
   }
-  const { liftVideoDetections } = await import('../src/app/video-stages.js');
-  const dets = parts.map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as VideoDetections).sort((a, b) => a.start - b.start);
-  const frames = dets.flatMap((x) => x.frames);
-  const total = frames.length;
+  const { writeVideoDetections } = await import('../src/app/video-stages.js');
+  // each segment's detections are read once to order them, then again one at a time while lifting
+  const read = (f: string) => JSON.parse(fs.readFileSync(f, 'utf8')) as VideoDetections;
+  const order = parts.map((f) => { const { frames, ...head } = read(f); return { f, head, frames: frames.length }; })
+    .sort((a, b) => a.head.start - b.head.start);
+  const total = order.reduce((n, x) => n + x.frames, 0);
   report(total, total, 99);
-  const joined: VideoDetections = { ...dets[0], start: d.start ?? 0, duration: d.duration ?? null, frames };
-  const doc = await liftVideoDetections(joined, { camera: d.camera, models, lifter: await cachedLifter(models) });
-  writeFileAtomic(out, JSON.stringify(doc) + '\n');
+  function* frames() {
+    for (const x of order) yield* read(x.f).frames;
+  }
+  await writeVideoDetections({ ...order[0].head, start: d.start ?? 0, duration: d.duration ?? null }, frames(), out, {
+    camera: d.camera, models, lifter: await cachedLifter(models),
+  });
   for (const f of parts) fs.rmSync(f, { force: true });
   report(total, total, 100);
   return { result: out, files: [out] };

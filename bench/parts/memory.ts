@@ -1,6 +1,9 @@
 /**
  * Part "memory": peak resident memory of `poselift run` (bin/poselift.js, the compiled CLI) on a long and
- * a short 720p video of one person with MoveNet Lightning: it must not grow with the video's length.
+ * a short 720p video of one person with MoveNet Lightning: it must not grow with the video's length (the
+ * document is streamed to its file as frames become final: docs/decisions/streamed-documents.md). The
+ * target (issue 21): the 5-minute video at its full 25 fps within 1.1x of the 10 s one, judged with
+ * `--long` only (a sampled long video has fewer frames than the target names).
  *
  * Full mode: the 10 s video at its own 25 fps (250 frames, one or more 192-frame track-lifting windows: the
  * steady state) vs the 300 s video sampled with `--fps 5` (`--memory-fps N`; 1,500 frames): the same code
@@ -94,10 +97,12 @@ export async function memoryPart(ctx: BenchContext, memoryFps?: number): Promise
   res.notes.push(fpsOf[1]
     ? `Same code path on ${peaks[1].frames} vs ${peaks[0].frames} frames${fpsOf[0] ? '' : ' (the short video at its own rate fills one or more 192-frame lifting windows: the steady state)'}. \`--parts memory --long\` runs the long video at its full 25 fps too.`
     : 'Both videos at their own 25 fps (--long).');
+  const fullRate = !fpsOf[1];
   res.targets.push({
-    target: `peak memory of a ${longS / 60 >= 1 ? `${longS / 60}-minute` : `${longS} s`} video within 1.2x of a ${shortS} s one`,
-    measured: `${r.toFixed(2)}x (${peaks[1].rssMb.toFixed(0)} vs ${peaks[0].rssMb.toFixed(0)} MB; ${peaks[1].frames} vs ${peaks[0].frames} frames)`,
-    met: ctx.quick ? null : r <= 1.2,
+    target: `peak memory of a ${longS / 60 >= 1 ? `${longS / 60}-minute` : `${longS} s`} 720p video at its full rate within 1.1x of a ${shortS} s one`,
+    measured: `${r.toFixed(2)}x (${peaks[1].rssMb.toFixed(0)} vs ${peaks[0].rssMb.toFixed(0)} MB; ${peaks[1].frames} vs ${peaks[0].frames} frames)` +
+      (fullRate ? '' : `; the long video sampled at --fps ${fpsOf[1]}: judged with --long`),
+    met: ctx.quick || !fullRate ? null : r <= 1.1,
   });
   return res;
 }

@@ -7,6 +7,7 @@ import type { LiftedPerson } from '../lift/lifter.js';
 import type { RunCamera } from '../camera/resolve.js';
 import type { CameraOut, FrameOut, InputKind, PersonOut, PoseliftDoc } from '../contracts/document.js';
 import { roundTo } from '../util/numeric.js';
+import { StreamedJsonFile } from '../util/atomic.js';
 
 export type { CameraOut, FrameOut, InputKind, PersonOut, PoseliftDoc };
 
@@ -48,8 +49,6 @@ export function liftedOut(l: LiftedPerson | null): Pick<PersonOut, 'joints3d' | 
   return { joints3d: j, root: l.root.map(r1), reprojection_px: Number.isFinite(l.reprojectionPx) ? r2(l.reprojectionPx) : null };
 }
 
-
-
 /** Everything of a document but its frames. */
 export function makeDocHead(
   input: string, kind: InputKind, cam: RunCamera, detector: PoseliftDoc['detector']['name'],
@@ -81,4 +80,54 @@ export function videoHead(
   head.input.duration_s = duration ?? null;
   head.input.source_fps = r4(info.fps);
   return head;
+}
+
+/**
+ * One input's document, written as its frames become final: each `frame` goes to a temporary file
+ * (StreamedJsonFile), `commit(head)` sets `input.frames` and renames the complete document into place
+ * (the bytes of `JSON.stringify(doc) + '\n'`); `abort()` leaves nothing behind. With `keep` the frames
+ * are also held, and `commit` returns the whole document; without it memory does not grow with the
+ * frames. A failed write is one line naming the input and the output.
+ */
+export class DocumentWriter {
+  private readonly file: StreamedJsonFile<FrameOut>;
+  private readonly kept: FrameOut[] | undefined;
+  /** people over all frames written */
+  personFrames = 0;
+
+  constructor(readonly input: string, readonly out: string, keep: boolean) {
+    this.file = new StreamedJsonFile<FrameOut>(out, 'frames');
+    this.kept = keep ? [] : undefined;
+  }
+
+  get frames(): number { return this.file.count; }
+
+  /** The next frame (index order), final: it is not changed after this. */
+  frame(f: FrameOut): void {
+    this.guard(() => this.file.push(f));
+    this.kept?.push(f);
+    this.personFrames += f.people.length;
+  }
+
+  /** Frame `i` as written (held, or read back from the temporary file; before `commit`). */
+  written(i: number): FrameOut {
+    return this.kept ? this.kept[i] : this.guard(() => this.file.item(i));
+  }
+
+  commit(head: Omit<PoseliftDoc, 'frames'>): PoseliftDoc | undefined {
+    head.input.frames = this.frames;
+    this.guard(() => this.file.commit(head));
+    return this.kept && { ...head, frames: this.kept };
+  }
+
+  abort(): void { this.file.abort(); }
+
+  private guard<T>(f: () => T): T {
+    try {
+      return f();
+    } catch (err) {
+      this.abort();
+      throw new Error(`${this.input}: writing ${this.out} failed (${(err as Error).message}); check that its folder is writable and has free space`, { cause: err });
+    }
+  }
 }

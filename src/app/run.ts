@@ -7,12 +7,16 @@
  * - video: frames streamed from ffmpeg (never held), people tracked (Hungarian on box IoU + keypoint
  *   distance), each track lifted with the temporal term in overlapping windows as frames arrive.
  *   --overlay on a video decodes it a second time to draw the final (smoothed) 3D.
+ *
+ * Every document is written as its frames become final (`DocumentWriter`: a temporary file, renamed into
+ * place when complete), so a video's frames are never all in memory unless the caller asks for the
+ * documents back (`keepDocuments`, the library's default; the CLI and the queue do not):
+ * docs/decisions/streamed-documents.md.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Keypoints2D } from '../contracts/types.js';
-import { writeFileAtomic } from '../util/atomic.js';
 import { checkSize } from '../contracts/limits.js';
 import { Lifter, type LiftedPerson } from '../lift/lifter.js';
 import { kindOfLayout } from '../lift/posenet/features.js';
@@ -21,9 +25,9 @@ import type { DefinitionAdapter } from '../lift/adapter.js';
 import type { Detector, DetectorName, DetectedPerson, RgbFrame, ImageExif, VideoInfo } from '../detect/index.js';
 import { DEFAULT_DETECTOR, DEFAULT_VIDEO_DETECTOR } from '../detect/types.js';
 import { loadCameraFile, resolveCamera, type FileCamera, type RunCamera } from '../camera/resolve.js';
-import { detectVideoFrames, expectedFrames, VideoAssembler } from './video-stages.js';
+import { detectVideoFrames, expectedFrames, liftVideoFrames } from './video-stages.js';
 import type { OverlayPerson } from './overlay.js';
-import { cameraOut, makeDocHead, personOut, sameCamera, videoHead, type FrameOut, type PersonOut, type PoseliftDoc } from './output.js';
+import { cameraOut, DocumentWriter, makeDocHead, personOut, sameCamera, videoHead, type CameraOut, type FrameOut, type PersonOut, type PoseliftDoc } from './output.js';
 
 export { cameraOut, liftedOut, personOut, type CameraOut, type FrameOut, type PersonOut, type PoseliftDoc } from './output.js';
 
@@ -46,7 +50,7 @@ export interface RunOptions {
   progressStart?: (total: number, label: string) => void;
   progressStop?: () => void;
   /** after each input's document is written (queue workers report progress over inputs with it) */
-  onResult?: (r: RunResult, index: number) => void;
+  onResult?: (r: RunSummary, index: number) => void;
   warn?: (msg: string) => void;
   /** video: 2D detection threads (default: one per core, at most 4; 1 = on the main thread) */
   threads?: number;
@@ -58,17 +62,34 @@ export interface RunOptions {
   adapter?: boolean;
   /** photos: detect on the image and its mirror and fuse them (src/detect/flip.ts; default false; not for video frames) */
   flipTest?: boolean;
+  /**
+   * return each input's whole document as `RunResult.doc` (default true). false: the documents are only
+   * written, streamed as frames become final, so memory does not grow with a video's length; each result
+   * carries counts (`RunSummary`). The CLI and the queue's workers pass false.
+   */
+  keepDocuments?: boolean;
 }
 
-export interface RunResult {
+/** What `runInputs` reports of each input without its document. */
+export interface RunSummary {
   input: string;
+  /** the document's path */
   out: string;
-  doc: PoseliftDoc;
-  /** seconds spent on this input, and frames per second */
+  /** frames in the document, and people over all of them */
+  frames: number;
+  personFrames: number;
+  /** the document's camera (a folder's first image's) */
+  camera: CameraOut;
+  /** seconds spent on this input */
   seconds: number;
 }
 
+export interface RunResult extends RunSummary {
+  doc: PoseliftDoc;
+}
+
 type InputKind = 'image' | 'images' | 'video';
+type DocHead = Omit<PoseliftDoc, 'frames'>;
 function baseName(input: string): string {
   const b = path.basename(path.resolve(input));
   const ext = path.extname(b);
@@ -195,29 +216,27 @@ async function stillFrame(
   return { frame: { index, time_s: null, people }, cam, img, dets, lifted };
 }
 
-function docHead(input: string, kind: InputKind, cam: RunCamera, s: Session, fps: number): Omit<PoseliftDoc, 'frames'> {
+function docHead(input: string, kind: InputKind, cam: RunCamera, s: Session, fps: number): DocHead {
   const head = makeDocHead(input, kind, cam, s.photo.name, s.photo.versions, fps);
   // photos only (video frames never use it); MultiPose ignores it
   if (s.o.flipTest && s.photo.name !== 'movenet-multipose') head.detector.flip_test = true;
   return head;
 }
 
-async function runImage(s: Session, input: string): Promise<PoseliftDoc> {
+async function runImage(s: Session, input: string, w: DocumentWriter): Promise<DocHead> {
   const r = await stillFrame(s, input, 0, input);
   if (s.o.overlay) {
     const { writeOverlay } = await import('./overlay.js');
     await writeOverlay(overlayName(s.o.overlay, baseName(input)), r.img, toOverlay(r.frame.people, r.dets, r.lifted), r.cam);
   }
-  const head = docHead(input, 'image', r.cam, s, 0);
-  head.input.frames = 1;
-  return { ...head, frames: [r.frame] };
+  w.frame(r.frame);
+  return docHead(input, 'image', r.cam, s, 0);
 }
 
-async function runFolder(s: Session, input: string): Promise<PoseliftDoc> {
+async function runFolder(s: Session, input: string, w: DocumentWriter): Promise<DocHead> {
   const files = listImages(input);
   s.o.progressStart?.(files.length, input);
-  let head: Omit<PoseliftDoc, 'frames'> | undefined;
-  const frames: FrameOut[] = [];
+  let head: DocHead | undefined;
   for (let i = 0; i < files.length; i++) {
     s.o.signal?.throwIfAborted();
     const file = path.join(input, files[i]);
@@ -226,7 +245,7 @@ async function runFolder(s: Session, input: string): Promise<PoseliftDoc> {
     const co = cameraOut(r.cam);
     if (!head) head = docHead(input, 'images', r.cam, s, 0);
     else if (!sameCamera(head.camera, co)) r.frame.camera = co;
-    frames.push(r.frame);
+    w.frame(r.frame);
     if (s.o.overlay) {
       const { writeOverlay } = await import('./overlay.js');
       const stem = path.basename(files[i], path.extname(files[i]));
@@ -235,11 +254,10 @@ async function runFolder(s: Session, input: string): Promise<PoseliftDoc> {
     s.o.progress?.(i + 1, files.length, input);
   }
   s.o.progressStop?.();
-  head!.input.frames = frames.length;
-  return { ...head!, frames };
+  return head!;
 }
 
-async function runVideo(s: Session, input: string): Promise<PoseliftDoc> {
+async function runVideo(s: Session, input: string, w: DocumentWriter): Promise<DocHead> {
   const { probeVideo, readVideoFrames } = await import('../detect/video.js');
   const info = await probeVideo(input);
   if (s.o.flipTest) s.o.warn?.(`${input}: --flip-test applies to photos only; this video's frames are detected without it`);
@@ -251,23 +269,21 @@ async function runVideo(s: Session, input: string): Promise<PoseliftDoc> {
   }
   const total = expectedFrames(info, fps, start, s.o.duration);
   const head = videoHead(input, info, cam, s.video.name, s.video.versions, fps, start, s.o.duration);
-  const asm = new VideoAssembler(s.lifter, cam, fps, s.video.adapter);
   s.o.progressStart?.(total, input);
   const detect = { fps, start, duration: s.o.duration, detector: s.video.name, maxPeople: s.o.maxPeople, threads: s.o.threads, detectSize: s.o.detectSize };
-  for await (const f of detectVideoFrames(input, info, detect)) {
-    s.o.signal?.throwIfAborted();
-    await asm.push(f);
-    s.o.progress?.(f.index + 1, Math.max(total, f.index + 1), input);
-  }
-  const out = await asm.finish();
+  await liftVideoFrames(detectVideoFrames(input, info, detect), { lifter: s.lifter, cam, fps, adapter: s.video.adapter }, (f) => w.frame(f), {
+    signal: s.o.signal,
+    each: (f) => s.o.progress?.(f.index + 1, Math.max(total, f.index + 1), input),
+  });
   s.o.progressStop?.();
-  head.input.frames = out.length;
-  if (s.o.overlay && out.length) {
+  if (s.o.overlay && w.frames) {
+    // the final (smoothed) 3D is known only once each frame is final: a second decode draws it, the
+    // frames read back one at a time from the document being written
     const { writeOverlay } = await import('./overlay.js');
     const stem = baseName(input);
     for await (const vf of readVideoFrames(input, { fps, start, duration: s.o.duration, info })) {
-      const f = out[vf.index];
-      if (!f) break;
+      if (vf.index >= w.frames) break;
+      const f = w.written(vf.index);
       await writeOverlay(overlayName(s.o.overlay, stem, vf.index), vf.frame, f.people.map((p) => ({
         id: p.id,
         keypoints2d: Float64Array.from(p.keypoints2d.flat()),
@@ -275,11 +291,17 @@ async function runVideo(s: Session, input: string): Promise<PoseliftDoc> {
       })), cam);
     }
   }
-  return { ...head, frames: out };
+  return head;
 }
 
-/** Run every input; writes one document each (atomically) and returns them. */
-export async function runInputs(inputs: string[], o: RunOptions): Promise<RunResult[]> {
+/**
+ * Run every input; writes one document each (atomically: streamed to a temporary file, renamed when
+ * complete; nothing is left of an input that fails) and returns them, or with `keepDocuments: false`
+ * their summaries.
+ */
+export async function runInputs(inputs: string[], o: RunOptions & { keepDocuments?: true }): Promise<RunResult[]>;
+export async function runInputs(inputs: string[], o: RunOptions): Promise<RunSummary[]>;
+export async function runInputs(inputs: string[], o: RunOptions): Promise<RunSummary[]> {
   if (!inputs.length) throw new Error('run: no input; pass a photo, a folder of photos or a video');
   const fileCam = o.camera ? loadCameraFile(o.camera) : undefined;
   const kinds: InputKind[] = [];
@@ -288,16 +310,24 @@ export async function runInputs(inputs: string[], o: RunOptions): Promise<RunRes
   if (o.overlay) fs.mkdirSync(o.overlay, { recursive: true });
   const lifter = await Lifter.load(o.models);
   const s = new Session(lifter, o, fileCam);
-  const results: RunResult[] = [];
+  const results: RunSummary[] = [];
   try {
     for (let n = 0; n < inputs.length; n++) {
       o.signal?.throwIfAborted();
       const t0 = performance.now();
       const input = inputs[n];
-      const doc = kinds[n] === 'image' ? await runImage(s, input)
-        : kinds[n] === 'images' ? await runFolder(s, input) : await runVideo(s, input);
-      writeFileAtomic(outs[n], JSON.stringify(doc) + '\n');
-      results.push({ input, out: outs[n], doc, seconds: (performance.now() - t0) / 1000 });
+      const w = new DocumentWriter(input, outs[n], o.keepDocuments !== false);
+      try {
+        const run = kinds[n] === 'image' ? runImage : kinds[n] === 'images' ? runFolder : runVideo;
+        const head = await run(s, input, w);
+        const doc = w.commit(head);
+        const summary: RunSummary = { input, out: outs[n], frames: w.frames, personFrames: w.personFrames, camera: head.camera, seconds: (performance.now() - t0) / 1000 };
+        const kept: RunResult | undefined = doc && { ...summary, doc };
+        results.push(kept ?? summary);
+      } catch (err) {
+        w.abort();
+        throw err;
+      }
       o.onResult?.(results[n], n);
     }
   } finally {

@@ -6,13 +6,15 @@
  * 2. `liftVideoDetections` / `VideoAssembler`: tracking (Hungarian) + the windowed temporal lift of each
  *    track -> the poselift/1 document. About 1 ms per frame.
  *
- * `poselift run` streams stage 1 into stage 2 (nothing but detections is kept per frame). Queue workers
+ * `poselift run` streams stage 1 into stage 2 (`liftVideoFrames`, one loop for both paths), and each frame
+ * leaves stage 2 as soon as it is final (written to the document's temporary file by `DocumentWriter`), so
+ * a video's memory does not grow with its length. Queue workers
  * detect frame-aligned segments (`videoSegments`) in parallel and join them with stage 2: because a
  * frame's detection depends only on the frames of its own key-frame chunk and segments start on chunk
  * boundaries, the joined result equals the single-process one exactly, with the same person ids and no
  * seam.
  */
-import type { Keypoints2D } from '../contracts/types.js';
+import type { Intrinsics, Keypoints2D } from '../contracts/types.js';
 import { Lifter } from '../lift/lifter.js';
 import { normalisedH36m } from '../lift/normalise.js';
 import type { DefinitionAdapter } from '../lift/adapter.js';
@@ -20,11 +22,11 @@ import { DEFAULT_VIDEO_DETECTOR, fromJsonPeople, toJsonPeople, type DetectedPers
 import type { VideoInfo } from '../detect/video.js';
 import { scaledSize, videoSpan } from '../detect/video.js';
 import { KEYFRAME_INTERVAL, type DetectedFrame } from '../detect/stream.js';
-import { loadCameraFile, resolveCamera, type RunCamera } from '../camera/resolve.js';
+import { loadCameraFile, resolveCamera } from '../camera/resolve.js';
 import { Tracker } from '../track/tracker.js';
 import { WindowedTrackLifter } from '../track/track-lift.js';
 import { kindOfLayout } from '../lift/posenet/features.js';
-import { liftedOut, personOut, r4, videoHead, type FrameOut, type PersonOut, type PoseliftDoc } from './output.js';
+import { DocumentWriter, liftedOut, personOut, r4, videoHead, type FrameOut, type PersonOut, type PoseliftDoc } from './output.js';
 import { DETECT_SIZE } from '../detect/constants.js';
 export { DETECT_SIZE };
 
@@ -44,39 +46,61 @@ export interface VideoDetections {
   frames: DetectedVideoFrame[];
 }
 
+/** A person of a frame waiting for its track's lifted result; `slot` counts its frame's waiting people. */
+interface Waiting { person: PersonOut; slot: Slot }
+interface Slot { frame: FrameOut; waiting: number }
+
 interface TrackState {
-  lifter: WindowedTrackLifter<PersonOut | null>;
+  lifter: WindowedTrackLifter<Waiting | null>;
   lastFrame: number;
+}
+
+/** What lifting a video's tracks needs: resolved once per video. */
+export interface VideoLift {
+  lifter: Lifter;
+  cam: Intrinsics;
+  /** sampling rate of the frames */
+  fps: number;
+  /** the detector's keypoint-definition adapter (`Lifter.adapterFor`), if any */
+  adapter?: DefinitionAdapter;
 }
 
 /**
  * Stage 2, incremental: push detected frames in index order, then `finish()`. Tracks are lifted in
- * overlapping windows as frames arrive, so memory is the output plus O(window) per live track.
+ * overlapping windows as frames arrive, and each frame goes to `sink` (in index order) as soon as every
+ * person in it has its final lifted result, so memory is O(window) per live track, never the video:
+ * `held` frames wait (at most about one track window, TRACK_WINDOW), `peakHeld` is the most at once.
  */
 export class VideoAssembler {
-  readonly frames: FrameOut[] = [];
   private readonly tracker = new Tracker();
   private readonly tracks = new Map<number, TrackState>();
+  private readonly queue: Slot[] = [];
+  private last = -Infinity;
+  /** frames pushed and not yet given to the sink; the most there were at once */
+  held = 0;
+  peakHeld = 0;
 
-  /** `adapter`: the detector's keypoint-definition adapter (`Lifter.adapterFor`), if any */
-  constructor(
-    private readonly lifter: Lifter, private readonly cam: RunCamera, private readonly fps: number,
-    private readonly adapter?: DefinitionAdapter,
-  ) {}
+  constructor(private readonly v: VideoLift, private readonly sink: (f: FrameOut) => void) {}
 
   async push(f: DetectedFrame): Promise<void> {
+    if (!(f.index > this.last)) throw new Error(`video frames out of order: frame ${f.index} after frame ${this.last}; frames must be given by increasing index`);
+    this.last = f.index;
     const dets = f.people;
     const ids = this.tracker.update(dets.map((d) => ({ bbox: d.bbox, keypoints: d.keypoints.data })));
-    const frame: FrameOut = { index: f.index, time_s: r4(f.timeS), people: [] };
-    this.frames.push(frame);
+    const slot: Slot = { frame: { index: f.index, time_s: r4(f.timeS), people: [] }, waiting: dets.length };
+    this.queue.push(slot);
+    this.held = this.queue.length;
+    this.peakHeld = Math.max(this.peakHeld, this.held);
     for (let i = 0; i < dets.length; i++) {
       const id = ids[i];
-      const p = personOut(id, dets[i], null);
-      frame.people.push(p);
+      const person = personOut(id, dets[i], null);
+      slot.frame.people.push(person);
       let t = this.tracks.get(id);
       if (!t) {
-        const lifter = new WindowedTrackLifter<PersonOut | null>(this.lifter, this.cam, this.fps, (key, res) => {
-          if (key) Object.assign(key, liftedOut(res));
+        const lifter = new WindowedTrackLifter<Waiting | null>(this.v.lifter, this.v.cam, this.v.fps, (key, res) => {
+          if (!key) return;
+          Object.assign(key.person, liftedOut(res));
+          key.slot.waiting--;
         }, { kind: kindOfLayout(dets[i].keypoints.layout) });
         t = { lifter, lastFrame: f.index };
         this.tracks.set(id, t);
@@ -84,21 +108,48 @@ export class VideoAssembler {
       // frames this track missed in between: gaps (no keypoints) keep the window aligned in time
       for (let g = t.lastFrame + 1; g < f.index; g++) await t.lifter.push(null, null);
       t.lastFrame = f.index;
-      await t.lifter.push(p, normalisedH36m(dets[i].keypoints as Keypoints2D, this.cam, 0, this.adapter));
+      await t.lifter.push({ person, slot }, normalisedH36m(dets[i].keypoints as Keypoints2D, this.v.cam, 0, this.v.adapter));
     }
     const live = new Set(this.tracker.live());
     for (const id of [...this.tracks.keys()]) if (!live.has(id)) await this.endTrack(id);
+    this.drain();
   }
 
-  async finish(): Promise<FrameOut[]> {
+  /** End every track: the remaining frames go to the sink. */
+  async finish(): Promise<void> {
     for (const id of [...this.tracks.keys()]) await this.endTrack(id);
-    return this.frames;
+    this.drain();
+    if (this.queue.length) throw new Error(`video: ${this.queue.length} frame(s) still waiting for lifted people after the last track ended`);
+  }
+
+  private drain(): void {
+    while (this.queue.length && this.queue[0].waiting === 0) this.sink(this.queue.shift()!.frame);
+    this.held = this.queue.length;
   }
 
   private async endTrack(id: number): Promise<void> {
     const t = this.tracks.get(id);
     if (t) { await t.lifter.finish(); this.tracks.delete(id); }
   }
+}
+
+/**
+ * Stage 2, the one video loop (`poselift run`, the queue's joined segments): track and lift `frames`
+ * (index order), each final frame to `sink` in order. Stops at the next frame when `o.signal` is aborted;
+ * `o.each` after each frame is pushed (progress). Returns the assembler (its `peakHeld`).
+ */
+export async function liftVideoFrames(
+  frames: AsyncIterable<DetectedFrame> | Iterable<DetectedFrame>, v: VideoLift, sink: (f: FrameOut) => void,
+  o: { signal?: AbortSignal; each?: (f: DetectedFrame) => void } = {},
+): Promise<VideoAssembler> {
+  const asm = new VideoAssembler(v, sink);
+  for await (const f of frames) {
+    o.signal?.throwIfAborted();
+    await asm.push(f);
+    o.each?.(f);
+  }
+  await asm.finish();
+  return asm;
 }
 
 /**
@@ -198,22 +249,52 @@ export async function detectVideo(input: string, o: DetectVideoOptions = {}): Pr
   };
 }
 
-/**
- * Stage 2 on stored detections (frames sorted by index; e.g. segments concatenated): the same poselift/1
- * document `poselift run` writes for the range. `start`/`duration` of `d` describe the whole range.
- */
-export async function liftVideoDetections(
-  d: VideoDetections, o: { camera?: string; models: string; input?: string; lifter?: Lifter },
-): Promise<PoseliftDoc> {
+/** The detections' frames as the assembler takes them. */
+function* storedFrames(frames: Iterable<DetectedVideoFrame>): Generator<DetectedFrame> {
+  for (const f of frames) yield { index: f.index, timeS: f.time_s, people: fromJsonPeople(f.people) };
+}
+
+export interface LiftDetectionsOptions { camera?: string; models: string; input?: string; lifter?: Lifter }
+
+/** The document head and what lifting needs, for stored detections (the camera file read once). */
+async function detectionsLift(d: Omit<VideoDetections, 'frames'>, o: LiftDetectionsOptions): Promise<{ head: Omit<PoseliftDoc, 'frames'>; v: VideoLift }> {
   const input = o.input ?? d.input;
   const fileCam = o.camera ? loadCameraFile(o.camera) : undefined;
   const cam = resolveCamera(d.width, d.height, fileCam, undefined, o.camera, input);
   const lifter = o.lifter ?? await Lifter.load(o.models);
   const head = videoHead(input, { fps: d.source_fps }, cam, d.detector, lifter.versionsFor(d.detector), d.fps, d.start, d.duration);
-  const asm = new VideoAssembler(lifter, cam, d.fps, lifter.adapterFor(d.detector));
-  const frames = [...d.frames].sort((a, b) => a.index - b.index);
-  for (const f of frames) await asm.push({ index: f.index, timeS: f.time_s, people: fromJsonPeople(f.people) });
-  const out = await asm.finish();
-  head.input.frames = out.length;
-  return { ...head, frames: out };
+  return { head, v: { lifter, cam, fps: d.fps, adapter: lifter.adapterFor(d.detector) } };
+}
+
+/**
+ * Stage 2 on stored detections (frames sorted by index; e.g. segments concatenated): the same poselift/1
+ * document `poselift run` writes for the range. `start`/`duration` of `d` describe the whole range.
+ */
+export async function liftVideoDetections(d: VideoDetections, o: LiftDetectionsOptions): Promise<PoseliftDoc> {
+  const { head, v } = await detectionsLift(d, o);
+  const frames: FrameOut[] = [];
+  await liftVideoFrames(storedFrames([...d.frames].sort((a, b) => a.index - b.index)), v, (f) => frames.push(f));
+  head.input.frames = frames.length;
+  return { ...head, frames };
+}
+
+/**
+ * `liftVideoDetections` streamed to a file: `frames` (increasing index; e.g. segment files read one at a
+ * time) are tracked and lifted and the document is written to `out` as frames become final, then renamed
+ * into place (the same bytes as `JSON.stringify(liftVideoDetections(...)) + '\n'`); on failure nothing is
+ * left. `d` is the range's head (no frames). Returns the counts.
+ */
+export async function writeVideoDetections(
+  d: Omit<VideoDetections, 'frames'>, frames: Iterable<DetectedVideoFrame>, out: string, o: LiftDetectionsOptions,
+): Promise<{ frames: number; personFrames: number }> {
+  const w = new DocumentWriter(o.input ?? d.input, out, false);
+  try {
+    const { head, v } = await detectionsLift(d, o);
+    await liftVideoFrames(storedFrames(frames), v, (f) => w.frame(f));
+    w.commit(head);
+  } catch (err) {
+    w.abort();
+    throw err;
+  }
+  return { frames: w.frames, personFrames: w.personFrames };
 }

@@ -17,6 +17,8 @@ export async function runCommand(inputs: string[], o: RunCliOptions): Promise<vo
   const opts: RunOptions = {
     camera: o.camera, detector: o.detector as DetectorName, fps: o.fps, start: o.start, duration: o.duration,
     out: o.out, overlay: o.overlay, models: o.models, maxPeople: o.maxPeople, threads: o.threads, detectSize: o.detectSize, adapter: o.adapter, flipTest: o.flipTest, warn: (m) => log(`poselift: warning: ${m}`),
+    // documents are streamed to their files, never held whole (docs/decisions/streamed-documents.md)
+    keepDocuments: false,
   };
   if (process.stderr.isTTY) {
     const { SingleBar, Presets } = (await import('cli-progress')).default;
@@ -39,10 +41,8 @@ export async function runCommand(inputs: string[], o: RunCliOptions): Promise<vo
   }
   const results = await runInputs(inputs, opts);
   for (const r of results) {
-    const n = r.doc.frames.length;
-    const people = r.doc.frames.reduce((a, f) => a + f.people.length, 0);
-    const c = r.doc.camera;
-    log(`${r.input}: ${n} frame(s), ${people} person-frame(s), camera ${c.source} (fx ${c.fx.toFixed(1)} px), ` +
-      `${(n / Math.max(1e-9, r.seconds)).toFixed(2)} frames/s -> ${r.out}`);
+    const c = r.camera;
+    log(`${r.input}: ${r.frames} frame(s), ${r.personFrames} person-frame(s), camera ${c.source} (fx ${c.fx.toFixed(1)} px), ` +
+      `${(r.frames / Math.max(1e-9, r.seconds)).toFixed(2)} frames/s -> ${r.out}`);
   }
 }

@@ -228,3 +228,16 @@ test('intrinsics from EXIF FocalLengthIn35mmFilm: f = f35 / 36 x max(width, heig
   assert.ok(Math.abs(r.doc.camera.fx - (26 / 36) * 1000) < 0.01, String(r.doc.camera.fx));
   assert.equal(r.doc.frames[0].people.length, 1);
 });
+
+test('keepDocuments: false (the CLI, the queue): the same bytes written, a summary returned instead of the document', async () => {
+  const folder = path.join(IMAGES, 'images');
+  const opts = { ...base, detector: 'movenet-lightning' as const };
+  const [kept] = await runInputs([folder], { ...opts, out: path.join(tmp, 'kept.json') });
+  const [streamed] = await runInputs([folder], { ...opts, out: path.join(tmp, 'streamed.json'), keepDocuments: false });
+  assert.equal('doc' in streamed, false);
+  assert.equal(readFileSync(streamed.out, 'utf8'), JSON.stringify(kept.doc) + '\n');
+  assert.equal(readFileSync(kept.out, 'utf8'), JSON.stringify(kept.doc) + '\n');
+  assert.deepEqual({ frames: streamed.frames, personFrames: streamed.personFrames, camera: streamed.camera },
+    { frames: 4, personFrames: kept.doc.frames.reduce((n, f) => n + f.people.length, 0), camera: kept.doc.camera });
+  assert.equal(kept.frames, 4);
+});
