@@ -7,6 +7,7 @@ import path from 'node:path';
 import { MlpTrainer, type MlpSpec, type TrainOptions } from '../nn/mlp-trainer.js';
 import type { AugmentOptions, DetectedOptions, MixOptions, ViewOptions } from './augment.js';
 import { loadPoseBank, type PoseBank } from './pose-bank.js';
+import { H36M_JOINTS } from '../contracts/types.js';
 
 /** What `poselift train posenet|rootnet` takes (each model has its own defaults). */
 export interface TrainConfig {
@@ -164,4 +165,28 @@ export async function runTraining(o: LoopOptions): Promise<LoopResult> {
   }
   const seconds = (Date.now() - t0) / 1000;
   return { trainer, history, seconds, samplesPerSecond: (totalSteps * B) / seconds };
+}
+
+/**
+ * The training of a network whose output is the 17 joints (x, y, z) with the joint-L2 loss, one weight per
+ * joint (PoseNet, the temporal lifter): `runTraining` on the config's schedule; the trained model reports the
+ * last epoch's validation metrics (in `validate`'s order) and the final loss.
+ */
+export async function trainJointModel(
+  cfg: TrainConfig, spec: MlpSpec, banks: { train: PoseBank; val: PoseBank; stepsPerEpoch: number },
+  fillBatch: LoopOptions['fillBatch'], validate: LoopOptions['validate'], log: LoopOptions['log'],
+): Promise<TrainedModel> {
+  const res = await runTraining({
+    spec,
+    train: { batchSize: cfg.batchSize, lr: cfg.lr, seed: cfg.seed, loss: 'joint-l2' },
+    epochs: cfg.epochs,
+    stepsPerEpoch: banks.stepsPerEpoch,
+    finalLr: cfg.finalLr,
+    weightsPerRow: H36M_JOINTS,
+    fillBatch,
+    validate,
+    log,
+  });
+  const { epoch: _epoch, loss, seconds: _seconds, ...metrics } = res.history[res.history.length - 1];
+  return trainedModel(res, spec, banks, { ...metrics, final_loss: loss }, cfg.batchSize, banks.stepsPerEpoch);
 }

@@ -5,7 +5,7 @@
 import { Rng } from '../util/rng.js';
 import type { MlpSpec, MlpTrainer } from '../nn/mlp-trainer.js';
 import { DEFAULT_AUGMENT, DEFAULT_DETECTED, DEFAULT_MIX, NO_DETECTED, NO_VIEW } from './augment.js';
-import { loadBanks, runTraining, trainedModel, type TrainConfig, type TrainedModel } from './loop.js';
+import { loadBanks, trainJointModel, type TrainConfig, type TrainedModel } from './loop.js';
 import { forEachDetectionPair, forEachValidationPair, pairCount, SampleStream, type PoseBank } from './pose-bank.js';
 import { decodeOutput, dropKind, encodeKeypoints, encodeTarget, J, POSENET_INPUT_DIM, POSENET_OUTPUT_DIM } from '../lift/posenet/features.js';
 
@@ -114,31 +114,19 @@ export async function trainPosenet(cfg: TrainConfig, log: (s: string) => void): 
   const stream = new SampleStream(train, new Rng(cfg.seed), { ...DEFAULT_AUGMENT, ...cfg.augment }, cfg.view, cfg.mix, cfg.detected ?? NO_DETECTED);
   const tgt = new Float64Array(J * 3), kp = new Float64Array(J * 3);
   const full = withKind ? null : new Float32Array(cfg.batchSize * POSENET_INPUT_DIM);
-  const res = await runTraining({
-    spec,
-    train: { batchSize: cfg.batchSize, lr: cfg.lr, seed: cfg.seed, loss: 'joint-l2' },
-    epochs: cfg.epochs,
-    stepsPerEpoch,
-    finalLr: cfg.finalLr,
-    weightsPerRow: J,
-    fillBatch: (x, y, w) => {
+  return trainJointModel(cfg, spec, banks,
+    (x, y, w) => {
       for (let b = 0; b < cfg.batchSize; b++) {
         while (!encodeKeypoints(kp, full ?? x, b * POSENET_INPUT_DIM, stream.next(tgt, kp)));
         fillTargetRow(tgt, y, w, b);
       }
       if (full) x.set(dropKind(full, cfg.batchSize, POSENET_INPUT_DIM));
     },
-    validate: async (t) => ({
+    async (t) => ({
       val_mpjpe_mm: await posenetValidationMpjpe(t, clean),
       val_noisy_mpjpe_mm: await posenetValidationMpjpe(t, noisy),
       ...(detected ? { val_detected_mpjpe_mm: await posenetValidationMpjpe(t, detected) } : {}),
     }),
     log,
-  });
-  const last = res.history[res.history.length - 1];
-  return trainedModel(res, spec, banks, {
-    val_mpjpe_mm: last.val_mpjpe_mm, val_noisy_mpjpe_mm: last.val_noisy_mpjpe_mm,
-    ...(detected ? { val_detected_mpjpe_mm: last.val_detected_mpjpe_mm } : {}),
-    final_loss: last.loss,
-  }, cfg.batchSize, stepsPerEpoch);
+  );
 }

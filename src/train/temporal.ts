@@ -11,7 +11,7 @@ import { normalisedTruth } from '../lift/normalise.js';
 import { J, POSENET_OUTPUT_DIM, type KeypointKind } from '../lift/posenet/features.js';
 import { fillTargetRow, posenetValidationMpjpe, type ValidationSet } from './posenet.js';
 import { DEFAULT_AUGMENT, DEFAULT_DETECTED, NO_DETECTED, NO_MIX, NO_VIEW } from './augment.js';
-import { loadBanks, runTraining, trainedModel, type TrainConfig, type TrainedModel } from './loop.js';
+import { loadBanks, trainJointModel, type TrainConfig, type TrainedModel } from './loop.js';
 import { cameraPoseAt, type PoseBank } from './pose-bank.js';
 import { encodeWindow, temporalInputDim, type FrameCodes } from '../lift/temporal/features.js';
 import { DEFAULT_FRAME_DROP, WindowStream, type FrameDropOptions } from './temporal-sampler.js';
@@ -123,30 +123,18 @@ export async function trainTemporal(cfg: TemporalConfig, log: (s: string) => voi
   );
   const stream = new WindowStream(train, new Rng(cfg.seed), W, cfg.step, { ...DEFAULT_AUGMENT, ...cfg.augment }, cfg.detected ?? NO_DETECTED, cfg.frameDrop);
   const scratch: { codes?: FrameCodes; slots?: Int32Array } = {};
-  const res = await runTraining({
-    spec,
-    train: { batchSize: cfg.batchSize, lr: cfg.lr, seed: cfg.seed, loss: 'joint-l2' },
-    epochs: cfg.epochs,
-    stepsPerEpoch,
-    finalLr: cfg.finalLr,
-    weightsPerRow: J,
-    fillBatch: (x, y, w) => {
+  return trainJointModel(cfg, spec, banks,
+    (x, y, w) => {
       for (let b = 0; b < cfg.batchSize; b++) {
         let smp = stream.next();
         while (!encodeWindow(smp.frames, x, b * D, smp.kind, scratch)) smp = stream.next();
         fillTargetRow(smp.target, y, w, b);
       }
     },
-    validate: async (t) => ({
+    async (t) => ({
       val_mpjpe_mm: await posenetValidationMpjpe(t, clean),
       ...(detected ? { val_detected_mpjpe_mm: await posenetValidationMpjpe(t, detected) } : {}),
     }),
     log,
-  });
-  const last = res.history[res.history.length - 1];
-  return trainedModel(res, spec, banks, {
-    val_mpjpe_mm: last.val_mpjpe_mm,
-    ...(detected ? { val_detected_mpjpe_mm: last.val_detected_mpjpe_mm } : {}),
-    final_loss: last.loss,
-  }, cfg.batchSize, stepsPerEpoch);
+  );
 }
