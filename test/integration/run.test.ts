@@ -85,7 +85,7 @@ test('two people in one photo (S7 and S8 side by side, one camera): both found, 
   assert.equal(people.length, 2, 'two people');
   const byX = [...people].sort((p, q) => p.root![0] - q.root![0]);
   const stats = byX.map((p, i) => {
-    const g = gts[i], j = p.joints3d!.flat(), root = p.root!;
+    const g = gts[i], j = p.joints3d!.flat();
     return { mpjpe: rootAlignedMpjpe(j, g), root: rootError(j, g).error };
   });
   const dist = (u: number[], v: number[]) => Math.hypot(u[0] - v[0], u[1] - v[1], u[2] - v[2]);

@@ -54,7 +54,7 @@ test('photos with true intrinsics, leave-one-out keypoint adapter: schema-valid,
     assert.match(doc.models.keypoint_adapter ?? '', new RegExp(`^${DEFAULT_DETECTOR} calibrated`));
     const person = doc.frames[0].people[0];
     assert.ok(person && person.joints3d && person.root, `${p.id}: a lifted person`);
-    const j = person.joints3d!.flat(), root = person.root!, gt = p.gt;
+    const j = person.joints3d!.flat(), gt = p.gt;
     const mpjpe = rootAlignedMpjpe(j, gt);
     const rootErr = rootError(j, gt).error;
     const lim = LIMITS[p.id.slice(0, 2)];
