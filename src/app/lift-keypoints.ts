@@ -10,7 +10,8 @@ import { defaultModelsDir } from '../util/paths.js';
 import { Lifter, type LiftedPerson } from '../lift/lifter.js';
 import { normalisedH36m } from '../lift/normalise.js';
 import { kindOfLayout } from '../lift/posenet/features.js';
-import { loadCameraFile, resolveCamera, type FileCamera, type RunCamera } from '../camera/resolve.js';
+import { loadCameraFile, resolveCamera } from '../camera/resolve.js';
+import type { Intrinsics, ResolvedIntrinsics } from '../contracts/types.js';
 import { cameraOut, liftedOut, personOut, r4, type FrameOut, type PersonOut, type PoseliftDoc } from './output.js';
 import { Tracker } from '../track/tracker.js';
 import { WindowedTrackLifter } from '../track/track-lift.js';
@@ -39,10 +40,10 @@ export interface LiftKeypointOptions {
 }
 
 
-function frameCamera(input: string, fr: FileFrame, o: LiftKeypointOptions, fileCam: FileCamera | undefined): RunCamera {
+function frameCamera(input: string, fr: FileFrame, o: LiftKeypointOptions, fileCam: Intrinsics | undefined): ResolvedIntrinsics {
   let w = fr.width ?? o.width, h = fr.height ?? o.height;
   if ((w === undefined || h === undefined) && fileCam) {
-    if (fileCam.size) [w, h] = fileCam.size;
+    if (fileCam.width !== undefined && fileCam.height !== undefined) [w, h] = [fileCam.width, fileCam.height];
     else { w = Math.round(2 * fileCam.cx); h = Math.round(2 * fileCam.cy); }
   }
   if (w === undefined || h === undefined) {
@@ -83,7 +84,7 @@ function assignIds(kf: KeypointFile, fps: number): number[][] {
   return kf.frames.map((f) => f.people.map((_, i) => i + 1));
 }
 
-async function liftFrames(input: string, kf: KeypointFile, cams: RunCamera[], fps: number, lifter: Lifter, detector?: string): Promise<PoseliftDoc> {
+async function liftFrames(input: string, kf: KeypointFile, cams: ResolvedIntrinsics[], fps: number, lifter: Lifter, detector?: string): Promise<PoseliftDoc> {
   const adapter = lifter.adapterFor(detector);
   const ids = assignIds(kf, fps);
   const head = cameraOut(cams[0]);

@@ -4,7 +4,7 @@
  */
 import type { DetectorName, DetectedPerson } from '../detect/index.js';
 import type { LiftedPerson } from '../lift/lifter.js';
-import type { RunCamera } from '../camera/resolve.js';
+import type { ResolvedIntrinsics } from '../contracts/types.js';
 import type { CameraOut, FrameOut, InputKind, PersonOut, PoseliftDoc } from '../contracts/document.js';
 import { roundTo } from '../util/numeric.js';
 import { StreamedJsonFile } from '../util/atomic.js';
@@ -16,7 +16,7 @@ const r2 = (v: number) => roundTo(v, 2);
 const r3 = (v: number) => roundTo(v, 3);
 export const r4 = (v: number) => roundTo(v, 4);
 
-export function cameraOut(c: RunCamera): CameraOut {
+export function cameraOut(c: ResolvedIntrinsics): CameraOut {
   const o: CameraOut = { fx: r4(c.fx), fy: r4(c.fy), cx: r4(c.cx), cy: r4(c.cy), width: c.width, height: c.height, source: c.source };
   // distortion coefficients as given (rounding would lose small ones)
   if (c.k) o.k = [...c.k];
@@ -51,7 +51,7 @@ export function liftedOut(l: LiftedPerson | null): Pick<PersonOut, 'joints3d' | 
 
 /** Everything of a document but its frames. */
 export function makeDocHead(
-  input: string, kind: InputKind, cam: RunCamera, detector: PoseliftDoc['detector']['name'],
+  input: string, kind: InputKind, cam: ResolvedIntrinsics, detector: PoseliftDoc['detector']['name'],
   versions: PoseliftDoc['models'], fps: number,
 ): Omit<PoseliftDoc, 'frames'> {
   return {
@@ -72,7 +72,7 @@ export function makeDocHead(
 
 /** The head of a video's document (sampling rate, range and the source's own rate recorded). */
 export function videoHead(
-  input: string, info: { fps: number }, cam: RunCamera, detector: DetectorName,
+  input: string, info: { fps: number }, cam: ResolvedIntrinsics, detector: DetectorName,
   versions: PoseliftDoc['models'], fps: number, start: number, duration: number | undefined | null,
 ): Omit<PoseliftDoc, 'frames'> {
   const head = makeDocHead(input, 'video', cam, detector, versions, r4(fps));

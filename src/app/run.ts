@@ -16,7 +16,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Keypoints2D } from '../contracts/types.js';
 import { checkSize } from '../contracts/limits.js';
 import { Lifter, type LiftedPerson } from '../lift/lifter.js';
 import { kindOfLayout } from '../lift/posenet/features.js';
@@ -24,7 +23,8 @@ import { normalisedH36m } from '../lift/normalise.js';
 import type { DefinitionAdapter } from '../lift/adapter.js';
 import type { Detector, DetectorName, DetectedPerson, RgbFrame, ImageExif, VideoInfo } from '../detect/index.js';
 import { DEFAULT_DETECTOR, DEFAULT_VIDEO_DETECTOR } from '../detect/types.js';
-import { loadCameraFile, resolveCamera, type FileCamera, type RunCamera } from '../camera/resolve.js';
+import { loadCameraFile, resolveCamera } from '../camera/resolve.js';
+import type { Intrinsics, Keypoints2D, ResolvedIntrinsics } from '../contracts/types.js';
 import { detectVideoFrames, expectedFrames, liftVideoFrames } from './video-stages.js';
 import type { OverlayPerson } from './overlay.js';
 import { cameraOut, DocumentWriter, makeDocHead, personOut, sameCamera, videoHead, type CameraOut, type FrameOut, type PersonOut, type PoseliftDoc } from './output.js';
@@ -170,7 +170,7 @@ class Session {
   /** photos: `--detector`, else DEFAULT_DETECTOR; videos: `--detector`, else DEFAULT_VIDEO_DETECTOR */
   readonly photo: DetectorChoice;
   readonly video: DetectorChoice;
-  constructor(readonly lifter: Lifter, readonly o: RunOptions, readonly fileCam?: FileCamera) {
+  constructor(readonly lifter: Lifter, readonly o: RunOptions, readonly fileCam?: Intrinsics) {
     const choose = (name: DetectorName): DetectorChoice => {
       const adapter = o.adapter === false ? undefined : lifter.adapterFor(name);
       return { name, adapter, versions: adapter ? lifter.versionsFor(name) : lifter.versionsFor(undefined, 'coco') };
@@ -203,7 +203,7 @@ function toOverlay(people: PersonOut[], dets: DetectedPerson[], lifted: (LiftedP
 /** Detect + lift one still image. */
 async function stillFrame(
   s: Session, file: string, index: number, frameWarn: string,
-): Promise<{ frame: FrameOut; cam: RunCamera; img: RgbFrame; dets: DetectedPerson[]; lifted: (LiftedPerson | null)[] }> {
+): Promise<{ frame: FrameOut; cam: ResolvedIntrinsics; img: RgbFrame; dets: DetectedPerson[]; lifted: (LiftedPerson | null)[] }> {
   const { readImage } = await import('../detect/index.js');
   const img = await readImage(file);
   const cam = resolveCamera(img.width, img.height, s.fileCam, img.exif as ImageExif | undefined, s.o.camera, file);
@@ -216,7 +216,7 @@ async function stillFrame(
   return { frame: { index, time_s: null, people }, cam, img, dets, lifted };
 }
 
-function docHead(input: string, kind: InputKind, cam: RunCamera, s: Session, fps: number): DocHead {
+function docHead(input: string, kind: InputKind, cam: ResolvedIntrinsics, s: Session, fps: number): DocHead {
   const head = makeDocHead(input, kind, cam, s.photo.name, s.photo.versions, fps);
   // photos only (video frames never use it); MultiPose ignores it
   if (s.o.flipTest && s.photo.name !== 'movenet-multipose') head.detector.flip_test = true;

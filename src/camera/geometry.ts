@@ -282,4 +282,18 @@ export function validateIntrinsics(i: Intrinsics, where: string): void {
       fail(f, `must be a finite number > 0 (image size in pixels), got ${show(v)}`, `set the image ${f} or leave it out`);
     }
   }
+  // a frozen object (with frozen k, p) cannot change: it need not be checked again (`checkIntrinsics`)
+  if (Object.isFrozen(i) && (i.k === undefined || Object.isFrozen(i.k)) && (i.p === undefined || Object.isFrozen(i.p))) VALIDATED.add(i);
+}
+
+const VALIDATED = new WeakSet<object>();
+
+/**
+ * `validateIntrinsics` unless these very (frozen) intrinsics passed it before: intrinsics are validated once
+ * per input, where they are resolved (`resolveCamera`), and the lift stage, which also takes intrinsics from
+ * library callers, checks only those it has not seen.
+ */
+export function checkIntrinsics(i: Intrinsics, where: string): void {
+  if (i !== null && typeof i === 'object' && VALIDATED.has(i)) return;
+  validateIntrinsics(i, where);
 }

@@ -9,20 +9,14 @@
  */
 import fs from 'node:fs';
 import { z } from 'zod';
-import type { CameraSource, ImageExif, Intrinsics } from '../contracts/types.js';
+import type { CameraSource, ImageExif, Intrinsics, ResolvedIntrinsics } from '../contracts/types.js';
 import { validateIntrinsics } from './geometry.js';
 import { checkFileSize } from '../contracts/limits.js';
 import { fieldPath, oneLine } from '../util/json.js';
 import { DEFAULT_HFOV_DEG } from './constants.js';
 export { DEFAULT_HFOV_DEG };
 
-export type { CameraSource };
-
-export interface RunCamera extends Intrinsics {
-  width: number;
-  height: number;
-  source: CameraSource;
-}
+export type { CameraSource, ResolvedIntrinsics };
 
 const num = z.number().finite();
 const flatSchema = z.object({
@@ -41,13 +35,11 @@ const datasetSchema = z.object({
 
 const FIX = 'give {"fx","fy","cx","cy"[,"k":[k1,k2,k3],"p":[p1,p2]]} in pixels, or a pose-dataset/1 camera {"f":[fx,fy],"c":[cx,cy][,"size":[w,h]]}';
 
-/** A calibrated camera read from a file; throws one line naming the file, the field and the fix. */
-export interface FileCamera extends Intrinsics {
-  /** the calibration's image size, when the file gives one */
-  size?: [number, number];
-}
-
-export function loadCameraFile(file: string): FileCamera {
+/**
+ * A calibrated camera read from a file (width and height = the calibration's image size, when the file gives
+ * one); throws one line naming the file, the field and the fix.
+ */
+export function loadCameraFile(file: string): Intrinsics {
   let text: string;
   checkFileSize(file, 'json', 'camera file');
   try {
@@ -65,12 +57,12 @@ export function loadCameraFile(file: string): FileCamera {
   } catch (e) {
     throw new Error(`${file}: camera file is not valid JSON (${oneLine((e as Error).message)}); ${FIX}`);
   }
-  let cam: FileCamera;
+  let cam: Intrinsics;
   const a = flatSchema.safeParse(raw);
   if (a.success) {
     const d = a.data;
     cam = { fx: d.fx, fy: d.fy, cx: d.cx, cy: d.cy };
-    if (d.width !== undefined && d.height !== undefined) cam.size = [d.width, d.height];
+    if (d.width !== undefined && d.height !== undefined) { cam.width = d.width; cam.height = d.height; }
     if (d.k) cam.k = [d.k[0], d.k[1], d.k[2]];
     if (d.p) cam.p = [d.p[0], d.p[1]];
   } else {
@@ -83,14 +75,14 @@ export function loadCameraFile(file: string): FileCamera {
     }
     const d = b.data;
     cam = { fx: d.f[0], fy: d.f[1], cx: d.c[0], cy: d.c[1] };
-    if (d.size) cam.size = [d.size[0], d.size[1]];
+    if (d.size) { cam.width = d.size[0]; cam.height = d.size[1]; }
     if (d.k) cam.k = [d.k[0], d.k[1], d.k[2]];
     if (d.p) cam.p = [d.p[0], d.p[1]];
   }
-  validateIntrinsics(cam, `${file}: camera`);
-  if (cam.size && !(cam.size[0] > 0 && cam.size[1] > 0)) {
-    throw new Error(`${file}: camera size must be two positive numbers [width, height] in pixels, got [${cam.size.join(', ')}]`);
+  if (cam.width !== undefined && cam.height !== undefined && !(cam.width > 0 && cam.height > 0)) {
+    throw new Error(`${file}: camera size must be two positive numbers [width, height] in pixels, got [${cam.width}, ${cam.height}]`);
   }
+  validateIntrinsics(cam, `${file}: camera`);
   return cam;
 }
 
@@ -105,29 +97,39 @@ export function focalFrom35mm(f35: number, width: number, height: number): numbe
 }
 
 /**
- * The intrinsics of one frame. `fileCam` (from --camera) wins; its calibration size, when given, must
- * match the frame (a scaled image would need scaled intrinsics).
+ * The intrinsics of one input (a photo, a video, a keypoint file's frame size), validated once here and
+ * frozen. `fileCam` (from --camera, `loadCameraFile`) wins; its calibration size, when given, must match the
+ * frame (a scaled image would need scaled intrinsics).
  */
 export function resolveCamera(
-  width: number, height: number, fileCam: FileCamera | undefined, exif: ImageExif | undefined,
+  width: number, height: number, fileCam: Intrinsics | undefined, exif: ImageExif | undefined,
   cameraFile?: string, input?: string,
-): RunCamera {
+): Readonly<ResolvedIntrinsics> {
+  const where = `${cameraFile ?? 'camera'} for ${input ?? 'the input'}`;
   if (fileCam) {
-    if (fileCam.size && (Math.round(fileCam.size[0]) !== width || Math.round(fileCam.size[1]) !== height)) {
+    if (fileCam.width !== undefined && fileCam.height !== undefined && (Math.round(fileCam.width) !== width || Math.round(fileCam.height) !== height)) {
       throw new Error(
-        `${cameraFile ?? 'camera'}: calibrated for ${fileCam.size[0]} x ${fileCam.size[1]} px but ${input ?? 'the input'} is ` +
+        `${cameraFile ?? 'camera'}: calibrated for ${fileCam.width} x ${fileCam.height} px but ${input ?? 'the input'} is ` +
           `${width} x ${height}; pass the camera file of that image size (or scale fx, fy, cx, cy and drop "size")`,
       );
     }
-    const { size: _size, ...intr } = fileCam;
-    return { ...intr, width, height, source: 'file' };
+    return resolved({ ...fileCam, width, height, source: 'file' }, where);
   }
   const f35 = exif?.focalLength35mm;
   // a plausible 35 mm-equivalent focal length (fisheye ~8 mm to super-telephoto); else the default field of view
   if (f35 !== undefined && f35 >= 1 && f35 <= 10000) {
     const f = focalFrom35mm(f35, width, height);
-    return { fx: f, fy: f, cx: width / 2, cy: height / 2, width, height, source: 'exif' };
+    return resolved({ fx: f, fy: f, cx: width / 2, cy: height / 2, width, height, source: 'exif' }, where);
   }
   const f = focalFromFov(width, height);
-  return { fx: f, fy: f, cx: width / 2, cy: height / 2, width, height, source: 'default' };
+  return resolved({ fx: f, fy: f, cx: width / 2, cy: height / 2, width, height, source: 'default' }, where);
+}
+
+/** Frozen (k and p too) and validated: the lift stage does not check these intrinsics again. */
+function resolved(c: ResolvedIntrinsics, where: string): Readonly<ResolvedIntrinsics> {
+  if (c.k) c.k = Object.freeze([...c.k]) as [number, number, number];
+  if (c.p) c.p = Object.freeze([...c.p]) as [number, number];
+  Object.freeze(c);
+  validateIntrinsics(c, where);
+  return c;
 }

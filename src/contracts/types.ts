@@ -16,10 +16,18 @@ export interface Intrinsics {
   k?: [number, number, number];
   /** tangential p1, p2 (zero when absent) */
   p?: [number, number];
-  /** image size in pixels, when known */
+  /** image size in pixels, when known (a camera file's calibration size, or the image's once resolved) */
   width?: number;
   height?: number;
+  /** where the intrinsics came from, once resolved for an input (`resolveCamera`) */
+  source?: CameraSource;
 }
+
+/**
+ * Intrinsics resolved for one input (`resolveCamera` in src/camera/resolve.ts): the image size and the
+ * source are known, and the values were validated (the object is frozen).
+ */
+export type ResolvedIntrinsics = Intrinsics & { width: number; height: number; source: CameraSource };
 
 /** A calibrated camera: Xc = R (Xw - C). */
 export interface Camera extends Intrinsics {

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Intrinsics } from '../contracts/types.js';
-import { validateIntrinsics } from '../camera/geometry.js';
+import { checkIntrinsics } from '../camera/geometry.js';
 import { liftPerson, liftSequence, placePerson, type LiftInput, type LiftResult, type LiftSequenceOptions } from './solve/lift.js';
 import type { Vec3 } from './solve/depth-search.js';
 import type { KeypointKind } from './posenet/features.js';
@@ -166,7 +166,7 @@ export class Lifter {
 
   /** PoseNet + RootNet for a batch; null entries where a person cannot be lifted. */
   private async prepare(people: (Float64Array | null)[], cam: Intrinsics, o: LiftCallOptions): Promise<(LiftInput | null)[]> {
-    validateIntrinsics(cam, 'camera');
+    checkIntrinsics(cam, 'camera');
     const idx: number[] = [];
     const kps: Float64Array[] = [];
     people.forEach((p, i) => { if (p) { idx.push(i); kps.push(p); } });

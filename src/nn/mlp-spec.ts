@@ -8,7 +8,7 @@
  * With batchNorm the hidden Linear layers have no bias (it would be cancelled by BN); the BN
  * shift `beta` plays that role and BN is folded back into a Gemm bias on export.
  */
-import { Prng } from './prng.js';
+import { Rng } from '../util/rng.js';
 
 export interface MlpSpec {
   inputDim: number;
@@ -81,7 +81,7 @@ export function numel(dims: number[]): number {
 
 /** He/Kaiming-normal weights (std = sqrt(2 / fan_in); output layer x0.05), zero biases, BN gamma=1 beta=0 mean=0 var=1. */
 export function initParams(spec: MlpSpec, seed: number): Record<string, Float32Array> {
-  const rng = new Prng(seed);
+  const rng = new Rng(seed);
   const res: Record<string, Float32Array> = {};
   for (const p of paramDefs(spec)) {
     const a = new Float32Array(numel(p.dims));

@@ -22,7 +22,7 @@
 import { ort, cpuSessionOptions } from './ort-session.js';
 import { adamVScale, buildEvalGraph, buildExportGraph, buildTrainGraph, lossWeightDim, stateIn, type LossKind, type StepIO, type TrainGraph } from './mlp-graphs.js';
 import { initParams, numel, paramDefs, validateSpec, type MlpSpec } from './mlp-spec.js';
-import { Prng, mixSeed } from './prng.js';
+import { Rng, mixSeed } from '../util/rng.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
 export type { MlpSpec } from './mlp-spec.js';
@@ -100,7 +100,7 @@ export class MlpTrainer {
   private lr: number;
   private busy = false;
   private readonly vScale: number;
-  private readonly rng: Prng;
+  private readonly rng: Rng;
   private readonly pool: Float32Array | null;
   private readonly poolRows: number;
   private poolCursor = 0;
@@ -112,7 +112,7 @@ export class MlpTrainer {
     this.t = t;
     this.lr = opts.lr;
     this.vScale = adamVScale(opts.beta1, opts.beta2);
-    this.rng = new Prng(mixSeed(opts.seed, t, 0xd80));
+    this.rng = new Rng(mixSeed(opts.seed, t, 0xd80));
     this.poolRows = poolRowsFor(opts.batchSize);
     if (spec.dropout > 0) {
       this.pool = new Float32Array(this.poolRows * spec.hidden);

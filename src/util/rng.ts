@@ -1,4 +1,7 @@
-/** Small seeded PRNG (mulberry32) with Gaussian draws, so training and tests are reproducible. */
+/**
+ * The project's one seeded PRNG (mulberry32) with Gaussian draws, so training (data, augmentation, weight
+ * initialisation, dropout) and tests are reproducible.
+ */
 export class Rng {
   private state: number;
   private spare = NaN;
@@ -7,12 +10,17 @@ export class Rng {
     this.state = seed >>> 0 || 0x9e3779b9;
   }
 
-  /** Uniform in [0, 1). */
-  next(): number {
+  /** Uniform 32-bit unsigned integer. */
+  nextU32(): number {
     let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return (t ^ (t >>> 14)) >>> 0;
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    return this.nextU32() / 4294967296;
   }
 
   uniform(lo: number, hi: number): number {
@@ -41,4 +49,15 @@ export class Rng {
     this.spare = v * f;
     return u * f;
   }
+}
+
+/** Mixes integers into a 31-bit seed (for deriving per-layer / per-restart seeds). */
+export function mixSeed(...parts: number[]): number {
+  let h = 0x811c9dc5;
+  for (const p of parts) {
+    h = Math.imul(h ^ (p >>> 0), 0x01000193) >>> 0;
+    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
+    h = (h ^ (h >>> 12)) >>> 0;
+  }
+  return h & 0x7fffffff;
 }

@@ -103,11 +103,12 @@ test('camera files: loadCameraFile + resolveCamera return valid intrinsics or on
     if (!cam) return;
     assert.ok(cam.fx > 0 && cam.fy > 0 && [cam.fx, cam.fy, cam.cx, cam.cy].every(Number.isFinite), JSON.stringify(cam));
     for (const v of [...(cam.k ?? []), ...(cam.p ?? [])]) assert.ok(Number.isFinite(v));
-    if (cam.size) assert.ok(cam.size[0] > 0 && cam.size[1] > 0);
-    const [W, H] = cam.size ? [Math.round(cam.size[0]), Math.round(cam.size[1])] : [w, h];
+    const sized = cam.width !== undefined && cam.height !== undefined;
+    if (sized) assert.ok(cam.width! > 0 && cam.height! > 0);
+    const [W, H] = sized ? [Math.round(cam.width!), Math.round(cam.height!)] : [w, h];
     const rc = returnsOrNames(() => resolveCamera(W, H, cam, undefined, file, 'photo.jpg'), file);
     assert.ok(rc && rc.source === 'file' && rc.width === W && rc.height === H);
-    if (cam.size && W < 1e9) assert.throws(() => resolveCamera(W + 1, H, cam, undefined, file, 'photo.jpg'), (e: Error) => e.message.includes(file) && e.message.includes('photo.jpg'));
+    if (sized && W < 1e9) assert.throws(() => resolveCamera(W + 1, H, cam, undefined, file, 'photo.jpg'), (e: Error) => e.message.includes(file) && e.message.includes('photo.jpg'));
     ok++;
   }), { numRuns: 300 * SCALE });
   t.diagnostic(`${ok} valid of the generated cases`);

@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Camera, Intrinsics } from '../../src/contracts/types.js';
-import { projectCameraPoints, validateIntrinsics } from '../../src/camera/geometry.js';
+import { checkIntrinsics, projectCameraPoints, validateIntrinsics } from '../../src/camera/geometry.js';
+import { resolveCamera } from '../../src/camera/resolve.js';
 
 test('projectCameraPoints: NaN in -> NaN out, z <= 0 -> NaN, float32 input', () => {
   const cam: Intrinsics = { fx: 1000, fy: 1000, cx: 500, cy: 500, k: [-0.2, 0.2, 0], p: [0.001, -0.001] };
@@ -30,4 +31,22 @@ test('validateIntrinsics names where, the field and the fix', () => {
     [{ width: -1 }, /cam a: width must be a finite number > 0/],
   ];
   for (const [patch, re] of bad) assert.throws(() => validateIntrinsics({ ...ok, ...patch }, 'cam a'), re);
+});
+
+test('resolveCamera validates once and freezes; checkIntrinsics re-checks only what it has not seen frozen', () => {
+  const file = { fx: 1000, fy: 1000, cx: 320, cy: 240, k: [0.1, 0, 0] as [number, number, number], width: 640, height: 480 };
+  const cam = resolveCamera(640, 480, file, undefined, 'cam.json', 'a.jpg');
+  assert.ok(Object.isFrozen(cam) && Object.isFrozen(cam.k));
+  assert.equal(cam.source, 'file');
+  assert.throws(() => { (cam as { fx: number }).fx = -1; }, TypeError);
+  checkIntrinsics(cam, 'x');
+  // the caller's object is not frozen and not changed
+  assert.ok(!Object.isFrozen(file));
+  // a library caller's plain object is checked on every call, so a later bad value is caught
+  const plain: Intrinsics = { fx: 1000, fy: 1000, cx: 0, cy: 0 };
+  checkIntrinsics(plain, 'lib');
+  plain.fx = NaN;
+  assert.throws(() => checkIntrinsics(plain, 'lib'), /lib: fx must be a finite number > 0/);
+  // bad EXIF-free sizes are caught where the camera is resolved, naming the input
+  assert.throws(() => resolveCamera(640, 480, { ...file, cx: NaN, width: undefined, height: undefined }, undefined, 'cam.json', 'a.jpg'), /cam\.json for a\.jpg: cx must be a finite number/);
 });

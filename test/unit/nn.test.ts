@@ -8,11 +8,11 @@ import { buildTrainGraph, adamVScale, type LossKind } from '../../src/nn/mlp-gra
 import { BN_EPS, BN_MOMENTUM, initParams, layerDefs, paramDefs, numel, type MlpSpec } from '../../src/nn/mlp-spec.js';
 import { MlpTrainer, type TrainOptions } from '../../src/nn/mlp-trainer.js';
 import { loadOnnxModel } from '../../src/nn/onnx-run.js';
-import { Prng } from '../../src/nn/prng.js';
+import { Rng } from '../../src/util/rng.js';
 
 type F64Map = Record<string, Float64Array>;
 
-function randArray(rng: Prng, n: number, scale = 1, offset = 0): Float64Array {
+function randArray(rng: Rng, n: number, scale = 1, offset = 0): Float64Array {
   const a = new Float64Array(n);
   for (let i = 0; i < n; i++) a[i] = offset + scale * rng.normal();
   return a;
@@ -82,7 +82,7 @@ interface GradCheckResult {
 async function gradCheck(batchNorm: boolean, loss: LossKind, dropout = 0): Promise<GradCheckResult> {
   const spec: MlpSpec = { inputDim: 5, outputDim: 6, hidden: 8, blocks: 1, dropout, batchNorm };
   const B = 7;
-  const rng = new Prng(batchNorm ? 11 : 12);
+  const rng = new Rng(batchNorm ? 11 : 12);
   const graph = buildTrainGraph(spec, { batchSize: B, loss, beta1: 0.9, beta2: 0.999, weightDecay: 0, dtype: 'double', emitGrads: true, dropoutPoolRows: 5 });
   const session = await ort.InferenceSession.create(graph.bytes, { graphOptimizationLevel: 'all', intraOpNumThreads: 1 });
   const init = initParams(spec, 3);
@@ -164,7 +164,7 @@ test('Adam/AdamW update matches a float64 reference (incl. bias correction and s
   const tr = await MlpTrainer.create(spec, opts);
   const graph = buildTrainGraph(spec, { batchSize: B, loss: 'joint-l2', beta1: 0.8, beta2: 0.99, weightDecay: 0, dtype: 'double', emitGrads: true, dropoutPoolRows: 1 });
   const session = await ort.InferenceSession.create(graph.bytes);
-  const rng = new Prng(9);
+  const rng = new Rng(9);
   const P: F64Map = {};
   const M: F64Map = {};
   const V: F64Map = {};
@@ -215,11 +215,11 @@ test('Adam/AdamW update matches a float64 reference (incl. bias correction and s
 });
 
 function synthTask(seed: number, n: number, inD: number, outD: number): { x: Float32Array; y: Float32Array } {
-  const rng = new Prng(seed);
+  const rng = new Rng(seed);
   const K = 16;
   const A = new Float64Array(inD * K).map(() => rng.normal() / Math.sqrt(inD));
   const C = new Float64Array(K * outD).map(() => rng.normal() / Math.sqrt(K));
-  const dataRng = new Prng(seed + 1);
+  const dataRng = new Rng(seed + 1);
   const x = new Float32Array(n * inD).map(() => dataRng.normal());
   const y = new Float32Array(n * outD);
   for (let r = 0; r < n; r++) {
