@@ -20,6 +20,11 @@ export interface ProjectedSliceOptions {
   frames: number;
   /** the score given to every present keypoint */
   score?: number;
+  /**
+   * write the view's own stored detections (`points2d`, e.g. the Stacked Hourglass's) instead of the projected
+   * truth; `layout` must be theirs
+   */
+  stored?: boolean;
 }
 
 /** Writes the folder into a new temp directory and returns its path (the caller removes it). */
@@ -34,6 +39,7 @@ export function writeProjectedSlice(src: string, o: ProjectedSliceOptions): stri
   const def = LAYOUTS[o.layout];
   const floats: number[] = [];
   const world: number[] = [];
+  let storedChannels: number | undefined;
   try {
     index.sequences = picked.map(({ s, i }: { s: { frames: number; views: object[] }; i: number }) => {
       const frames = Math.min(s.frames, o.frames);
@@ -41,8 +47,17 @@ export function writeProjectedSlice(src: string, o: ProjectedSliceOptions): stri
       const seq = { ...s, frames, world3d: { file: 'world3d.f32', offset: world.length } };
       world.push(...w3);
       seq.views = s.views.map((v, vi) => {
-        const gt = ds.groundTruth2d(i, vi, 0, frames);
         const offset = floats.length;
+        if (o.stored) {
+          // the stored rows as they are (their channels; NaN = missing)
+          const p = ds.readPoints2d(i, vi, 0, frames);
+          if (p.layout !== o.layout) throw new Error(`${src}: stored points2d are ${p.layout}, not ${o.layout}`);
+          if (storedChannels !== undefined && storedChannels !== p.channels) throw new Error(`${src}: views with 2 and 3 channels`);
+          storedChannels = p.channels;
+          for (const x of p.data) floats.push(x);
+          return { ...v, points2d: { file: 'points2d.f32', offset, layout: o.layout, channels: p.channels, source: 'stored detections' } };
+        }
+        const gt = ds.groundTruth2d(i, vi, 0, frames);
         for (let f = 0; f < frames; f++) {
           for (let k = 0; k < def.names.length; k++) {
             const j = def.toH36m.indexOf(k);

@@ -188,6 +188,7 @@ export function buildProgram(): Command {
     .option('--coco-style', 'points2d: give the stored MPII-16 detections as a COCO-17 detector would (its limbs and hips, the nose from the ground truth with noise), to measure the COCO path on real detection errors')
     .option('--definition-weight <w>', 'detector keypoints: weight of the joints a detector defines differently (pelvis, hips, thorax, head) in the depth search and the fitter (tuning; default DEFINITION_WEIGHT)', nonNegativeNumber('a weight >= 0'))
     .option('--score-every <n>', 'lift every (stride-th) frame of each view as a video track is lifted (the video path\'s windows, at the sequence\'s rate) and score every Nth; the acceleration error on every lifted frame', positiveInt)
+    .option('--single-frame', 'lift every frame alone, as photos are (no temporal term), instead of each view as a track at its rate / stride; with --score-every, every frame alone and every Nth scored')
     .action(async (dataset: string, o) => {
       const subjects = o.subjects ? String(o.subjects).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined;
       await evalCommand(dataset, { ...o, subjects });

@@ -46,6 +46,11 @@ export interface EvalOptions {
    * on every lifted frame
    */
   scoreEvery?: number;
+  /**
+   * lift every frame alone, as photos are (the fitter without its temporal term), instead of each view as a
+   * track at the sequence's rate / stride; with `scoreEvery`, every frame lifted alone and every Nth scored
+   */
+  singleFrame?: boolean;
 }
 
 export interface EvalReport extends Omit<MetricsSummary, 'accel'> {
@@ -68,6 +73,8 @@ export interface EvalReport extends Omit<MetricsSummary, 'accel'> {
   coco_style?: boolean;
   /** --score-every: every lifted frame went through the video path's windows, every Nth was scored */
   score_every?: number;
+  /** every frame lifted alone (`singleFrame`), when true */
+  single_frame?: true;
   /** --input images: the detector, and its keypoint adapter (null when none was applied) */
   detector?: DetectorName;
   keypoint_adapter?: string | null;
@@ -192,8 +199,9 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
         const layout = kps.find((k) => k)?.layout ?? 'h36m17';
         lastLayout = layout;
         const call = { fit: o.fit !== false, lift: o.lift, flipTest: o.flipTest, kind: kindOfLayout(layout), definitionWeight: o.definitionWeight };
-        const out = scoreEvery > 1 && fps > 0 ? await liftAsVideo(lifter, norm, cam, fps, call)
-          : fps > 0 && frames.length > 2 ? await lifter.liftTrack(norm, cam, fps, call) : await lifter.liftBatch(norm, cam, call);
+        const out = o.singleFrame ? await lifter.liftBatch(norm, cam, call)
+          : scoreEvery > 1 && fps > 0 ? await liftAsVideo(lifter, norm, cam, fps, call)
+            : fps > 0 && frames.length > 2 ? await lifter.liftTrack(norm, cam, fps, call) : await lifter.liftBatch(norm, cam, call);
         liftMs += performance.now() - t0;
         frames.forEach((f, i) => {
           const r = out[i];
@@ -228,6 +236,7 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
       ...(wanted ? { subjects: [...wanted] } : {}),
       ...(o.cocoStyle ? { coco_style: true } : {}),
       ...(scoreEvery > 1 ? { score_every: scoreEvery } : {}),
+      ...(o.singleFrame ? { single_frame: true as const } : {}),
       ...(byAction.size ? {
         per_action: Object.fromEntries([...byAction.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, a]) => {
           const s = a.result();

@@ -101,6 +101,28 @@ for (const layout of ['coco17', 'mpii16'] as const) {
   });
 }
 
+test('a video\'s track is lifted smoother than its frames alone: real detections, every frame at 50 fps, every 5th scored', async () => {
+  const dir = writeProjectedSlice(path.join(DATA, 'h36m-train'), { layout: 'mpii16', subject: 'S1', sequences: 2, frames: 300, stored: true });
+  try {
+    const g = GATES.s1_stored_slice_video_vs_single.limit;
+    const [single, video] = await Promise.all([['--single-frame'], []].map(async (extra) => {
+      const r = await poselift('eval', dir, '--input', 'points2d', '--score-every', '5', '--json', ...extra);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout) as { frames: number; mpjpe: number; accel: number; single_frame?: boolean; score_every?: number };
+    }));
+    assert.equal(single.single_frame, true);
+    assert.equal(video.single_frame, undefined);
+    assert.equal(single.frames, 2 * 4 * 60);
+    assert.equal(video.frames, single.frames);
+    console.log(`stored SH detections slice: video ${video.mpjpe.toFixed(1)} mm, accel ${video.accel.toFixed(3)}; each frame alone ${single.mpjpe.toFixed(1)} mm, accel ${single.accel.toFixed(2)} mm/frame^2`);
+    assert.ok(video.mpjpe < g.video_mpjpe, `video MPJPE ${video.mpjpe}`);
+    assert.ok(video.mpjpe - single.mpjpe <= g.video_minus_single_mpjpe_max, `video ${video.mpjpe} vs single-frame ${single.mpjpe}`);
+    assert.ok(single.accel / video.accel >= g.accel_ratio_min, `acceleration error: single-frame ${single.accel} vs video ${video.accel}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('bad inputs: one clear error naming the file and the field, non-zero exit', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'poselift-bad-'));
   try {
