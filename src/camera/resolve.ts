@@ -79,8 +79,9 @@ export function loadCameraFile(file: string): Intrinsics {
     if (d.k) cam.k = [d.k[0], d.k[1], d.k[2]];
     if (d.p) cam.p = [d.p[0], d.p[1]];
   }
-  if (cam.width !== undefined && cam.height !== undefined && !(cam.width > 0 && cam.height > 0)) {
-    throw new Error(`${file}: camera size must be two positive numbers [width, height] in pixels, got [${cam.width}, ${cam.height}]`);
+  // an image is at least 1 x 1 px (the frames it is compared with are whole pixels)
+  if (cam.width !== undefined && cam.height !== undefined && !(cam.width >= 1 && cam.height >= 1)) {
+    throw new Error(`${file}: camera size must be two numbers >= 1 [width, height] in pixels, got [${cam.width}, ${cam.height}]`);
   }
   validateIntrinsics(cam, `${file}: camera`);
   return cam;

@@ -104,7 +104,7 @@ test('camera files: loadCameraFile + resolveCamera return valid intrinsics or on
     assert.ok(cam.fx > 0 && cam.fy > 0 && [cam.fx, cam.fy, cam.cx, cam.cy].every(Number.isFinite), JSON.stringify(cam));
     for (const v of [...(cam.k ?? []), ...(cam.p ?? [])]) assert.ok(Number.isFinite(v));
     const sized = cam.width !== undefined && cam.height !== undefined;
-    if (sized) assert.ok(cam.width! > 0 && cam.height! > 0);
+    if (sized) assert.ok(cam.width! >= 1 && cam.height! >= 1);
     const [W, H] = sized ? [Math.round(cam.width!), Math.round(cam.height!)] : [w, h];
     const rc = returnsOrNames(() => resolveCamera(W, H, cam, undefined, file, 'photo.jpg'), file);
     assert.ok(rc && rc.source === 'file' && rc.width === W && rc.height === H);
