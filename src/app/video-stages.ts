@@ -76,11 +76,15 @@ export class VideoAssembler {
   private readonly tracks = new Map<number, TrackState>();
   private readonly queue: Slot[] = [];
   private last = -Infinity;
-  /** frames pushed and not yet given to the sink; the most there were at once */
-  held = 0;
+  /** the most frames held at once (`held`) */
   peakHeld = 0;
 
   constructor(private readonly v: VideoLift, private readonly sink: (f: FrameOut) => void) {}
+
+  /** frames pushed and not yet given to the sink */
+  get held(): number {
+    return this.queue.length;
+  }
 
   async push(f: DetectedFrame): Promise<void> {
     if (!(f.index > this.last)) throw new Error(`video frames out of order: frame ${f.index} after frame ${this.last}; frames must be given by increasing index`);
@@ -89,7 +93,6 @@ export class VideoAssembler {
     const ids = this.tracker.update(dets.map((d) => ({ bbox: d.bbox, keypoints: d.keypoints.data })));
     const slot: Slot = { frame: { index: f.index, time_s: r4(f.timeS), people: [] }, waiting: dets.length };
     this.queue.push(slot);
-    this.held = this.queue.length;
     this.peakHeld = Math.max(this.peakHeld, this.held);
     for (let i = 0; i < dets.length; i++) {
       const id = ids[i];
@@ -124,7 +127,6 @@ export class VideoAssembler {
 
   private drain(): void {
     while (this.queue.length && this.queue[0].waiting === 0) this.sink(this.queue.shift()!.frame);
-    this.held = this.queue.length;
   }
 
   private async endTrack(id: number): Promise<void> {
