@@ -12,7 +12,7 @@ import { POSENET_BASE_DIM, POSENET_INPUT_DIM } from '../lift/posenet/features.js
 import { COCO_MODELS } from '../lift/lifter.js';
 import { ROOTNET_BASE_DIM, ROOTNET_INPUT_DIM } from '../lift/rootnet/features.js';
 import { commonTrainOverrides, type TrainConfig } from '../train/loop.js';
-import { defaultDataDir, defaultModelsDir } from '../util/paths.js';
+import { defaultModelsDir } from '../util/paths.js';
 import { evalCommand } from './eval.js';
 import { DEFAULT_DETECTOR, DEFAULT_VIDEO_DETECTOR, DETECTOR_NAMES } from '../detect/types.js';
 
@@ -64,6 +64,9 @@ function probability(v: string): number {
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
+/** `poselift train` without --data (every model, temporal included). */
+export const TRAIN_DATA_REQUIRED = 'train: --data DIR is required: the pose-dataset/1 folder to train on, e.g. ../shared/data/h36m-train';
+
 export function buildProgram(): Command {
   const program = new Command('poselift')
     .description('Photos, videos and 2D keypoints of people -> camera-frame 3D joints in millimetres')
@@ -73,7 +76,8 @@ export function buildProgram(): Command {
     .command('train')
     .description('train a model on a pose-dataset/1 folder and write <out>/<model>.onnx and its model card')
     .argument('<model>', 'posenet | rootnet (for ground-truth-like keypoints) | posenet-detected | rootnet-detected (for detector keypoints) | temporal')
-    .option('--data <dir>', 'pose-dataset/1 training folder', defaultDataDir('h36m-train'))
+    // no default: a training run names its data (a folder beside the checkout is one lab machine's layout)
+    .option('--data <dir>', 'pose-dataset/1 training folder (required), e.g. ../shared/data/h36m-train')
     .option('--epochs <n>', 'epochs (an epoch = every 5th frame x all views)', positiveInt)
     .option('--out <dir>', 'output folder', defaultModelsDir())
     .option('--val-subjects <list>', 'held-out subjects, comma-separated', 'S1')
@@ -89,6 +93,7 @@ export function buildProgram(): Command {
     .option('--coco-prob <p>', `share of samples missing the spine and head top, as COCO-17 and BlazePose keypoints are (default ${DEFAULT_AUGMENT.cocoPattern})`, probability)
     .option('--window <n>', 'temporal: frames per window at 25 fps (odd; default 27)', positiveInt)
     .action(async (model: string, o) => {
+      if (o.data === undefined) throw new Error(TRAIN_DATA_REQUIRED);
       if (model === 'temporal') {
         const { trainTemporalCommand } = await import('./train-temporal.js');
         const args = process.argv.slice(2).map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ');

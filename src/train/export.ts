@@ -36,6 +36,8 @@ export function saveTrainedModel(outDir: string, m: TrainedModel, info: ExportIn
     licence: 'Weights derived from Human3.6M: research use only (Human3.6M licence).',
   });
   const cpus = os.cpus();
+  // the folder the run was given (its name: where it lies is the machine's business, the command row has the path)
+  const dataFolder = typeof info.config.data === 'string' ? info.config.data : undefined;
   const lines = [
     `# Model card: ${info.name}`,
     '',
@@ -47,7 +49,7 @@ export function saveTrainedModel(outDir: string, m: TrainedModel, info: ExportIn
     `| architecture | residual MLP: ${m.spec.inputDim} -> ${m.spec.hidden} x (1 + ${m.spec.blocks} blocks x 2) -> ${m.spec.outputDim}, BatchNorm (folded), dropout ${m.spec.dropout} |`,
     `| input | ${info.inputDoc} |`,
     `| output | ${info.outputDoc} |`,
-    `| training data | Human3.6M (Ionescu et al., TPAMI 2014) subjects ${m.trainSubjects.join(', ')}, all four cameras, from \`../shared/data/h36m-train\` |`,
+    `| training data | Human3.6M (Ionescu et al., TPAMI 2014) subjects ${m.trainSubjects.join(', ')}, all four cameras${dataFolder ? `, from the pose-dataset/1 folder \`${dataFolder}\` (\`--data\`)` : ''} |`,
     `| validation data | held-out subject(s) ${m.valSubjects.join(', ')}, every 25th frame, four cameras |`,
     `| licence | **research use only**: the weights derive from Human3.6M, whose licence allows research use only. The code is MIT. |`,
     `| command | \`${info.command}\` |`,

@@ -1,6 +1,6 @@
 /**
  * Train PoseNet (2D keypoints -> root-relative 3D) on a pose-dataset/1 folder and export it to ONNX.
- * Reproduces the committed `models/posenet.onnx` with the defaults: `poselift train posenet`.
+ * Reproduces the committed `models/posenet.onnx` with the defaults: `poselift train posenet --data ../shared/data/h36m-train`.
  */
 import { Rng } from '../util/rng.js';
 import type { MlpSpec, MlpTrainer } from '../nn/mlp-trainer.js';

@@ -1,6 +1,6 @@
 /**
  * Train RootNet's gamma model (2D pose + box -> log gamma, Z_root = k / sqrt(gamma)) on a pose-dataset/1
- * folder and export it to ONNX. Reproduces `models/rootnet.onnx` with the defaults: `poselift train rootnet`.
+ * folder and export it to ONNX. Reproduces `models/rootnet.onnx` with the defaults: `poselift train rootnet --data ../shared/data/h36m-train`.
  */
 import { Rng } from '../util/rng.js';
 import type { MlpSpec, MlpTrainer } from '../nn/mlp-trainer.js';

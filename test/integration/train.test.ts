@@ -3,6 +3,7 @@
  * held-out subject. The loss and the validation error must fall.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +12,7 @@ import { trainPosenet, POSENET_DEFAULTS } from '../../src/train/posenet.js';
 import { trainRootnet, ROOTNET_DEFAULTS } from '../../src/train/rootnet.js';
 import { saveTrainedModel } from '../../src/train/export.js';
 import { PoseNet } from '../../src/lift/posenet/model.js';
-import { DATA } from '../helpers.js';
+import { CLI, DATA } from '../helpers.js';
 
 const TRAIN = path.join(DATA, 'h36m-train');
 
@@ -46,10 +47,12 @@ test('a short PoseNet run on two subjects reduces the loss and the held-out erro
   // The exported model card and ONNX file round-trip through the inference wrapper.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'poselift-train-'));
   const files = saveTrainedModel(dir, m, {
-    name: 'posenet', description: 'test', command: 'test', config: { view: { prob: 0 }, mix: { prob: 0.8, partProb: 0.5 } }, inputDoc: 'in', outputDoc: 'out',
+    name: 'posenet', description: 'test', command: 'test', config: { data: 'h36m-train', view: { prob: 0 }, mix: { prob: 0.8, partProb: 0.5 } }, inputDoc: 'in', outputDoc: 'out',
   });
   const card = fs.readFileSync(files.card, 'utf8');
   assert.match(card, /research use only/);
+  // the training-data row names the folder the run was given, not a path of one machine
+  assert.match(card, /\| training data \| .* from the pose-dataset\/1 folder `h36m-train` \(`--data`\) \|/);
   // the augmentation row is read from the run's configuration
   assert.match(card, /\| augmentation \| mirroring \(50 % of samples\).*no new viewpoints; part mixing: 80 % of samples .* probability 0\.5 /);
   const net = await PoseNet.load(files.onnx);
@@ -79,4 +82,12 @@ test('a short RootNet run beats the k-value with a constant gamma on the held-ou
     `rootnet ${m.metrics.val_depth_err_mm} vs k only ${m.metrics.k_only_depth_err_mm}`);
   const loss = lines.filter((l) => l.startsWith('epoch')).map((l) => Number(/loss ([\d.]+)/.exec(l)![1]));
   assert.ok(loss[2] < loss[0], `loss must fall: ${loss.join(' -> ')}`);
+});
+
+test('`poselift train` without --data: one line naming the option, exit 1, nothing trained (issue 20)', () => {
+  for (const model of ['posenet', 'rootnet-detected', 'temporal']) {
+    const r = spawnSync(process.execPath, [CLI, 'train', model, '--epochs', '1'], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 1, `${model}: ${r.stderr}`);
+    assert.equal(r.stderr.trim(), 'poselift: train: --data DIR is required: the pose-dataset/1 folder to train on, e.g. ../shared/data/h36m-train');
+  }
 });
