@@ -13,7 +13,7 @@
  *  - `Where` is ~7x slower than Greater+Cast+Mul for the ReLU mask; column sums run as ones[1,B] @ X.
  */
 import { GraphBuilder, type DType } from './onnx-graph.js';
-import { BN_EPS, BN_MOMENTUM, layerDefs, paramDefs, numel, type LayerDef, type MlpSpec } from './mlp-spec.js';
+import { BN_EPS, BN_MOMENTUM, frameWidth, layerDefs, paramDefs, numel, type LayerDef, type MlpSpec } from './mlp-spec.js';
 
 export type LossKind = 'mse' | 'joint-l2';
 
@@ -62,8 +62,10 @@ export interface StepIO {
   lrT: string;
   epsT: string;
   decay: string | null;
-  /** Dropout row-index inputs (int32 [B]) of each hidden layer; empty without dropout. */
+  /** Dropout row-index inputs (int32 [B x rows]) of each hidden layer; empty without dropout. */
   dropoutIndex: string[];
+  /** Length of each dropout row-index input (B x the layer's rows per sample). */
+  dropoutRows: number[];
   loss: string;
 }
 
@@ -123,12 +125,23 @@ export function buildTrainGraph(spec: MlpSpec, cfg: TrainGraphConfig): TrainGrap
   }
 
   const zero = g.scalar(0);
-  const onesRow = mmRed ? g.initializer('ones_row', [1, B], new Array<number>(B).fill(1)) : '';
+  const onesRows = new Map<number, string>();
+  /** a [1, R] row of ones (R = rows of the tensor summed) */
+  const onesRow = (R: number): string => {
+    let n = onesRows.get(R);
+    if (n === undefined) {
+      n = g.initializer(R === B ? 'ones_row' : `ones_row_${R}`, [1, R], new Array<number>(R).fill(1));
+      onesRows.set(R, n);
+    }
+    return n;
+  };
   const flatShape = g.constant([-1], [1], 'int64');
-  /** Column sums of a [B, n] tensor -> [n]. */
-  const colSum = (t: string): string =>
-    mmRed ? g.op('Reshape', [g.op('MatMul', [onesRow, t]), flatShape]) : g.op('ReduceSum', [t, g.constant([0], [1], 'int64')], { keepdims: 0 });
-  const colMean = (t: string): string => g.op('Mul', [colSum(t), g.scalar(1 / B)]);
+  /** Column sums of a [R, n] tensor -> [n]. */
+  const colSum = (t: string, R: number): string =>
+    mmRed ? g.op('Reshape', [g.op('MatMul', [onesRow(R), t]), flatShape]) : g.op('ReduceSum', [t, g.constant([0], [1], 'int64')], { keepdims: 0 });
+  const colMean = (t: string, R: number): string => g.op('Mul', [colSum(t, R), g.scalar(1 / R)]);
+  const tcn = spec.frames !== undefined;
+  const H = spec.hidden;
   const b1 = g.scalar(cfg.beta1);
   const b2 = g.scalar(cfg.beta2);
 
@@ -144,6 +157,7 @@ export function buildTrainGraph(spec: MlpSpec, cfg: TrainGraphConfig): TrainGrap
       epsT: g.input(`eps_t${sfx}`, []),
       decay: useDecay ? g.input(`decay${sfx}`, []) : null,
       dropoutIndex: [],
+      dropoutRows: [],
       loss: `loss${sfx}`,
     };
     steps.push(io);
@@ -159,24 +173,27 @@ export function buildTrainGraph(spec: MlpSpec, cfg: TrainGraphConfig): TrainGrap
     interface Cache {
       hIn: string;
       a: string;
+      /** rows of this layer's batch (B x rows per sample) */
+      R: number;
       zc?: string;
       rstd?: string;
     }
     const caches = new Map<string, Cache>();
 
     const layerFwd = (l: LayerDef, h: string, idx: number): string => {
+      const R = B * l.rows;
       const z = g.op('MatMul', [h, P(`${l.name}.W`)]);
       if (!l.hiddenAct) {
         const o = g.op('Add', [z, P(`${l.name}.b`)]);
-        caches.set(l.name, { hIn: h, a: o });
+        caches.set(l.name, { hIn: h, a: o, R });
         return o;
       }
-      const c: Cache = { hIn: h, a: '' };
+      const c: Cache = { hIn: h, a: '', R };
       let y: string;
       if (l.bn) {
-        const mu = colMean(z);
+        const mu = colMean(z, R);
         const zc = g.op('Sub', [z, mu]);
-        const varB = colMean(g.op('Mul', [zc, zc]));
+        const varB = colMean(g.op('Mul', [zc, zc]), R);
         const rstd = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [varB, g.scalar(BN_EPS)])])]);
         const gr = g.op('Mul', [rstd, P(`${l.name}.gamma`)]);
         y = g.op('Add', [g.op('Mul', [zc, gr]), P(`${l.name}.beta`)]);
@@ -185,7 +202,7 @@ export function buildTrainGraph(spec: MlpSpec, cfg: TrainGraphConfig): TrainGrap
         const rm = P(`${l.name}.mean`);
         const rv = P(`${l.name}.var`);
         g.op('Add', [rm, g.op('Mul', [g.op('Sub', [mu, rm]), mom])], {}, newName('p', `${l.name}.mean`));
-        const varU = g.op('Mul', [varB, g.scalar(B > 1 ? B / (B - 1) : 1)]);
+        const varU = g.op('Mul', [varB, g.scalar(R > 1 ? R / (R - 1) : 1)]);
         g.op('Add', [rv, g.op('Mul', [g.op('Sub', [varU, rv]), mom])], {}, newName('p', `${l.name}.var`));
         c.zc = zc;
         c.rstd = rstd;
@@ -194,8 +211,9 @@ export function buildTrainGraph(spec: MlpSpec, cfg: TrainGraphConfig): TrainGrap
       }
       let a = g.op('Relu', [y]);
       if (drop > 0) {
-        const idxName = g.input(`didx${sfx}.${idx}`, [B], 'int32');
+        const idxName = g.input(`didx${sfx}.${idx}`, [R], 'int32');
         io.dropoutIndex.push(idxName);
+        io.dropoutRows.push(R);
         a = g.op('Mul', [a, g.op('Gather', ['dpool', idxName], { axis: 0 })]);
       }
       c.a = a;
@@ -205,14 +223,16 @@ export function buildTrainGraph(spec: MlpSpec, cfg: TrainGraphConfig): TrainGrap
 
     // ---- forward
     let idx = 0;
-    let h = layerFwd(defs[idx], io.x, idx);
+    let h = layerFwd(defs[idx], tcn ? frameRows(g, io.x, spec) : io.x, idx);
     idx++;
     for (let i = 0; i < spec.blocks; i++) {
-      const a0 = layerFwd(defs[idx], h, idx);
+      // temporal convolution: three consecutive rows side by side, the centre one is the skip
+      const hr = tcn ? groupRows(g, h, H) : h;
+      const a0 = layerFwd(defs[idx], hr, idx);
       idx++;
       const a1 = layerFwd(defs[idx], a0, idx);
       idx++;
-      h = g.op('Add', [h, a1]);
+      h = g.op('Add', [tcn ? centreOfGroup(g, hr, H) : h, a1]);
     }
     const pred = layerFwd(defs[idx], h, idx);
 
@@ -249,7 +269,7 @@ export function buildTrainGraph(spec: MlpSpec, cfg: TrainGraphConfig): TrainGrap
       let dzScale = 1; // true dz = dzScale * dz
       if (!l.hiddenAct) {
         dz = dOut;
-        vecGrad(`${l.name}.b`, colSum(dz), 1);
+        vecGrad(`${l.name}.b`, colSum(dz, c.R), 1);
       } else {
         // ReLU + dropout: a = relu(y) * mask, mask in {0, scale}, so da/dy = scale * [a > 0].
         const dyw = g.op('Mul', [dOut, g.op('Cast', [g.op('Greater', [c.a, zero])], { to: floatTo })]);
@@ -257,8 +277,8 @@ export function buildTrainGraph(spec: MlpSpec, cfg: TrainGraphConfig): TrainGrap
           const zc = c.zc!;
           const rstd = c.rstd!;
           const gr = g.op('Mul', [rstd, P(`${l.name}.gamma`)]);
-          let s1 = colSum(dyw); // sum dy
-          let sxz = colSum(g.op('Mul', [dyw, zc])); // sum dy * zc
+          let s1 = colSum(dyw, c.R); // sum dy
+          let sxz = colSum(g.op('Mul', [dyw, zc]), c.R); // sum dy * zc
           if (scale !== 1) {
             s1 = g.op('Mul', [s1, g.scalar(scale)]);
             sxz = g.op('Mul', [sxz, g.scalar(scale)]);
@@ -267,13 +287,13 @@ export function buildTrainGraph(spec: MlpSpec, cfg: TrainGraphConfig): TrainGrap
           vecGrad(`${l.name}.gamma`, g.op('Mul', [sxz, rstd]), 1);
           // dz = gr * (dy - mean(dy) - xhat * mean(dy * xhat)),  xhat = zc * rstd
           const c0 = scale !== 1 ? g.op('Mul', [gr, g.scalar(scale)]) : gr;
-          const k1 = g.op('Mul', [g.op('Mul', [gr, s1]), g.scalar(1 / B)]);
-          const k2 = g.op('Mul', [g.op('Mul', [g.op('Mul', [gr, rstd]), g.op('Mul', [rstd, sxz])]), g.scalar(1 / B)]);
+          const k1 = g.op('Mul', [g.op('Mul', [gr, s1]), g.scalar(1 / c.R)]);
+          const k2 = g.op('Mul', [g.op('Mul', [g.op('Mul', [gr, rstd]), g.op('Mul', [rstd, sxz])]), g.scalar(1 / c.R)]);
           dz = g.op('Sub', [g.op('Sub', [g.op('Mul', [dyw, c0]), g.op('Mul', [zc, k2])]), k1]);
         } else {
           dz = dyw;
           dzScale = scale;
-          vecGrad(`${l.name}.b`, colSum(dz), scale);
+          vecGrad(`${l.name}.b`, colSum(dz, c.R), scale);
         }
       }
       gradsScaled.set(`${l.name}.W`, g.op('Gemm', [c.hIn, dz], { transA: 1, alpha: { float: b1c * dzScale } }));
@@ -287,7 +307,13 @@ export function buildTrainGraph(spec: MlpSpec, cfg: TrainGraphConfig): TrainGrap
       const l1 = defs[2 + 2 * i];
       const da0 = layerBwd(l1, dh, true);
       const dhIn = layerBwd(l0, da0, true);
-      dh = g.op('Add', [dh, dhIn]);
+      if (tcn) {
+        // the skip read the centre third of the grouped rows: its gradient goes back there, zero elsewhere
+        const dGroup = g.op('Add', [dhIn, g.op('Pad', [dh, g.constant([0, H, 0, H], [4], 'int64')])]);
+        dh = g.op('Reshape', [dGroup, g.constant([-1, H], [2], 'int64')]);
+      } else {
+        dh = g.op('Add', [dh, dhIn]);
+      }
     }
     layerBwd(defs[0], dh, false);
 
@@ -369,14 +395,49 @@ export function buildExportGraph(spec: MlpSpec, tensors: Record<string, Float32A
 
 function buildInference(g: GraphBuilder, spec: MlpSpec, linear: (l: LayerDef, h: string, out?: string) => string, input = 'x'): void {
   const defs = layerDefs(spec);
+  const tcn = spec.frames !== undefined;
+  const H = spec.hidden;
   let idx = 0;
-  let h = g.op('Relu', [linear(defs[idx++], input)]);
+  let h = g.op('Relu', [linear(defs[idx++], tcn ? frameRows(g, input, spec) : input)]);
   for (let i = 0; i < spec.blocks; i++) {
-    const a0 = g.op('Relu', [linear(defs[idx++], h)]);
+    const hr = tcn ? groupRows(g, h, H) : h;
+    const a0 = g.op('Relu', [linear(defs[idx++], hr)]);
     const a1 = g.op('Relu', [linear(defs[idx++], a0)]);
-    h = g.op('Add', [h, a1]);
+    h = g.op('Add', [tcn ? centreOfGroup(g, hr, H) : h, a1]);
   }
   linear(defs[idx], h, 'output');
+}
+
+/**
+ * Temporal convolution input: [N, frames x F + tail] -> [N x frames / 3, 3 (F + tail)], the window's tail
+ * appended to each of its frames and three consecutive frames per row (the first layer's kernel).
+ */
+function frameRows(g: GraphBuilder, x: string, spec: MlpSpec): string {
+  const T = spec.tailDim ?? 0;
+  const frames = spec.frames!;
+  const F = (spec.inputDim - T) / frames;
+  const fw = frameWidth(spec)!;
+  const i64 = (v: number[]) => g.constant(v, [v.length], 'int64');
+  let perFrame: string;
+  if (T > 0) {
+    const xf = g.op('Reshape', [g.op('Slice', [x, i64([0]), i64([frames * F]), i64([1])]), i64([-1, frames, F])]);
+    const xt = g.op('Reshape', [g.op('Slice', [x, i64([frames * F]), i64([spec.inputDim]), i64([1])]), i64([-1, 1, T])]);
+    perFrame = g.op('Concat', [xf, g.op('Expand', [xt, i64([1, frames, 1])])], { axis: 2 });
+  } else {
+    perFrame = x;
+  }
+  return g.op('Reshape', [perFrame, i64([-1, 3 * fw])]);
+}
+
+/** [R, H] -> [R / 3, 3H]: three consecutive rows (time steps of one window) side by side. */
+function groupRows(g: GraphBuilder, h: string, H: number): string {
+  return g.op('Reshape', [h, g.constant([-1, 3 * H], [2], 'int64')]);
+}
+
+/** The centre row of each group of three: columns [H, 2H) of [R / 3, 3H]. */
+function centreOfGroup(g: GraphBuilder, hr: string, H: number): string {
+  const i64 = (v: number[]) => g.constant(v, [v.length], 'int64');
+  return g.op('Slice', [hr, i64([H]), i64([2 * H]), i64([1])]);
 }
 
 export function stateSize(spec: MlpSpec): number {

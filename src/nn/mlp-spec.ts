@@ -7,6 +7,16 @@
  *   out       : Linear(H, outputDim)
  * With batchNorm the hidden Linear layers have no bias (it would be cancelled by BN); the BN
  * shift `beta` plays that role and BN is folded back into a Gemm bias on export.
+ *
+ * Temporal convolution (`frames` set: VideoPose3D's dilated TCN in its strided, single-output form, Pavllo et
+ * al. CVPR 2019): the input row is `frames` = 3^(blocks+1) frame vectors of F floats followed by `tailDim`
+ * floats shared by the window; the tail is appended to every frame (F' = F + tailDim), then
+ *   in        : rows of 3 consecutive frames [3F'] -> Linear(3F', H) -> BN -> ReLU -> Dropout   (frames/3 rows)
+ *   b{i}.0    : 3 consecutive rows [3H] -> Linear(3H, H) -> BN -> ReLU -> Dropout              (frames/3^(i+2))
+ *   b{i}.1    : Linear(H, H) -> BN -> ReLU -> Dropout, plus skip: the centre row of the three
+ *   out       : Linear(H, outputDim) on the one row left per window
+ * Every row of a layer shares its weights (a convolution with kernel 3 and stride 3; BN statistics over all
+ * rows), so the parameters grow with log3(frames), not with the window.
  */
 import { Rng } from '../util/rng.js';
 
@@ -17,6 +27,10 @@ export interface MlpSpec {
   blocks: number;
   dropout: number;
   batchNorm: boolean;
+  /** temporal convolution over this many frames (3^(blocks+1)); absent = a plain residual MLP */
+  frames?: number;
+  /** with `frames`: floats at the end of the input row shared by the whole window (default 0) */
+  tailDim?: number;
 }
 
 export interface LayerDef {
@@ -26,6 +40,8 @@ export interface LayerDef {
   /** BatchNorm + ReLU + Dropout after the linear map (false only for the output layer). */
   hiddenAct: boolean;
   bn: boolean;
+  /** rows per input sample this layer works on (1 for an MLP; frames / 3^k in a temporal convolution) */
+  rows: number;
 }
 
 export const BN_EPS = 1e-5;
@@ -38,15 +54,43 @@ export function validateSpec(spec: MlpSpec): void {
     if (!Number.isInteger(v) || v < (k === 'blocks' ? 0 : 1)) throw new Error(`MlpSpec.${k} must be a ${k === 'blocks' ? 'non-negative' : 'positive'} integer, got ${v}`);
   }
   if (!(spec.dropout >= 0 && spec.dropout < 1)) throw new Error(`MlpSpec.dropout must be in [0, 1), got ${spec.dropout}`);
+  if (spec.frames !== undefined) {
+    const tail = spec.tailDim ?? 0;
+    if (spec.frames !== 3 ** (spec.blocks + 1)) throw new Error(`MlpSpec.frames must be 3^(blocks+1) = ${3 ** (spec.blocks + 1)}, got ${spec.frames}`);
+    if (!(Number.isInteger(tail) && tail >= 0)) throw new Error(`MlpSpec.tailDim must be a non-negative integer, got ${tail}`);
+    const f = (spec.inputDim - tail) / spec.frames;
+    if (!(Number.isInteger(f) && f >= 1)) throw new Error(`MlpSpec.inputDim - tailDim (${spec.inputDim - tail}) must be a positive multiple of frames (${spec.frames})`);
+  } else if (spec.tailDim !== undefined) {
+    throw new Error('MlpSpec.tailDim needs frames');
+  }
+}
+
+/** Floats per frame after the tail is appended to it (temporal convolution), or null for an MLP. */
+export function frameWidth(spec: MlpSpec): number | null {
+  if (spec.frames === undefined) return null;
+  const tail = spec.tailDim ?? 0;
+  return (spec.inputDim - tail) / spec.frames + tail;
 }
 
 export function layerDefs(spec: MlpSpec): LayerDef[] {
   const H = spec.hidden;
-  const defs: LayerDef[] = [{ name: 'in', inDim: spec.inputDim, outDim: H, hiddenAct: true, bn: spec.batchNorm }];
-  for (let i = 0; i < spec.blocks; i++) {
-    for (let j = 0; j < 2; j++) defs.push({ name: `b${i}.${j}`, inDim: H, outDim: H, hiddenAct: true, bn: spec.batchNorm });
+  const fw = frameWidth(spec);
+  if (fw !== null) {
+    const F = spec.frames!;
+    const defs: LayerDef[] = [{ name: 'in', inDim: 3 * fw, outDim: H, hiddenAct: true, bn: spec.batchNorm, rows: F / 3 }];
+    for (let i = 0; i < spec.blocks; i++) {
+      const rows = F / 3 ** (i + 2);
+      defs.push({ name: `b${i}.0`, inDim: 3 * H, outDim: H, hiddenAct: true, bn: spec.batchNorm, rows });
+      defs.push({ name: `b${i}.1`, inDim: H, outDim: H, hiddenAct: true, bn: spec.batchNorm, rows });
+    }
+    defs.push({ name: 'out', inDim: H, outDim: spec.outputDim, hiddenAct: false, bn: false, rows: 1 });
+    return defs;
   }
-  defs.push({ name: 'out', inDim: H, outDim: spec.outputDim, hiddenAct: false, bn: false });
+  const defs: LayerDef[] = [{ name: 'in', inDim: spec.inputDim, outDim: H, hiddenAct: true, bn: spec.batchNorm, rows: 1 }];
+  for (let i = 0; i < spec.blocks; i++) {
+    for (let j = 0; j < 2; j++) defs.push({ name: `b${i}.${j}`, inDim: H, outDim: H, hiddenAct: true, bn: spec.batchNorm, rows: 1 });
+  }
+  defs.push({ name: 'out', inDim: H, outDim: spec.outputDim, hiddenAct: false, bn: false, rows: 1 });
   return defs;
 }
 

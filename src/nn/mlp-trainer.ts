@@ -158,7 +158,7 @@ export class MlpTrainer {
       lr: new Float32Array(1),
       eps: new Float32Array(1),
       decay: io.decay ? new Float32Array(1) : null,
-      didx: io.dropoutIndex.map(() => new Int32Array(B)),
+      didx: io.dropoutRows.map((rows) => new Int32Array(rows)),
       loss: new ort.Tensor('float32', new Float32Array(1), []),
     }));
     const ts: TrainSession = { graph, session, slots, feeds: [{}, {}], fetches: [{}, {}] };
@@ -172,7 +172,7 @@ export class MlpTrainer {
         f[s.io.lrT] = new ort.Tensor('float32', s.lr, []);
         f[s.io.epsT] = new ort.Tensor('float32', s.eps, []);
         if (s.io.decay && s.decay) f[s.io.decay] = new ort.Tensor('float32', s.decay, []);
-        s.io.dropoutIndex.forEach((name, i) => (f[name] = new ort.Tensor('int32', s.didx[i], [B])));
+        s.io.dropoutIndex.forEach((name, i) => (f[name] = new ort.Tensor('int32', s.didx[i], [s.didx[i].length])));
       }
       Object.assign(ts.fetches[k], this.stateFetches[k]);
       for (const s of slots) ts.fetches[k][s.io.loss] = s.loss;

@@ -23,8 +23,10 @@ function refLoss(spec: MlpSpec, P: F64Map, x: Float64Array, y: Float64Array, w: 
   const bnMean: F64Map = {};
   const linear = (h: Float64Array, name: string, inD: number, outD: number, bn: boolean, act: boolean): Float64Array => {
     const W = P[`${name}.W`];
-    const z = new Float64Array(B * outD);
-    for (let r = 0; r < B; r++)
+    // rows: B for an MLP, B x frames / 3^k in a temporal convolution (row-major regrouping is a no-op on flat arrays)
+    const R = h.length / inD;
+    const z = new Float64Array(R * outD);
+    for (let r = 0; r < R; r++)
       for (let j = 0; j < outD; j++) {
         let s = bn ? 0 : P[`${name}.b`][j];
         for (let k = 0; k < inD; k++) s += h[r * inD + k] * W[k * outD + j];
@@ -34,13 +36,13 @@ function refLoss(spec: MlpSpec, P: F64Map, x: Float64Array, y: Float64Array, w: 
       const mu = new Float64Array(outD);
       for (let j = 0; j < outD; j++) {
         let m = 0;
-        for (let r = 0; r < B; r++) m += z[r * outD + j];
-        m /= B;
+        for (let r = 0; r < R; r++) m += z[r * outD + j];
+        m /= R;
         let v = 0;
-        for (let r = 0; r < B; r++) v += (z[r * outD + j] - m) ** 2;
-        v /= B;
+        for (let r = 0; r < R; r++) v += (z[r * outD + j] - m) ** 2;
+        v /= R;
         mu[j] = m;
-        for (let r = 0; r < B; r++) z[r * outD + j] = ((z[r * outD + j] - m) / Math.sqrt(v + BN_EPS)) * P[`${name}.gamma`][j] + P[`${name}.beta`][j];
+        for (let r = 0; r < R; r++) z[r * outD + j] = ((z[r * outD + j] - m) / Math.sqrt(v + BN_EPS)) * P[`${name}.gamma`][j] + P[`${name}.beta`][j];
       }
       bnMean[name] = mu;
     }
@@ -53,10 +55,28 @@ function refLoss(spec: MlpSpec, P: F64Map, x: Float64Array, y: Float64Array, w: 
     const d = defs[k++];
     return linear(h, d.name, d.inDim, d.outDim, d.bn, d.hiddenAct);
   };
-  let h = L(x);
+  let input = x;
+  if (spec.frames !== undefined) {
+    // the window's tail appended to every frame
+    const T = spec.tailDim ?? 0, nf = spec.frames, F = (spec.inputDim - T) / nf;
+    input = new Float64Array(B * nf * (F + T));
+    for (let b = 0; b < B; b++)
+      for (let f = 0; f < nf; f++) {
+        const dst = (b * nf + f) * (F + T);
+        for (let k = 0; k < F; k++) input[dst + k] = x[b * spec.inputDim + f * F + k];
+        for (let k = 0; k < T; k++) input[dst + F + k] = x[b * spec.inputDim + nf * F + k];
+      }
+  }
+  let h = L(input);
+  const H = spec.hidden;
   for (let i = 0; i < spec.blocks; i++) {
     const a1 = L(L(h));
-    h = h.map((v, j) => v + a1[j]);
+    if (spec.frames === undefined) {
+      h = h.map((v, j) => v + a1[j]);
+    } else {
+      // skip = the centre of each group of three rows
+      h = a1.map((v, j) => v + h[Math.floor(j / H) * 3 * H + H + (j % H)]);
+    }
   }
   const pred = L(h);
   let total = 0;
@@ -79,8 +99,11 @@ interface GradCheckResult {
   lossDiff: number;
 }
 
-async function gradCheck(batchNorm: boolean, loss: LossKind, dropout = 0): Promise<GradCheckResult> {
-  const spec: MlpSpec = { inputDim: 5, outputDim: 6, hidden: 8, blocks: 1, dropout, batchNorm };
+async function gradCheck(batchNorm: boolean, loss: LossKind, dropout = 0, tcn = false): Promise<GradCheckResult> {
+  // temporal convolution: 9 frames of 2 floats + a tail of 2 (frames 3^(blocks+1) = 9)
+  const spec: MlpSpec = tcn
+    ? { inputDim: 9 * 2 + 2, outputDim: 6, hidden: 4, blocks: 1, dropout, batchNorm, frames: 9, tailDim: 2 }
+    : { inputDim: 5, outputDim: 6, hidden: 8, blocks: 1, dropout, batchNorm };
   const B = 7;
   const rng = new Rng(batchNorm ? 11 : 12);
   const graph = buildTrainGraph(spec, { batchSize: B, loss, beta1: 0.9, beta2: 0.999, weightDecay: 0, dtype: 'double', emitGrads: true, dropoutPoolRows: 5 });
@@ -108,7 +131,10 @@ async function gradCheck(batchNorm: boolean, loss: LossKind, dropout = 0): Promi
   if (dropout > 0) {
     // fixed masks: pool rows of {0, 1/(1-p)} and fixed per-row indices, so the loss stays a smooth function
     feeds.dpool = new ort.Tensor('float64', new Float64Array(5 * spec.hidden).map(() => (rng.next() < dropout ? 0 : 1 / (1 - dropout))), [5, spec.hidden]);
-    for (const name of graph.dropoutIndexInputs) feeds[name] = new ort.Tensor('int32', new Int32Array(B).map(() => rng.int(5)), [B]);
+    graph.steps[0].dropoutIndex.forEach((name, i) => {
+      const rows = graph.steps[0].dropoutRows[i];
+      feeds[name] = new ort.Tensor('int32', new Int32Array(rows).map(() => rng.int(5)), [rows]);
+    });
   }
   const trainable = paramDefs(spec).filter((p) => p.trainable);
   const res = await session.run(feeds, ['loss', ...trainable.map((p) => `grad.${p.name}`), ...(batchNorm ? ['new.p.in.mean'] : [])]);
@@ -145,10 +171,10 @@ async function gradCheck(batchNorm: boolean, loss: LossKind, dropout = 0): Promi
   return { maxRel, lossDiff };
 }
 
-for (const [batchNorm, dropout] of [[true, 0], [false, 0], [true, 0.3], [false, 0.3]] as const) {
+for (const [batchNorm, dropout, tcn] of [[true, 0, false], [false, 0, false], [true, 0.3, false], [false, 0.3, false], [true, 0, true], [true, 0.3, true]] as const) {
   for (const loss of ['mse', 'joint-l2'] as const) {
-    test(`gradient check (float64 graph vs central differences): bn=${batchNorm} dropout=${dropout} loss=${loss}`, async () => {
-      const r = await gradCheck(batchNorm, loss, dropout);
+    test(`gradient check (float64 graph vs central differences): ${tcn ? 'temporal convolution ' : ''}bn=${batchNorm} dropout=${dropout} loss=${loss}`, async () => {
+      const r = await gradCheck(batchNorm, loss, dropout, tcn);
       console.log(`  gradcheck bn=${batchNorm} dropout=${dropout} ${loss}: max rel err ${r.maxRel.toExponential(2)}, loss vs JS ref ${r.lossDiff.toExponential(2)}`);
       assert.ok(r.lossDiff < 1e-10, `forward loss differs from reference: ${r.lossDiff}`);
       assert.ok(r.maxRel < 1e-5, `gradient mismatch: ${r.maxRel}`);
@@ -361,4 +387,62 @@ test('stepMany (unrolled K-step graph) matches repeated step()', async () => {
   for (const k of Object.keys(pa)) for (let i = 0; i < pa[k].length; i++) assert.ok(Math.abs(pa[k][i] - pb[k][i]) <= 1e-5 * (1 + Math.abs(pa[k][i])), `${k}[${i}]`);
   await a.dispose();
   await b.dispose();
+});
+
+test('temporal convolution: learns a task that needs the whole window; exportOnnx matches predict', async () => {
+  // 9 frames of 2 floats + a tail of 1: the targets are the motion over the window (last - first frame), the
+  // mean of the window and the tail, which no single frame carries
+  const spec: MlpSpec = { inputDim: 9 * 2 + 1, outputDim: 3, hidden: 32, blocks: 1, dropout: 0.1, batchNorm: true, frames: 9, tailDim: 1 };
+  const rng = new Rng(21);
+  const make = (n: number) => {
+    const x = new Float32Array(n * spec.inputDim), y = new Float32Array(n * 3);
+    for (let i = 0; i < n; i++) {
+      const v = rng.normal(), a = rng.normal(), t = rng.normal();
+      let mean = 0;
+      for (let f = 0; f < 9; f++) {
+        const p = a + v * (f - 4) / 4 + 0.05 * rng.normal();
+        x[i * spec.inputDim + f * 2] = p;
+        x[i * spec.inputDim + f * 2 + 1] = rng.normal();
+        mean += p / 9;
+      }
+      x[i * spec.inputDim + 18] = t;
+      y[i * 3] = x[i * spec.inputDim + 16] - x[i * spec.inputDim]; y[i * 3 + 1] = mean; y[i * 3 + 2] = t;
+    }
+    return { x, y };
+  };
+  const B = 64;
+  const { x, y } = make(4096);
+  const tr = await MlpTrainer.create(spec, { batchSize: B, lr: 3e-3, loss: 'mse', seed: 2 });
+  const losses: number[] = [];
+  for (let s = 0; s < 500; s++) {
+    const off = (s * B) % 4096;
+    losses.push(await tr.step(x.subarray(off * spec.inputDim, (off + B) * spec.inputDim), y.subarray(off * 3, (off + B) * 3)));
+  }
+  let var0 = 0;
+  for (const v of y) var0 += v * v;
+  var0 /= y.length;
+  const last = losses.slice(-20).reduce((s, v) => s + v, 0) / 20;
+  assert.ok(var0 / last > 10, `temporal convolution: loss ${last} vs zero-predictor ${var0}`);
+  const test = make(200);
+  const a = await tr.predict(test.x, 200);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'poselift-tcn-'));
+  try {
+    const file = path.join(dir, 'tcn.onnx');
+    tr.exportOnnx(file);
+    const model = await loadOnnxModel(file);
+    assert.equal(model.inputDim, spec.inputDim);
+    const b = await model.run(test.x, 200);
+    let maxErr = 0, se = 0, sv = 0;
+    for (let i = 0; i < a.length; i++) {
+      maxErr = Math.max(maxErr, Math.abs(a[i] - b[i]) / (1 + Math.abs(a[i])));
+      se += (a[i] - test.y[i]) ** 2;
+      sv += test.y[i] ** 2;
+    }
+    assert.ok(maxErr < 1e-4, `export differs from predict by ${maxErr}`);
+    assert.ok(se / sv < 0.1, `held-out relative error ${se / sv}`);
+    await model.dispose();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+    await tr.dispose();
+  }
 });
