@@ -171,12 +171,12 @@ class Session {
   readonly photo: DetectorChoice;
   readonly video: DetectorChoice;
   constructor(readonly lifter: Lifter, readonly o: RunOptions, readonly fileCam?: Intrinsics) {
-    const choose = (name: DetectorName): DetectorChoice => {
+    const choose = (name: DetectorName, track: boolean): DetectorChoice => {
       const adapter = o.adapter === false ? undefined : lifter.adapterFor(name);
-      return { name, adapter, versions: adapter ? lifter.versionsFor(name) : lifter.versionsFor(undefined, 'coco') };
+      return { name, adapter, versions: adapter ? lifter.versionsFor(name, 'coco', { track }) : lifter.versionsFor(undefined, 'coco', { track }) };
     };
-    this.photo = choose(o.detector ?? DEFAULT_DETECTOR);
-    this.video = choose(o.detector ?? DEFAULT_VIDEO_DETECTOR);
+    this.photo = choose(o.detector ?? DEFAULT_DETECTOR, false);
+    this.video = choose(o.detector ?? DEFAULT_VIDEO_DETECTOR, true);
   }
   async det(): Promise<Detector> {
     if (!this.detector) {

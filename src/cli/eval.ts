@@ -12,6 +12,7 @@ export async function evalCommand(dir: string, o: EvalOptions): Promise<void> {
   const rows: [string, string][] = [
     ['data set', `${r.dataset} (${dir})`],
     ['input', `${r.input}${r.coco_style ? ' (as COCO-17)' : ''}, every ${r.stride} frame(s)${r.single_frame ? ', each frame lifted alone' : ''}${r.score_every ? `${r.single_frame ? ',' : ' lifted as a video,'} every ${r.score_every}th scored` : ''}${r.subjects ? `, subjects ${r.subjects.join(',')}` : ''}`],
+    ['models', Object.entries(r.models).map(([k, v]) => `${k} ${v}`).join(', ')],
     ...(r.detector ? [['detector', `${r.detector}, keypoint adapter: ${r.keypoint_adapter ?? 'none'}`] as [string, string]] : []),
     ['frames (person-views)', String(r.frames)],
     ['MPJPE, root-aligned (mm)', fmt(r.mpjpe)],

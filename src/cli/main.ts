@@ -91,7 +91,11 @@ export function buildProgram(): Command {
     .option('--detected-prob <p>', `share of samples that take the view's stored 2D detections (points2d) instead of the projected truth (posenet-detected, rootnet-detected default ${POSENET_DETECTED_DEFAULTS.detected?.prob ?? 0}, posenet, rootnet 0 = ground truth only)`, probability)
     .option('--coco-share <p>', `of the detection samples, the share given as COCO-style keypoints made from them (default ${DEFAULT_DETECTED.cocoShare})`, probability)
     .option('--coco-prob <p>', `share of samples missing the spine and head top, as COCO-17 and BlazePose keypoints are (default ${DEFAULT_AUGMENT.cocoPattern})`, probability)
-    .option('--window <n>', 'temporal: frames per window at 25 fps (odd; default 27)', positiveInt)
+    .option('--window <n>', 'temporal: frames per window at 25 fps (a power of 3 for tcn, odd for mlp; default 27)', positiveInt)
+    .option('--arch <tcn|mlp>', 'temporal: a temporal convolution over the window (default) or a residual MLP over it', (v: string) => {
+      if (v !== 'tcn' && v !== 'mlp') throw new Error(`--arch ${v}: use tcn or mlp`);
+      return v;
+    })
     .action(async (model: string, o) => {
       if (o.data === undefined) throw new Error(TRAIN_DATA_REQUIRED);
       if (model === 'temporal') {
@@ -194,6 +198,7 @@ export function buildProgram(): Command {
     .option('--definition-weight <w>', 'detector keypoints: weight of the joints a detector defines differently (pelvis, hips, thorax, head) in the depth search and the fitter (tuning; default DEFINITION_WEIGHT)', nonNegativeNumber('a weight >= 0'))
     .option('--score-every <n>', 'lift every (stride-th) frame of each view as a video track is lifted (the video path\'s windows, at the sequence\'s rate) and score every Nth; the acceleration error on every lifted frame', positiveInt)
     .option('--single-frame', 'lift every frame alone, as photos are (no temporal term), instead of each view as a track at its rate / stride; with --score-every, every frame alone and every Nth scored')
+    .option('--no-temporal', 'tracks: single-frame PoseNet instead of the temporal lifter (models/temporal.onnx)')
     .action(async (dataset: string, o) => {
       const subjects = o.subjects ? String(o.subjects).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined;
       await evalCommand(dataset, { ...o, subjects });

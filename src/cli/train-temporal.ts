@@ -18,6 +18,7 @@ export interface TrainTemporalOptions extends CommonTrainOptions {
   definitionProb?: number;
   cocoProb?: number;
   window?: number;
+  arch?: 'tcn' | 'mlp';
 }
 
 export function temporalConfig(o: TrainTemporalOptions): TemporalConfig {
@@ -32,6 +33,7 @@ export function temporalConfig(o: TrainTemporalOptions): TemporalConfig {
     ...base,
     ...commonTrainOverrides(o),
     ...(o.window ? { window: o.window } : {}),
+    ...(o.arch ? { arch: o.arch } : {}),
     ...(o.detectedProb !== undefined ? { detected: { ...DEFAULT_DETECTED, prob: o.detectedProb } } : {}),
     ...(o.cocoProb !== undefined ? { augment: { ...base.augment, cocoPattern: o.cocoProb } } : {}),
   };
@@ -47,7 +49,7 @@ export async function trainTemporalCommand(o: TrainTemporalOptions, command: str
     description:
       `Lifts a window of ${W} frames of one person's 2D keypoints (h36m17, normalised camera coordinates) at ${TEMPORAL_FPS} fps ` +
       `(${(W - 1) / TEMPORAL_FPS} s) to the root-relative camera-frame 3D joints of its centre frame, in millimetres (the ` +
-      `temporal lifter of poselift, GitHub issue 19; \`src/temporal/\`). Trained on windows of the 50 fps Human3.6M ` +
+      `temporal lifter of poselift, \`src/lift/temporal/\`; ${cfg.arch === 'tcn' ? 'a temporal convolution as VideoPose3D\'s: kernel 3, weights shared over time' : 'a residual MLP over the whole window'}). Used for the tracks of videos and keypoint files with a frame rate. Trained on windows of the 50 fps Human3.6M ` +
       `sequences taking every ${cfg.step} frames (${fps} fps). Frames outside the track or missing repeat the nearest present frame of the ` +
       `window (edge padding); the mirroring, the noise level, the missing-joint pattern and the COCO share are drawn once per ` +
       `window; ${Math.round(cfg.frameDrop.prob * 100)} % of windows lose each non-centre frame with probability ${cfg.frameDrop.frameProb}. ` +

@@ -46,7 +46,7 @@ export interface PoseliftDoc {
    */
   detector: { name: DetectorName | 'keypoints-file'; layout: string; flip_test?: true };
   /** model versions; keypoint_adapter when the detector's keypoint definitions were adapted */
-  models: { posenet: string; rootnet: string; keypoint_adapter?: string };
+  models: { posenet: string; rootnet: string; keypoint_adapter?: string; temporal?: string };
   fps: number;
   frames: FrameOut[];
 }

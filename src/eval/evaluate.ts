@@ -51,6 +51,8 @@ export interface EvalOptions {
    * track at the sequence's rate / stride; with `scoreEvery`, every frame lifted alone and every Nth scored
    */
   singleFrame?: boolean;
+  /** lift tracks with the temporal lifter when the models folder has one (default true); false = single-frame PoseNet */
+  temporal?: boolean;
 }
 
 export interface EvalReport extends Omit<MetricsSummary, 'accel'> {
@@ -163,7 +165,7 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
     }
     const scoreEvery = o.scoreEvery ?? 1;
     if (!(Number.isInteger(scoreEvery) && scoreEvery >= 1)) throw new Error(`eval: --score-every must be a whole number >= 1, got ${o.scoreEvery}`);
-    const lifter = await Lifter.load(o.models, { cocoModels: o.cocoModels });
+    const lifter = await Lifter.load(o.models, { cocoModels: o.cocoModels, temporal: o.temporal });
     // --input images: the whole `poselift run` path from pixels (MoveNet Thunder by default, best-scoring
     // person, the detector's keypoint adapter as `run` applies it)
     const detectorName = o.detector ?? DEFAULT_DETECTOR;
@@ -243,7 +245,7 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
           return [name, { frames: s.frames, mpjpe: s.mpjpe, pa_mpjpe: s.pa_mpjpe, mrpe: s.mrpe }];
         })),
       } : {}),
-      models: lifter.versionsFor(undefined, kindOfLayout(lastLayout)),
+      models: lifter.versionsFor(undefined, kindOfLayout(lastLayout), { track: !o.singleFrame }),
       ...(detector ? { detector: detectorName, keypoint_adapter: adapter ? lifter.versionsFor(detectorName).keypoint_adapter ?? null : null } : {}),
     };
   } finally {

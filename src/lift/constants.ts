@@ -59,3 +59,9 @@ export const DEFINITION_WEIGHT = 1;
  * Decision: docs/decisions/real-detections.md.
  */
 export const COCO_MODELS: 'joints' | 'detected' = 'joints';
+
+/**
+ * The kinds of 2D whose tracks (videos, keypoint files with a rate) the temporal lifter lifts, when the models
+ * folder has `temporal.onnx`. Decision: docs/decisions/temporal-lifter.md.
+ */
+export const TEMPORAL_KINDS: readonly KeypointKind[] = ['joints', 'mpii', 'coco'];

@@ -13,10 +13,11 @@ import type { Vec3 } from './solve/depth-search.js';
 import type { KeypointKind } from './posenet/features.js';
 import { PoseNet } from './posenet/model.js';
 import { RootNet } from './rootnet/model.js';
+import { TemporalLifter } from './temporal/model.js';
 import type { DefinitionAdapter } from './adapter.js';
 import { ADAPTER_FILE, loadAdapters } from './adapter-file.js';
-import { COCO_MODELS, DEFINITION_JOINTS, DEFINITION_WEIGHT, DETECTED_LIFT_OPTIONS, LIFT_DEFAULTS } from './constants.js';
-export { COCO_MODELS, DEFINITION_JOINTS, DEFINITION_WEIGHT, DETECTED_LIFT_OPTIONS, LIFT_DEFAULTS };
+import { COCO_MODELS, DEFINITION_JOINTS, DEFINITION_WEIGHT, DETECTED_LIFT_OPTIONS, LIFT_DEFAULTS, TEMPORAL_KINDS } from './constants.js';
+export { COCO_MODELS, DEFINITION_JOINTS, DEFINITION_WEIGHT, DETECTED_LIFT_OPTIONS, LIFT_DEFAULTS, TEMPORAL_KINDS };
 
 export interface LiftedPerson {
   /** camera-frame joints, h36m17, 17 x 3 mm */
@@ -46,6 +47,18 @@ export interface LiftCallOptions {
   kind?: KeypointKind;
   /** override of DEFINITION_WEIGHT (tuning) */
   definitionWeight?: number;
+  /**
+   * tracks (`liftTrack`): the root-relative pose from the temporal lifter (`temporal.onnx`, a window of frames
+   * around each one) instead of single-frame PoseNet, for the kinds in TEMPORAL_KINDS (default true; ignored
+   * when the models folder has no temporal lifter)
+   */
+  temporal?: boolean;
+}
+
+/** Frames around a track's frames that the temporal lifter may read (a streamed track's neighbours). */
+export interface TrackContext {
+  before: (Float64Array | null)[];
+  after: (Float64Array | null)[];
 }
 
 /** Model versions recorded in every output document. */
@@ -54,6 +67,8 @@ export interface ModelVersions {
   rootnet: string;
   /** the detector's keypoint-definition adapter, when one was applied */
   keypoint_adapter?: string;
+  /** the temporal lifter, when tracks (videos, keypoint files with a rate) were lifted with it */
+  temporal?: string;
 }
 
 /**
@@ -86,11 +101,14 @@ export interface LiftNets { posenet: PoseNet; rootnet: RootNet }
 export const MODEL_FILES = {
   posenet: 'posenet.onnx', rootnet: 'rootnet.onnx',
   posenetDetected: 'posenet-detected.onnx', rootnetDetected: 'rootnet-detected.onnx',
+  temporal: 'temporal.onnx',
 } as const;
 
 export interface LifterLoadOptions {
   /** which networks lift COCO-style keypoints (default COCO_MODELS) */
   cocoModels?: 'joints' | 'detected';
+  /** load the temporal lifter when the folder has one (default true) */
+  temporal?: boolean;
 }
 
 export class Lifter {
@@ -100,6 +118,7 @@ export class Lifter {
     private readonly adapters: Map<string, { adapter: DefinitionAdapter; version: string }> = new Map(),
     private readonly detected?: LiftNets,
     readonly cocoModels: 'joints' | 'detected' = COCO_MODELS,
+    readonly temporal?: TemporalLifter,
   ) {}
 
   static async load(modelsDir: string, o: LifterLoadOptions = {}): Promise<Lifter> {
@@ -115,14 +134,30 @@ export class Lifter {
       throw new Error(`${hasPd ? rd : pd}: model file missing; the detector models come as a pair (${MODEL_FILES.posenetDetected} and ${MODEL_FILES.rootnetDetected}): ` +
         `train the missing one with \`poselift train ${hasPd ? 'rootnet' : 'posenet'}-detected\`, or remove the other`);
     }
-    const [posenet, rootnet, posenetD, rootnetD] = await Promise.all([
+    const t = path.join(modelsDir, MODEL_FILES.temporal);
+    const hasT = o.temporal !== false && fs.existsSync(t);
+    const [posenet, rootnet, posenetD, rootnetD, temporal] = await Promise.all([
       PoseNet.load(p), RootNet.load(r), hasPd ? PoseNet.load(pd) : undefined, hasRd ? RootNet.load(rd) : undefined,
+      hasT ? TemporalLifter.load(t) : undefined,
     ]);
     const detected = posenetD && rootnetD ? { posenet: posenetD, rootnet: rootnetD } : undefined;
     const cocoModels = o.cocoModels ?? COCO_MODELS;
     // detector keypoints lifted by the detection-trained models are moved to the reference's definitions
     const relative = cocoModels === 'detected' && detected !== undefined;
-    return new Lifter(posenet, rootnet, loadAdapters(path.join(modelsDir, ADAPTER_FILE), relative), detected, cocoModels);
+    return new Lifter(posenet, rootnet, loadAdapters(path.join(modelsDir, ADAPTER_FILE), relative), detected, cocoModels, temporal);
+  }
+
+  /** Whether tracks of this kind of 2D are lifted by the temporal lifter (TEMPORAL_KINDS, `temporal` option). */
+  liftsWithTemporal(kind: KeypointKind, o: Pick<LiftCallOptions, 'temporal'> = {}): boolean {
+    return this.temporal !== undefined && o.temporal !== false && TEMPORAL_KINDS.includes(kind);
+  }
+
+  /**
+   * How many frames before and after a track's frames the temporal lifter reads at `fps` (0 when tracks of
+   * this kind are not lifted with it): a streamed track hands that many neighbours to `liftTrack`.
+   */
+  trackContext(fps: number, o: Pick<LiftCallOptions, 'temporal' | 'kind'> = {}): number {
+    return this.liftsWithTemporal(o.kind ?? 'joints', o) && fps > 0 ? this.temporal!.contextFrames(fps) : 0;
   }
 
   /** Whether 2D of this kind is lifted by the detection-trained networks (`MODEL_FILES`, `COCO_MODELS`). */
@@ -139,11 +174,12 @@ export class Lifter {
    * The versions of the models that lift this kind of 2D (default: a detector's keypoints are `coco`, else
    * `joints`); with a detector, its keypoint adapter's too when the models folder has one.
    */
-  versionsFor(detector?: string, kind: KeypointKind = detector !== undefined ? 'coco' : 'joints'): ModelVersions {
+  versionsFor(detector?: string, kind: KeypointKind = detector !== undefined ? 'coco' : 'joints', o: { track?: boolean; temporal?: boolean } = {}): ModelVersions {
     const n = this.netsFor(kind);
     const v: ModelVersions = { posenet: n.posenet.version, rootnet: n.rootnet.version };
     const a = detector !== undefined ? this.adapters.get(detector) : undefined;
     if (a) v.keypoint_adapter = a.version;
+    if (o.track && this.liftsWithTemporal(kind, o)) v.temporal = this.temporal!.version;
     return v;
   }
 
@@ -164,17 +200,29 @@ export class Lifter {
     return [...this.adapters.keys()];
   }
 
-  /** PoseNet + RootNet for a batch; null entries where a person cannot be lifted. */
-  private async prepare(people: (Float64Array | null)[], cam: Intrinsics, o: LiftCallOptions): Promise<(LiftInput | null)[]> {
+  /**
+   * PoseNet (or, for a track, the temporal lifter) + RootNet for a batch; null entries where a person cannot
+   * be lifted. `track`: the people are one person's consecutive frames at `fps`, with `context` around them.
+   */
+  private async prepare(
+    people: (Float64Array | null)[], cam: Intrinsics, o: LiftCallOptions, track?: { fps: number; context?: TrackContext },
+  ): Promise<(LiftInput | null)[]> {
     checkIntrinsics(cam, 'camera');
     const idx: number[] = [];
     const kps: Float64Array[] = [];
     people.forEach((p, i) => { if (p) { idx.push(i); kps.push(p); } });
     const kind = o.kind ?? 'joints';
     const nets = this.netsFor(kind);
-    const [rels, roots] = await Promise.all([
-      nets.posenet.predict(kps, { flipTest: o.flipTest, kind }), nets.rootnet.predict(kps, { flipTest: o.flipTest, kind }),
-    ]);
+    const temporal = track && track.fps > 0 && this.liftsWithTemporal(kind, o) ? this.temporal! : null;
+    const relsOf = async (): Promise<(Float64Array | null)[]> => {
+      if (!temporal) return nets.posenet.predict(kps, { flipTest: o.flipTest, kind });
+      const before = track!.context?.before ?? [], after = track!.context?.after ?? [];
+      const all = await temporal.predictTrack([...before, ...people, ...after], {
+        kind, flipTest: o.flipTest, fps: track!.fps, at: idx.map((i) => i + before.length),
+      });
+      return idx.map((i) => all[i + before.length]);
+    };
+    const [rels, roots] = await Promise.all([relsOf(), nets.rootnet.predict(kps, { flipTest: o.flipTest, kind })]);
     const out: (LiftInput | null)[] = people.map(() => null);
     idx.forEach((i, n) => {
       const rel = rels[n], root = roots[n], kp = kps[n];
@@ -210,8 +258,10 @@ export class Lifter {
    * One person over consecutive frames at `fps` (a track): the fitter's temporal term smooths it. Frames
    * where the person cannot be lifted split the track; each run of liftable frames is fitted on its own.
    */
-  async liftTrack(frames: (Float64Array | null)[], cam: Intrinsics, fps: number, o: LiftCallOptions = {}): Promise<(LiftedPerson | null)[]> {
-    const inputs = await this.prepare(frames, cam, o);
+  async liftTrack(
+    frames: (Float64Array | null)[], cam: Intrinsics, fps: number, o: LiftCallOptions = {}, context?: TrackContext,
+  ): Promise<(LiftedPerson | null)[]> {
+    const inputs = await this.prepare(frames, cam, o, { fps, context });
     const out: (LiftedPerson | null)[] = frames.map(() => null);
     const opts = this.liftOptions(o);
     let i = 0;

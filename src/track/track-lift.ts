@@ -5,6 +5,9 @@
  * (linear weights), so there is no seam and memory is O(window) per track, independent of video length.
  * The track's bone lengths are fixed by its first window (the fitter's per-track median) and held for
  * the later windows, so a track keeps one skeleton however long it is (BVH export relies on it).
+ * With the temporal lifter (`Lifter.trackContext`), each window also hands it the frames around it: the
+ * `context` frames before (kept from the previous windows) and after (a window is lifted only once that many
+ * frames have arrived beyond it), so a frame's answer does not depend on where the windows fall.
  */
 import type { Intrinsics } from '../contracts/types.js';
 import { uniqueBoneLengths } from '../lift/solve/skeleton.js';
@@ -20,6 +23,10 @@ export class WindowedTrackLifter<K> {
   private carry: (LiftedPerson | null)[] = [];
   /** the track's 10 bone lengths (skeleton.ts order), once the first window is fitted */
   private lengths: Float64Array | null = null;
+  /** frames of context the temporal lifter reads on each side of a window (0 without it) */
+  private readonly context: number;
+  /** the last `context` keypoints before buf[0] */
+  private history: (Float64Array | null)[] = [];
 
   constructor(
     private readonly lifter: Lifter,
@@ -32,12 +39,13 @@ export class WindowedTrackLifter<K> {
     private readonly overlap = TRACK_OVERLAP,
   ) {
     if (!(overlap >= 0 && window > overlap)) throw new Error('WindowedTrackLifter: need window > overlap >= 0');
+    this.context = lifter.trackContext(fps, opts);
   }
 
   /** Add the next frame of the track (kp = normalised h36m17, or null when the person was not seen). */
   async push(key: K, kp: Float64Array | null): Promise<void> {
     this.buf.push({ key, kp });
-    if (this.buf.length >= this.window) await this.flush(false);
+    if (this.buf.length >= this.window + this.context) await this.flush(false);
   }
 
   /** Lift and emit everything still buffered (the track ended). */
@@ -46,10 +54,15 @@ export class WindowedTrackLifter<K> {
   }
 
   private async flush(final: boolean): Promise<void> {
-    const buf = this.buf;
+    // the window: everything buffered at the end, else `window` frames with `context` frames after them
+    const size = final ? this.buf.length : this.window;
+    const buf = this.buf.slice(0, size);
     const opts = this.lengths ? { ...this.opts, lift: { ...this.opts.lift, boneLengths: this.lengths } } : this.opts;
+    const context = this.context > 0
+      ? { before: this.history, after: this.buf.slice(size, size + this.context).map((e) => e.kp) }
+      : undefined;
     const res = buf.some((e) => e.kp)
-      ? await this.lifter.liftTrack(buf.map((e) => e.kp), this.cam, this.fps, opts)
+      ? await this.lifter.liftTrack(buf.map((e) => e.kp), this.cam, this.fps, opts, context)
       : buf.map(() => null);
     if (!this.lengths && this.opts.fit !== false) {
       // from the longest stretch's fit: frames fitted jointly share the track's lengths exactly
@@ -64,7 +77,8 @@ export class WindowedTrackLifter<K> {
     const keep = final ? 0 : Math.min(this.overlap, buf.length);
     const done = buf.length - keep;
     for (let i = 0; i < done; i++) this.emit(buf[i].key, res[i]);
-    this.buf = buf.slice(done);
+    if (this.context > 0) this.history = [...this.history, ...this.buf.slice(0, done).map((e) => e.kp)].slice(-this.context);
+    this.buf = this.buf.slice(done);
     this.carry = res.slice(done);
   }
 }

@@ -13,10 +13,15 @@ import { fillTargetRow, posenetValidationMpjpe, type ValidationSet } from './pos
 import { DEFAULT_AUGMENT, DEFAULT_DETECTED, NO_DETECTED, NO_MIX, NO_VIEW } from './augment.js';
 import { loadBanks, trainJointModel, type TrainConfig, type TrainedModel } from './loop.js';
 import { cameraPoseAt, type PoseBank } from './pose-bank.js';
-import { encodeWindow, temporalInputDim, type FrameCodes } from '../lift/temporal/features.js';
+import { encodeWindow, TAIL_DIM, temporalInputDim, type FrameCodes } from '../lift/temporal/features.js';
 import { DEFAULT_FRAME_DROP, WindowStream, type FrameDropOptions } from './temporal-sampler.js';
 
 export interface TemporalConfig extends TrainConfig {
+  /**
+   * 'tcn': a temporal convolution over the window (VideoPose3D's, kernel 3, weights shared over time; the
+   * window must be a power of 3 and `blocks` follows from it); 'mlp': a residual MLP over the whole window
+   */
+  arch: 'tcn' | 'mlp';
   /** frames per window (odd) */
   window: number;
   /** frames of the 50 fps data between window slots (2 = 25 fps, TEMPORAL_FPS) */
@@ -39,6 +44,7 @@ export const TEMPORAL_DEFAULTS: Omit<TemporalConfig, 'data'> = {
   valFrameStride: 25,
   // 27 frames at 25 fps (1.04 s). Quick measurement (4 epochs x 192 steps of 512, val S1 every 100th frame,
   // no mirroring): W = 1 81.0 mm from ground truth / 95.2 from detections, W = 9 76.8 / 90.0, W = 27 76.6 / 89.2
+  arch: 'tcn',
   window: 27,
   step: 2,
   // 27 x 53 + 5 = 1436 inputs -> 512 -> 2 residual blocks -> 51: 1.8 M parameters
@@ -102,11 +108,14 @@ export function buildTemporalValidation(bank: PoseBank, window: number, step: nu
   return { x: x.subarray(0, n * D), gt: gt.subarray(0, n * J * 3), n };
 }
 
-export function temporalSpec(cfg: Pick<TemporalConfig, 'window' | 'hidden' | 'blocks' | 'dropout'>): MlpSpec {
-  return {
-    inputDim: temporalInputDim(cfg.window), outputDim: POSENET_OUTPUT_DIM,
-    hidden: cfg.hidden, blocks: cfg.blocks, dropout: cfg.dropout, batchNorm: true,
-  };
+export function temporalSpec(cfg: Pick<TemporalConfig, 'arch' | 'window' | 'hidden' | 'blocks' | 'dropout'>): MlpSpec {
+  const base = { inputDim: temporalInputDim(cfg.window), outputDim: POSENET_OUTPUT_DIM, hidden: cfg.hidden, dropout: cfg.dropout, batchNorm: true };
+  if (cfg.arch === 'mlp') return { ...base, blocks: cfg.blocks };
+  const levels = Math.round(Math.log(cfg.window) / Math.log(3));
+  if (!(levels >= 1 && 3 ** levels === cfg.window)) {
+    throw new Error(`train temporal: a temporal convolution needs a window that is a power of 3 (3, 9, 27, 81, 243), got ${cfg.window}`);
+  }
+  return { ...base, blocks: levels - 1, frames: cfg.window, tailDim: TAIL_DIM };
 }
 
 export async function trainTemporal(cfg: TemporalConfig, log: (s: string) => void): Promise<TrainedModel> {

@@ -22,7 +22,9 @@ import { TEMPORAL_DEFAULTS, trainTemporal } from '../../src/train/temporal.js';
 import { TemporalLifter } from '../../src/lift/temporal/model.js';
 import { evaluateTemporal } from '../../src/eval/temporal.js';
 import { saveTrainedModel, type ExportInfo } from '../../src/train/export.js';
-import { DATA } from '../helpers.js';
+import { DATA, MODELS } from '../helpers.js';
+import { Lifter, MODEL_FILES } from '../../src/lift/lifter.js';
+import { WindowedTrackLifter } from '../../src/track/track-lift.js';
 
 const TRAIN = path.join(DATA, 'h36m-train');
 
@@ -315,8 +317,80 @@ test('a short temporal run reduces the loss; the exported model lifts tracks as 
     assert.equal(r.single_frame, undefined);
     assert.ok(r.frames > 100 && Number.isFinite(r.temporal.mpjpe), JSON.stringify(r));
     assert.ok(r.temporal.pa_mpjpe < r.temporal.mpjpe);
+    await rates(net);
+    await wired(files.onnx, net);
     await net.dispose();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** Any frame rate: whole multiples read every Nth frame, other rates resample; a still person is still. */
+async function rates(net: TemporalLifter): Promise<void> {
+  const at25 = await net.predictTrack(track(20), { flipTest: false });
+  // the same motion at 50 fps (a frame between each two): the even frames get the 25 fps answers
+  const at50frames = Array.from({ length: 39 }, (_, f) => project(person(10 * f, 0.15 * f)));
+  const at50 = await net.predictTrack(at50frames, { flipTest: false, fps: 50 });
+  for (let f = 0; f < 20; f++) {
+    for (let i = 0; i < J * 3; i++) assert.ok(Math.abs(at50[2 * f]![i] - at25[f]![i]) < 1e-3, `50 fps frame ${2 * f} vs 25 fps frame ${f}`);
+  }
+  // 12.5 fps (every 2nd frame of the 25 fps motion): slots between frames interpolate; near the 25 fps answers
+  const at12 = await net.predictTrack(track(20).filter((_, f) => f % 2 === 0), { flipTest: false, fps: 12.5 });
+  assert.ok(at12.every((p) => p && p.every(Number.isFinite)));
+  // a person standing still: the same answer at every rate
+  const still = (n: number) => Array.from({ length: n }, () => project(person(0, 0)));
+  const ref = (await net.predictTrack(still(9), { flipTest: false }))[4]!;
+  for (const fps of [10, 30, 60]) {
+    const got = (await net.predictTrack(still(31), { flipTest: false, fps }))[15]!;
+    for (let i = 0; i < J * 3; i++) assert.ok(Math.abs(got[i] - ref[i]) < 1e-3, `still person at ${fps} fps`);
+  }
+  await assert.rejects(net.predictTrack(track(3), { fps: 0 }), /frame rate must be a positive number, got 0/);
+}
+
+/**
+ * The lift path with a temporal lifter in the models folder: tracks take its pose, photos PoseNet's; a
+ * streamed track (the video path's windows) gets for every frame the answer it gets lifted whole, because
+ * each window reads its neighbours; documents name the temporal model.
+ */
+async function wired(onnx: string, net: TemporalLifter): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'poselift-temporal-models-'));
+  try {
+    for (const f of [MODEL_FILES.posenet, MODEL_FILES.rootnet, MODEL_FILES.posenetDetected, MODEL_FILES.rootnetDetected, 'keypoint-adapter.json']) {
+      fs.copyFileSync(path.join(MODELS, f), path.join(dir, f));
+    }
+    fs.copyFileSync(onnx, path.join(dir, MODEL_FILES.temporal));
+    const lifter = await Lifter.load(dir);
+    const without = await Lifter.load(dir, { temporal: false });
+    const cam = { fx: 1000, fy: 1000, cx: 500, cy: 500 };
+    const frames: (Float64Array | null)[] = track(70);
+    frames[33] = null;
+    const o = { kind: 'mpii' as const, flipTest: false };
+    const want = await net.predictTrack(frames, { kind: 'mpii', flipTest: false });
+    const whole = await lifter.liftTrack(frames, cam, 25, o);
+    whole.forEach((r, f) => {
+      if (!want[f]) { assert.equal(r, null); return; }
+      for (let i = 0; i < J * 3; i++) assert.ok(Math.abs(r!.rel3d[i] - want[f]![i]) < 1e-6, `frame ${f}: the temporal lifter's pose`);
+    });
+    // single-frame PoseNet without the temporal lifter, and for photos (liftBatch)
+    const single = await without.liftTrack(frames, cam, 25, o);
+    const photos = await lifter.liftBatch(frames, cam, o);
+    assert.deepEqual(Array.from(photos[10]!.rel3d), Array.from(single[10]!.rel3d));
+    assert.notDeepEqual(Array.from(whole[10]!.rel3d), Array.from(single[10]!.rel3d));
+    // streamed in windows of 20 with an overlap of 4: each frame's pose is its whole-track answer
+    const streamed: (Float64Array | null)[] = [];
+    const wl = new WindowedTrackLifter<number>(lifter, cam, 25, (f, r) => { streamed[f] = r ? r.rel3d : null; }, o, 20, 4);
+    assert.equal(lifter.trackContext(25, o), 4); // the tiny model's 9 frames at 25 fps reach 4 frames each way
+    for (let f = 0; f < frames.length; f++) await wl.push(f, frames[f]);
+    await wl.finish();
+    assert.equal(streamed.length, frames.length);
+    streamed.forEach((r, f) => {
+      if (!want[f]) { assert.equal(r, null); return; }
+      for (let i = 0; i < J * 3; i++) assert.ok(Math.abs(r![i] - want[f]![i]) < 1e-6, `streamed frame ${f}`);
+    });
+    assert.equal(lifter.versionsFor(undefined, 'mpii', { track: true }).temporal, net.version);
+    assert.equal(lifter.versionsFor(undefined, 'mpii').temporal, undefined);
+    assert.equal(without.versionsFor(undefined, 'mpii', { track: true }).temporal, undefined);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

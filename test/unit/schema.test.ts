@@ -28,7 +28,7 @@ const CAMERA = {
   width: 'required', height: 'required', source: 'required',
 } as const satisfies Presence<CameraOut>;
 const DETECTOR = { name: 'required', layout: 'required', flip_test: 'optional' } as const satisfies Presence<PoseliftDoc['detector']>;
-const MODELS = { posenet: 'required', rootnet: 'required', keypoint_adapter: 'optional' } as const satisfies Presence<PoseliftDoc['models']>;
+const MODELS = { posenet: 'required', rootnet: 'required', keypoint_adapter: 'optional', temporal: 'optional' } as const satisfies Presence<PoseliftDoc['models']>;
 const FRAME = { index: 'required', time_s: 'required', file: 'optional', camera: 'optional', people: 'required' } as const satisfies Presence<FrameOut>;
 const PERSON = {
   id: 'required', score: 'required', bbox: 'required', keypoints2d: 'required', layout2d: 'required',
