@@ -153,7 +153,7 @@ async function liftFrames(input: string, kf: KeypointFile, cams: ResolvedIntrins
     input: { path: input, kind: 'keypoints', frames: frames.length, width: w, height: h },
     camera: head,
     detector: { name: 'keypoints-file', layout: kf.layout },
-    models: lifter.versionsFor(detector, kindOfLayout(kf.layout), { track: fps > 0 }),
+    models: lifter.versionsFor(detector, kindOfLayout(kf.layout), { track: fps > 0, fps }),
     fps: r4(fps),
     frames,
   };

@@ -158,7 +158,10 @@ function listImages(dir: string): string[] {
   return files;
 }
 
-/** The detector one kind of input gets, its keypoint-definition adapter (unless switched off) and the model versions to report. */
+/**
+ * The detector one kind of input gets, its keypoint-definition adapter (unless switched off) and the model
+ * versions to report for a photo (a video's add the temporal lifter at its rate: `Lifter.versionsFor`).
+ */
 interface DetectorChoice {
   name: DetectorName;
   adapter: DefinitionAdapter | undefined;
@@ -171,12 +174,12 @@ class Session {
   readonly photo: DetectorChoice;
   readonly video: DetectorChoice;
   constructor(readonly lifter: Lifter, readonly o: RunOptions, readonly fileCam?: Intrinsics) {
-    const choose = (name: DetectorName, track: boolean): DetectorChoice => {
+    const choose = (name: DetectorName): DetectorChoice => {
       const adapter = o.adapter === false ? undefined : lifter.adapterFor(name);
-      return { name, adapter, versions: adapter ? lifter.versionsFor(name, 'coco', { track }) : lifter.versionsFor(undefined, 'coco', { track }) };
+      return { name, adapter, versions: adapter ? lifter.versionsFor(name) : lifter.versionsFor(undefined, 'coco') };
     };
-    this.photo = choose(o.detector ?? DEFAULT_DETECTOR, false);
-    this.video = choose(o.detector ?? DEFAULT_VIDEO_DETECTOR, true);
+    this.photo = choose(o.detector ?? DEFAULT_DETECTOR);
+    this.video = choose(o.detector ?? DEFAULT_VIDEO_DETECTOR);
   }
   async det(): Promise<Detector> {
     if (!this.detector) {
@@ -268,7 +271,7 @@ async function runVideo(s: Session, input: string, w: DocumentWriter): Promise<D
     throw new Error(`${input}: --start ${start} s is past the end of the video (${info.duration.toFixed(2)} s); pass a smaller --start`);
   }
   const total = expectedFrames(info, fps, start, s.o.duration);
-  const head = videoHead(input, info, cam, s.video.name, s.video.versions, fps, start, s.o.duration);
+  const head = videoHead(input, info, cam, s.video.name, s.lifter.versionsFor(s.video.adapter ? s.video.name : undefined, 'coco', { track: true, fps }), fps, start, s.o.duration);
   s.o.progressStart?.(total, input);
   const detect = { fps, start, duration: s.o.duration, detector: s.video.name, maxPeople: s.o.maxPeople, threads: s.o.threads, detectSize: s.o.detectSize };
   await liftVideoFrames(detectVideoFrames(input, info, detect), { lifter: s.lifter, cam, fps, adapter: s.video.adapter }, (f) => w.frame(f), {

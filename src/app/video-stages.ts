@@ -264,7 +264,7 @@ async function detectionsLift(d: Omit<VideoDetections, 'frames'>, o: LiftDetecti
   const fileCam = o.camera ? loadCameraFile(o.camera) : undefined;
   const cam = resolveCamera(d.width, d.height, fileCam, undefined, o.camera, input);
   const lifter = o.lifter ?? await Lifter.load(o.models);
-  const head = videoHead(input, { fps: d.source_fps }, cam, d.detector, lifter.versionsFor(d.detector, 'coco', { track: true }), d.fps, d.start, d.duration);
+  const head = videoHead(input, { fps: d.source_fps }, cam, d.detector, lifter.versionsFor(d.detector, 'coco', { track: true, fps: d.fps }), d.fps, d.start, d.duration);
   return { head, v: { lifter, cam, fps: d.fps, adapter: lifter.adapterFor(d.detector) } };
 }
 

@@ -174,6 +174,7 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
     if (o.cocoStyle && input !== 'points2d') throw new Error('eval: --coco-style applies to --input points2d (stored MPII-16 detections)');
     const cocoRng = new Rng(2024);
     let lastLayout = 'h36m17';
+    let lastFps = 0;
     const acc = new MetricsAccumulator();
     // per action (Human3.6M's takes "Walking 1", "Walking 2" ... are one action)
     const byAction = new Map<string, MetricsAccumulator>();
@@ -197,6 +198,7 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
         const t0 = performance.now();
         const norm = kps.map((k) => (k ? normalisedH36m(k, cam, 0, adapter) : null));
         const fps = seq.fps > 0 ? seq.fps / o.stride : 0;
+        lastFps = fps;
         // what the 2D points are: the layout's kind (gt2d = joints, points2d mpii16 = MPII-style, detectors COCO-style)
         const layout = kps.find((k) => k)?.layout ?? 'h36m17';
         lastLayout = layout;
@@ -245,7 +247,7 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
           return [name, { frames: s.frames, mpjpe: s.mpjpe, pa_mpjpe: s.pa_mpjpe, mrpe: s.mrpe }];
         })),
       } : {}),
-      models: lifter.versionsFor(undefined, kindOfLayout(lastLayout), { track: !o.singleFrame }),
+      models: lifter.versionsFor(undefined, kindOfLayout(lastLayout), { track: !o.singleFrame && lastFps > 0, fps: lastFps }),
       ...(detector ? { detector: detectorName, keypoint_adapter: adapter ? lifter.versionsFor(detectorName).keypoint_adapter ?? null : null } : {}),
     };
   } finally {

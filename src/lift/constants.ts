@@ -65,3 +65,10 @@ export const COCO_MODELS: 'joints' | 'detected' = 'joints';
  * folder has `temporal.onnx`. Decision: docs/decisions/temporal-lifter.md.
  */
 export const TEMPORAL_KINDS: readonly KeypointKind[] = ['joints', 'mpii', 'coco'];
+
+/**
+ * Tracks slower than this (frames more than 0.1 s apart: a strided data set, a time-lapse) are lifted frame by
+ * frame by PoseNet: the temporal lifter's 25 fps window would be interpolated from too few frames to show
+ * the motion. Issue 19 asks for 10-60 fps; faster tracks are resampled.
+ */
+export const TEMPORAL_MIN_FPS = 10;

@@ -16,8 +16,8 @@ import { RootNet } from './rootnet/model.js';
 import { TemporalLifter } from './temporal/model.js';
 import type { DefinitionAdapter } from './adapter.js';
 import { ADAPTER_FILE, loadAdapters } from './adapter-file.js';
-import { COCO_MODELS, DEFINITION_JOINTS, DEFINITION_WEIGHT, DETECTED_LIFT_OPTIONS, LIFT_DEFAULTS, TEMPORAL_KINDS } from './constants.js';
-export { COCO_MODELS, DEFINITION_JOINTS, DEFINITION_WEIGHT, DETECTED_LIFT_OPTIONS, LIFT_DEFAULTS, TEMPORAL_KINDS };
+import { COCO_MODELS, DEFINITION_JOINTS, DEFINITION_WEIGHT, DETECTED_LIFT_OPTIONS, LIFT_DEFAULTS, TEMPORAL_KINDS, TEMPORAL_MIN_FPS } from './constants.js';
+export { COCO_MODELS, DEFINITION_JOINTS, DEFINITION_WEIGHT, DETECTED_LIFT_OPTIONS, LIFT_DEFAULTS, TEMPORAL_KINDS, TEMPORAL_MIN_FPS };
 
 export interface LiftedPerson {
   /** camera-frame joints, h36m17, 17 x 3 mm */
@@ -147,9 +147,12 @@ export class Lifter {
     return new Lifter(posenet, rootnet, loadAdapters(path.join(modelsDir, ADAPTER_FILE), relative), detected, cocoModels, temporal);
   }
 
-  /** Whether tracks of this kind of 2D are lifted by the temporal lifter (TEMPORAL_KINDS, `temporal` option). */
-  liftsWithTemporal(kind: KeypointKind, o: Pick<LiftCallOptions, 'temporal'> = {}): boolean {
-    return this.temporal !== undefined && o.temporal !== false && TEMPORAL_KINDS.includes(kind);
+  /**
+   * Whether tracks of this kind of 2D are lifted by the temporal lifter (TEMPORAL_KINDS, the `temporal`
+   * option); with `fps`, whether a track at that rate is (TEMPORAL_MIN_FPS).
+   */
+  liftsWithTemporal(kind: KeypointKind, o: Pick<LiftCallOptions, 'temporal'> = {}, fps?: number): boolean {
+    return this.temporal !== undefined && o.temporal !== false && TEMPORAL_KINDS.includes(kind) && (fps === undefined || fps >= TEMPORAL_MIN_FPS);
   }
 
   /**
@@ -157,7 +160,7 @@ export class Lifter {
    * this kind are not lifted with it): a streamed track hands that many neighbours to `liftTrack`.
    */
   trackContext(fps: number, o: Pick<LiftCallOptions, 'temporal' | 'kind'> = {}): number {
-    return this.liftsWithTemporal(o.kind ?? 'joints', o) && fps > 0 ? this.temporal!.contextFrames(fps) : 0;
+    return this.liftsWithTemporal(o.kind ?? 'joints', o, fps) ? this.temporal!.contextFrames(fps) : 0;
   }
 
   /** Whether 2D of this kind is lifted by the detection-trained networks (`MODEL_FILES`, `COCO_MODELS`). */
@@ -174,12 +177,12 @@ export class Lifter {
    * The versions of the models that lift this kind of 2D (default: a detector's keypoints are `coco`, else
    * `joints`); with a detector, its keypoint adapter's too when the models folder has one.
    */
-  versionsFor(detector?: string, kind: KeypointKind = detector !== undefined ? 'coco' : 'joints', o: { track?: boolean; temporal?: boolean } = {}): ModelVersions {
+  versionsFor(detector?: string, kind: KeypointKind = detector !== undefined ? 'coco' : 'joints', o: { track?: boolean; temporal?: boolean; fps?: number } = {}): ModelVersions {
     const n = this.netsFor(kind);
     const v: ModelVersions = { posenet: n.posenet.version, rootnet: n.rootnet.version };
     const a = detector !== undefined ? this.adapters.get(detector) : undefined;
     if (a) v.keypoint_adapter = a.version;
-    if (o.track && this.liftsWithTemporal(kind, o)) v.temporal = this.temporal!.version;
+    if (o.track && this.liftsWithTemporal(kind, o, o.fps)) v.temporal = this.temporal!.version;
     return v;
   }
 
@@ -213,7 +216,7 @@ export class Lifter {
     people.forEach((p, i) => { if (p) { idx.push(i); kps.push(p); } });
     const kind = o.kind ?? 'joints';
     const nets = this.netsFor(kind);
-    const temporal = track && track.fps > 0 && this.liftsWithTemporal(kind, o) ? this.temporal! : null;
+    const temporal = track && this.liftsWithTemporal(kind, o, track.fps) ? this.temporal! : null;
     const relsOf = async (): Promise<(Float64Array | null)[]> => {
       if (!temporal) return nets.posenet.predict(kps, { flipTest: o.flipTest, kind });
       const before = track!.context?.before ?? [], after = track!.context?.after ?? [];
