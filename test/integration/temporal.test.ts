@@ -387,6 +387,12 @@ async function wired(onnx: string, net: TemporalLifter): Promise<void> {
       if (!want[f]) { assert.equal(r, null); return; }
       for (let i = 0; i < J * 3; i++) assert.ok(Math.abs(r![i] - want[f]![i]) < 1e-6, `streamed frame ${f}`);
     });
+    // a track slower than TEMPORAL_MIN_FPS (a strided data set) is lifted frame by frame by PoseNet
+    assert.equal(lifter.trackContext(5, o), 0);
+    const slow = await lifter.liftTrack(frames, cam, 5, o);
+    const slowSingle = await without.liftTrack(frames, cam, 5, o);
+    assert.deepEqual(Array.from(slow[10]!.rel3d), Array.from(slowSingle[10]!.rel3d));
+    assert.equal(lifter.versionsFor(undefined, 'mpii', { track: true, fps: 5 }).temporal, undefined);
     assert.equal(lifter.versionsFor(undefined, 'mpii', { track: true }).temporal, net.version);
     assert.equal(lifter.versionsFor(undefined, 'mpii').temporal, undefined);
     assert.equal(without.versionsFor(undefined, 'mpii', { track: true }).temporal, undefined);
