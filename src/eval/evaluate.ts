@@ -83,7 +83,7 @@ export interface EvalReport extends Omit<MetricsSummary, 'accel'> {
 }
 
 /** 2D keypoints of frame i of a view, as a detector would hand them to the pipeline. */
-function keypointsOf(ds: PoseDataset, si: number, vi: number, input: EvalInput, frames: number[]): Keypoints2D[] {
+export function keypointsOf(ds: PoseDataset, si: number, vi: number, input: EvalInput, frames: number[]): Keypoints2D[] {
   const first = frames[0], last = frames[frames.length - 1];
   const count = last - first + 1;
   if (input === 'gt2d') {

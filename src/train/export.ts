@@ -46,7 +46,9 @@ export function saveTrainedModel(outDir: string, m: TrainedModel, info: ExportIn
     '| | |',
     '|---|---|',
     `| file | \`${info.name}.onnx\` (${(fs.statSync(onnx).size / 1e6).toFixed(1)} MB, float32, onnxruntime-node) |`,
-    `| architecture | residual MLP: ${m.spec.inputDim} -> ${m.spec.hidden} x (1 + ${m.spec.blocks} blocks x 2) -> ${m.spec.outputDim}, BatchNorm (folded), dropout ${m.spec.dropout} |`,
+    m.spec.frames !== undefined
+      ? `| architecture | temporal convolution (VideoPose3D's, kernel 3, weights shared over time): ${m.spec.frames} frames x ${(m.spec.inputDim - (m.spec.tailDim ?? 0)) / m.spec.frames} + ${m.spec.tailDim ?? 0} shared floats -> ${m.spec.hidden} channels x (1 + ${m.spec.blocks} residual blocks x 2 layers), each level reading 3 rows of the one below -> ${m.spec.outputDim}, BatchNorm (folded), dropout ${m.spec.dropout} |`
+      : `| architecture | residual MLP: ${m.spec.inputDim} -> ${m.spec.hidden} x (1 + ${m.spec.blocks} blocks x 2) -> ${m.spec.outputDim}, BatchNorm (folded), dropout ${m.spec.dropout} |`,
     `| input | ${info.inputDoc} |`,
     `| output | ${info.outputDoc} |`,
     `| training data | Human3.6M (Ionescu et al., TPAMI 2014) subjects ${m.trainSubjects.join(', ')}, all four cameras${dataFolder ? `, from the pose-dataset/1 folder \`${dataFolder}\` (\`--data\`)` : ''} |`,
