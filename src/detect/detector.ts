@@ -63,6 +63,9 @@ export interface Detector {
 
 type PoseDetector = poseDetection.PoseDetector;
 
+/** The most values (width * height * 3) of a frame widened into a detector's kept int32 buffer (16 MB). */
+const KEPT_PIXELS = 1 << 22;
+
 function clamp01(s: number | undefined): number {
   return Number.isFinite(s) ? Math.max(0, Math.min(1, s as number)) : 0;
 }
@@ -169,8 +172,22 @@ export async function createDetector(name: DetectorName, opts: DetectorOptions =
   const flipPerm = opts.flipTest && !multi ? flipPermutation(layout === 'coco17' ? COCO17_NAMES : BLAZEPOSE33_NAMES) : null;
   let disposed = false;
 
+  // tfjs has no uint8 dtype, so a frame is widened to int32 (which the wasm backend copies into its own
+  // heap). Frames up to KEPT_PIXELS values (video frames decoded for detection) are widened into one
+  // buffer kept for the detector's life instead of a new 4-bytes-a-value array per call, which a
+  // detection thread's GC freed late: ~10 MB more of its native heap on a long video than on a short one
+  // (docs/decisions/streamed-documents.md). Larger frames (full-size photos) get their own array, as before.
+  let kept = new Int32Array(0);
   async function run(frame: RgbFrame): Promise<poseDetection.Pose[]> {
-    const img = tf.tensor3d(frame.data, [frame.height, frame.width, 3], 'int32');
+    let pixels: Int32Array;
+    if (frame.data.length <= KEPT_PIXELS) {
+      if (kept.length !== frame.data.length) kept = new Int32Array(frame.data.length);
+      kept.set(frame.data);
+      pixels = kept;
+    } else {
+      pixels = Int32Array.from(frame.data);
+    }
+    const img = tf.tensor3d(pixels, [frame.height, frame.width, 3], 'int32');
     try {
       return await det.estimatePoses(img, { maxPoses, flipHorizontal: false });
     } finally {
@@ -223,6 +240,7 @@ export async function createDetector(name: DetectorName, opts: DetectorOptions =
     dispose() {
       if (disposed) return;
       disposed = true;
+      kept = new Int32Array(0);
       det.dispose();
     },
   };

@@ -72,13 +72,22 @@ export async function detectChunked(
 
 interface WorkerReply { index: number; people?: DetectedPersonJson[]; error?: string }
 
+/**
+ * A detection thread's V8 young generation, MB: its new space stays at the 16 MB it starts with. Left to
+ * V8, a busy thread's new space doubles to 32 MB after 10-20 s of video, so a long video's threads held
+ * ~16 MB more each than a short one's (docs/decisions/streamed-documents.md, where the frames/s with and
+ * without the cap are the same within the noise).
+ */
+export const DETECT_THREAD_YOUNG_MB = 24;
+
 /** The thread's entry: the compiled .js, or under tsx (tests, bench) the .ts with tsx's loader registered. */
 function startThread(workerData: unknown): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./stream-worker.js', import.meta.url), { workerData });
+  const resourceLimits = { maxYoungGenerationSizeMb: DETECT_THREAD_YOUNG_MB };
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./stream-worker.js', import.meta.url), { workerData, resourceLimits });
   const api = import.meta.resolve('tsx/esm/api');
   const entry = new URL('./stream-worker.ts', import.meta.url).href;
   const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(boot, { eval: true, workerData });
+  return new Worker(boot, { eval: true, workerData, resourceLimits });
 }
 
 // ---------------------------------------------------------------------------------------------------
