@@ -5,7 +5,11 @@
  * frames through the track path with the temporal lifter, (c) the same track with single-frame PoseNet.
  * MPJPE (root-aligned) and root error per photo, mm.
  *
- *   node --import tsx experiments/photo-still-track.ts --models DIR [--detector blazepose] [--data ../shared/data/h36m-images]
+ * `--jitter PX`: each frame of the still video gets its own Gaussian keypoint noise of PX pixels (a detector's
+ * jitter on a person standing still); `--truth`: the projected ground truth instead of the detection (is it
+ * the stillness or the detector?).
+ *
+ *   node --import tsx experiments/photo-still-track.ts --models DIR [--detector blazepose] [--jitter 2] [--truth] [--data ../shared/data/h36m-images]
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,14 +19,19 @@ import { normalisedH36m } from '../src/lift/normalise.js';
 import { DEFAULT_DETECTOR, type DetectorName } from '../src/detect/types.js';
 import { defaultModelsDir } from '../src/util/paths.js';
 import { mpjpe, rootError } from '../src/eval/metrics.js';
+import { Rng } from '../src/util/rng.js';
 
 const { values } = parseArgs({
   options: {
     models: { type: 'string', default: defaultModelsDir() },
     detector: { type: 'string', default: DEFAULT_DETECTOR },
     data: { type: 'string', default: path.resolve('../shared/data/h36m-images') },
+    jitter: { type: 'string', default: '0' },
+    truth: { type: 'boolean', default: false },
   },
 });
+const jitter = Number(values.jitter);
+const rng = new Rng(7);
 const detectorName = values.detector as DetectorName;
 const lifter = await Lifter.load(values.models!);
 const { createDetector, readImage } = await import('../src/detect/index.js');
@@ -35,11 +44,11 @@ for (let si = 0; si < ds.sequences.length; si++) {
   const cam = ds.camera(si, 0);
   const people = await det.detect(await readImage(ds.imagePath(si, 0, 0)!));
   if (!people.length) { rows.push(`${ds.sequences[si].id}: no person`); continue; }
-  const kp = normalisedH36m(people[0].keypoints, cam, 0, adapter);
   const gt = ds.cameraFrame3d(si, 0, 0, 1);
+  const kp = values.truth ? normalisedH36m({ layout: 'h36m17', data: ds.groundTruth2d(si, 0, 0, 1) }, cam) : normalisedH36m(people[0].keypoints, cam, 0, adapter);
   const o = { kind: 'coco' as const };
   const [photo] = await lifter.liftBatch([kp], cam, o);
-  const still = Array.from({ length: n }, () => kp);
+  const still = Array.from({ length: n }, () => kp.map((v, i) => (i % 3 === 2 || !jitter ? v : v + (rng.normal() * jitter) / cam.fx)));
   const temporal = (await lifter.liftTrack(still, cam, 25, o))[(n - 1) / 2];
   const single = (await lifter.liftTrack(still, cam, 25, { ...o, temporal: false }))[(n - 1) / 2];
   const fmt = (r: typeof photo) => (r ? `${mpjpe(r.joints3d, gt).toFixed(1)} / ${rootError(r.joints3d, gt).error.toFixed(0)}` : 'not lifted');
@@ -47,5 +56,5 @@ for (let si = 0; si < ds.sequences.length; si++) {
 }
 det.dispose();
 ds.close();
-console.log(`${detectorName}, models ${values.models} (temporal: ${lifter.temporal?.version ?? 'none'}); MPJPE / root error, mm`);
+console.log(`${values.truth ? 'projected truth' : detectorName}${jitter ? `, ${jitter} px jitter per frame` : ''}, models ${values.models} (temporal: ${lifter.temporal?.version ?? 'none'}); MPJPE / root error, mm`);
 console.log(rows.join('\n'));

@@ -84,6 +84,11 @@ export class WindowStream {
     private readonly aug: AugmentOptions,
     private readonly detected: DetectedOptions,
     private readonly frameDrop: FrameDropOptions,
+    /**
+     * projected-truth windows with a layout's missing-joint pattern (COCO, MPII) are given that layout's kind,
+     * so a kind names the keypoints' layout and not one detector's errors (false: every truth window is 'joints')
+     */
+    private readonly truthKinds = false,
   ) {
     if (!(window % 2 === 1 && window >= 1)) throw new Error(`the window must be an odd number of frames, got ${window}`);
     this.window = window;
@@ -116,6 +121,7 @@ export class WindowStream {
         const level = noisy ? rng.uniform(0, this.aug.noiseMax) : 0;
         const r = rng.next();
         const pattern = r < this.aug.cocoPattern ? 'coco' : r < this.aug.cocoPattern + this.aug.mpiiPattern ? 'mpii' : 'none';
+        if (this.truthKinds && pattern !== 'none') kind = pattern;
         frameOpts = {
           flip: 0, noisy: noisy ? 1 : 0, noiseMax: level, outlier: this.aug.outlier,
           cocoPattern: pattern === 'coco' ? 1 : 0, mpiiPattern: pattern === 'mpii' ? 1 : 0, dropJoint: this.aug.dropJoint,

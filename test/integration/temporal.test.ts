@@ -255,6 +255,26 @@ test('training windows: the noise level and the missing-joint pattern are the wi
   assert.ok(independent > 30, `windows whose first two frames have different noise: ${independent} of 40`);
 });
 
+test('training windows: with truthKinds, projected-truth windows in the COCO / MPII pattern carry that kind', () => {
+  const bank = syntheticBank();
+  const kinds = (truthKinds: boolean) => {
+    const stream = new WindowStream(bank, new Rng(5), 9, 2, { ...NO_AUGMENT, cocoPattern: 0.4, mpiiPattern: 0.4 }, NO_DETECTED, NO_FRAME_DROP, truthKinds);
+    const seen: Record<string, number> = { joints: 0, mpii: 0, coco: 0 };
+    for (let i = 0; i < 200; i++) {
+      const smp = stream.next();
+      seen[smp.kind]++;
+      const c = smp.frames[4]!;
+      // the kind matches the window's missing joints: COCO lacks the spine and head top, MPII the spine and neck/nose
+      if (smp.kind === 'coco') assert.ok(!(c[10 * 3 + 2] > 0) && c[9 * 3 + 2] > 0);
+      if (smp.kind === 'mpii') assert.ok(!(c[9 * 3 + 2] > 0) && c[10 * 3 + 2] > 0);
+    }
+    return seen;
+  };
+  const on = kinds(true), off = kinds(false);
+  assert.ok(on.coco > 50 && on.mpii > 50 && on.joints > 20, JSON.stringify(on));
+  assert.deepEqual(off, { joints: 200, mpii: 0, coco: 0 });
+});
+
 test('a short temporal run reduces the loss; the exported model lifts tracks as the trainer does', async () => {
   const lines: string[] = [];
   const cfg = {
