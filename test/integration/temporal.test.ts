@@ -23,7 +23,7 @@ import { TemporalLifter } from '../../src/lift/temporal/model.js';
 import { evaluateTemporal } from '../../src/eval/temporal.js';
 import { saveTrainedModel, type ExportInfo } from '../../src/train/export.js';
 import { DATA, MODELS } from '../helpers.js';
-import { Lifter, MODEL_FILES } from '../../src/lift/lifter.js';
+import { Lifter, MODEL_FILES, TEMPORAL_KINDS } from '../../src/lift/lifter.js';
 import { WindowedTrackLifter } from '../../src/track/track-lift.js';
 
 const TRAIN = path.join(DATA, 'h36m-train');
@@ -407,6 +407,14 @@ async function wired(onnx: string, net: TemporalLifter): Promise<void> {
       if (!want[f]) { assert.equal(r, null); return; }
       for (let i = 0; i < J * 3; i++) assert.ok(Math.abs(r![i] - want[f]![i]) < 1e-6, `streamed frame ${f}`);
     });
+    // kinds outside TEMPORAL_KINDS (ground-truth-like and COCO-style keypoints) keep PoseNet
+    for (const kind of ['joints', 'coco'] as const) {
+      assert.equal(TEMPORAL_KINDS.includes(kind), false);
+      assert.equal(lifter.trackContext(25, { kind }), 0);
+      const a = await lifter.liftTrack(frames, cam, 25, { kind, flipTest: false });
+      const b = await without.liftTrack(frames, cam, 25, { kind, flipTest: false });
+      assert.deepEqual(Array.from(a[10]!.rel3d), Array.from(b[10]!.rel3d));
+    }
     // a track slower than TEMPORAL_MIN_FPS (a strided data set) is lifted frame by frame by PoseNet
     assert.equal(lifter.trackContext(5, o), 0);
     const slow = await lifter.liftTrack(frames, cam, 5, o);
