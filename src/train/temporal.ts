@@ -34,22 +34,21 @@ export interface TemporalConfig extends TrainConfig {
 
 export const TEMPORAL_DEFAULTS: Omit<TemporalConfig, 'data'> = {
   valSubjects: ['S1'],
-  // 50 epochs x 460 steps of 512 = 11.8 M windows: 29 min on 2 cores (2026-12-04; 22-55 s an epoch with the
-  // CPU shared or not). Held-out S1, every frame lifted at 25 fps, every 5th scored, test-time mirroring
-  // (`poselift eval-temporal`): from SH detections MPJPE 68.8 mm, PA 55.7, acceleration error 6.06 mm/frame^2
-  // against single-frame posenet-detected's 69.8, 56.5 and 34.3 (5.7x smoother); from ground-truth 2D 53.1 /
-  // 42.2 / 2.40 against posenet's 45.4 / 36.8 / 2.69 (and the detection-trained single frame's 49.3 / 40.1 /
-  // 2.65). The val_* curves were flat from epoch ~40 (57 / 73.5 mm, no mirroring). Not shipped in models/.
-  epochs: 50,
+  // A temporal convolution, 512 channels (docs/decisions/temporal-lifter.md: 4-epoch pilots 78.0 / 90.8 mm
+  // against 84.9 / 96.2 with 256 channels and 80.7 / 93.0 for the residual MLP over the window). Full runs
+  // (2026-12-04, ~50 s an epoch of 460 steps on 2 cores): 40 epochs without truthKinds lifted S1's SH detections
+  // 67.0 / 54.5 / 139.8 mm but clean MPII-16 keypoints 77.7 / 283.4; 36 epochs with truthKinds 67.8 / 54.9 / 146.9
+  // and 44.9 / 186.0 (MPJPE / MRPE): better poses, worse depth. Not shipped in models/.
+  epochs: 36,
   // an epoch = every 5th frame of S5-S8 x 4 views (236k windows)
   epochFrameStride: 5,
   valFrameStride: 25,
-  // 27 frames at 25 fps (1.04 s). Quick measurement (4 epochs x 192 steps of 512, val S1 every 100th frame,
+  // 27 frames at 25 fps (1.04 s). Quick measurement of the residual MLP (4 epochs x 192 steps of 512, val S1 every 100th frame,
   // no mirroring): W = 1 81.0 mm from ground truth / 95.2 from detections, W = 9 76.8 / 90.0, W = 27 76.6 / 89.2
   arch: 'tcn',
   window: 27,
   step: 2,
-  // 27 x 53 + 5 = 1436 inputs -> 512 -> 2 residual blocks -> 51: 1.8 M parameters
+  // tcn: 27 frames x (53 + 5) -> 512 channels, 9 -> 3 -> 1 rows per window, 2.2 M parameters
   hidden: 512,
   blocks: 2,
   dropout: 0.25,
