@@ -199,6 +199,10 @@ export function buildProgram(): Command {
     .option('--score-every <n>', 'lift every (stride-th) frame of each view as a video track is lifted (the video path\'s windows, at the sequence\'s rate) and score every Nth; the acceleration error on every lifted frame', positiveInt)
     .option('--single-frame', 'lift every frame alone, as photos are (no temporal term), instead of each view as a track at its rate / stride; with --score-every, every frame alone and every Nth scored')
     .option('--no-temporal', 'tracks: single-frame PoseNet instead of the temporal lifter (models/temporal.onnx)')
+    .option('--temporal-size <which>', 'the temporal lifter\'s poses at single-frame PoseNet\'s size (posenet, the default) or their own (own)', (v: string) => {
+      if (v !== 'posenet' && v !== 'own') throw new Error(`--temporal-size ${v}: use posenet or own`);
+      return v;
+    })
     .action(async (dataset: string, o) => {
       const subjects = o.subjects ? String(o.subjects).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined;
       await evalCommand(dataset, { ...o, subjects });

@@ -53,6 +53,8 @@ export interface EvalOptions {
   singleFrame?: boolean;
   /** lift tracks with the temporal lifter when the models folder has one (default true); false = single-frame PoseNet */
   temporal?: boolean;
+  /** the temporal lifter's poses at single-frame PoseNet's size ('posenet', default) or their own */
+  temporalSize?: 'posenet' | 'own';
 }
 
 export interface EvalReport extends Omit<MetricsSummary, 'accel'> {
@@ -202,7 +204,7 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
         // what the 2D points are: the layout's kind (gt2d = joints, points2d mpii16 = MPII-style, detectors COCO-style)
         const layout = kps.find((k) => k)?.layout ?? 'h36m17';
         lastLayout = layout;
-        const call = { fit: o.fit !== false, lift: o.lift, flipTest: o.flipTest, kind: kindOfLayout(layout), definitionWeight: o.definitionWeight };
+        const call = { fit: o.fit !== false, lift: o.lift, flipTest: o.flipTest, kind: kindOfLayout(layout), definitionWeight: o.definitionWeight, temporalSize: o.temporalSize };
         const out = o.singleFrame ? await lifter.liftBatch(norm, cam, call)
           : scoreEvery > 1 && fps > 0 ? await liftAsVideo(lifter, norm, cam, fps, call)
             : fps > 0 && frames.length > 2 ? await lifter.liftTrack(norm, cam, fps, call) : await lifter.liftBatch(norm, cam, call);

@@ -5,6 +5,7 @@
  * PoseNet and RootNet run batched over all person-frames given in one call.
  */
 import fs from 'node:fs';
+import { median } from '../util/numeric.js';
 import path from 'node:path';
 import type { Intrinsics } from '../contracts/types.js';
 import { checkIntrinsics } from '../camera/geometry.js';
@@ -47,6 +48,12 @@ export interface LiftCallOptions {
   kind?: KeypointKind;
   /** override of DEFINITION_WEIGHT (tuning) */
   definitionWeight?: number;
+  /**
+   * with the temporal lifter: 'posenet' (default) scales its poses to single-frame PoseNet's size on the same
+   * frames (the median ratio of the two poses' RMS joint distance from the root over the call's frames), 'own'
+   * keeps the temporal lifter's size (docs/decisions/temporal-lifter.md)
+   */
+  temporalSize?: 'posenet' | 'own';
   /**
    * tracks (`liftTrack`): the root-relative pose from the temporal lifter (`temporal.onnx`, a window of frames
    * around each one) instead of single-frame PoseNet, for the kinds in TEMPORAL_KINDS (default true; ignored
@@ -223,7 +230,16 @@ export class Lifter {
       const all = await temporal.predictTrack([...before, ...people, ...after], {
         kind, flipTest: o.flipTest, fps: track!.fps, at: idx.map((i) => i + before.length),
       });
-      return idx.map((i) => all[i + before.length]);
+      const rels = idx.map((i) => all[i + before.length]);
+      if ((o.temporalSize ?? 'posenet') === 'posenet') {
+        // the person's size from single-frame PoseNet, the size RootNet and the fitter agree with
+        const single = await nets.posenet.predict(kps, { flipTest: o.flipTest, kind });
+        const ratios: number[] = [];
+        rels.forEach((r, n) => { const q = single[n]; if (r && q) ratios.push(rmsRadius(q) / rmsRadius(r)); });
+        const k = ratios.length ? median(ratios) : 1;
+        for (const r of rels) if (r) for (let i = 0; i < r.length; i++) r[i] *= k;
+      }
+      return rels;
     };
     const [rels, roots] = await Promise.all([relsOf(), nets.rootnet.predict(kps, { flipTest: o.flipTest, kind })]);
     const out: (LiftInput | null)[] = people.map(() => null);
@@ -281,4 +297,11 @@ export class Lifter {
     }
     return out;
   }
+}
+
+/** RMS distance of the 16 non-root joints from the root (a root-relative h36m17 pose, mm). */
+function rmsRadius(p: ArrayLike<number>): number {
+  let t = 0;
+  for (let j = 1; j < 17; j++) t += p[j * 3] ** 2 + p[j * 3 + 1] ** 2 + p[j * 3 + 2] ** 2;
+  return Math.sqrt(t / 16);
 }

@@ -384,7 +384,8 @@ async function wired(onnx: string, net: TemporalLifter): Promise<void> {
     const cam = { fx: 1000, fy: 1000, cx: 500, cy: 500 };
     const frames: (Float64Array | null)[] = track(70);
     frames[33] = null;
-    const o = { kind: 'mpii' as const, flipTest: false };
+    // the temporal lifter's own size, so each frame's pose is exactly its answer
+    const o = { kind: 'mpii' as const, flipTest: false, temporalSize: 'own' as const };
     const want = await net.predictTrack(frames, { kind: 'mpii', flipTest: false });
     const whole = await lifter.liftTrack(frames, cam, 25, o);
     whole.forEach((r, f) => {
@@ -407,6 +408,17 @@ async function wired(onnx: string, net: TemporalLifter): Promise<void> {
       if (!want[f]) { assert.equal(r, null); return; }
       for (let i = 0; i < J * 3; i++) assert.ok(Math.abs(r![i] - want[f]![i]) < 1e-6, `streamed frame ${f}`);
     });
+    // by default its poses take single-frame PoseNet's size: the same shape, scaled by one factor per call,
+    // whose median RMS radius is PoseNet's
+    const sized = await lifter.liftTrack(frames, cam, 25, { kind: 'mpii', flipTest: false });
+    const radius = (p: Float64Array) => Math.sqrt(Array.from({ length: 16 }, (_, j) => p[(j + 1) * 3] ** 2 + p[(j + 1) * 3 + 1] ** 2 + p[(j + 1) * 3 + 2] ** 2).reduce((a, b) => a + b) / 16);
+    const k = radius(sized[10]!.rel3d) / radius(whole[10]!.rel3d);
+    sized.forEach((r, f) => {
+      if (!r) return;
+      for (let i = 0; i < J * 3; i++) assert.ok(Math.abs(r.rel3d[i] - k * whole[f]!.rel3d[i]) < 1e-6, `frame ${f}: one scale for the call`);
+    });
+    const ratios = sized.flatMap((r, f) => (r && single[f] ? [radius(single[f]!.rel3d) / radius(r.rel3d)] : [])).sort((a, b) => a - b);
+    assert.ok(Math.abs(ratios[Math.floor(ratios.length / 2)] - 1) < 0.02, `median size ratio ${ratios[Math.floor(ratios.length / 2)]}`);
     // kinds outside TEMPORAL_KINDS (ground-truth-like and COCO-style keypoints) keep PoseNet
     for (const kind of ['joints', 'coco'] as const) {
       assert.equal(TEMPORAL_KINDS.includes(kind), false);
