@@ -5,9 +5,9 @@
  * PoseNet and RootNet run batched over all person-frames given in one call.
  */
 import fs from 'node:fs';
-import { median } from '../util/numeric.js';
 import path from 'node:path';
 import type { Intrinsics } from '../contracts/types.js';
+import { median } from '../util/numeric.js';
 import { checkIntrinsics } from '../camera/geometry.js';
 import { liftPerson, liftSequence, placePerson, type LiftInput, type LiftResult, type LiftSequenceOptions } from './solve/lift.js';
 import type { Vec3 } from './solve/depth-search.js';
@@ -227,13 +227,15 @@ export class Lifter {
     const relsOf = async (): Promise<(Float64Array | null)[]> => {
       if (!temporal) return nets.posenet.predict(kps, { flipTest: o.flipTest, kind });
       const before = track!.context?.before ?? [], after = track!.context?.after ?? [];
-      const all = await temporal.predictTrack([...before, ...people, ...after], {
-        kind, flipTest: o.flipTest, fps: track!.fps, at: idx.map((i) => i + before.length),
-      });
+      // the person's size from single-frame PoseNet (run beside it), the size RootNet and the fitter agree with
+      const [all, single] = await Promise.all([
+        temporal.predictTrack([...before, ...people, ...after], {
+          kind, flipTest: o.flipTest, fps: track!.fps, at: idx.map((i) => i + before.length),
+        }),
+        (o.temporalSize ?? 'posenet') === 'posenet' ? nets.posenet.predict(kps, { flipTest: o.flipTest, kind }) : null,
+      ]);
       const rels = idx.map((i) => all[i + before.length]);
-      if ((o.temporalSize ?? 'posenet') === 'posenet') {
-        // the person's size from single-frame PoseNet, the size RootNet and the fitter agree with
-        const single = await nets.posenet.predict(kps, { flipTest: o.flipTest, kind });
+      if (single) {
         const ratios: number[] = [];
         rels.forEach((r, n) => { const q = single[n]; if (r && q) ratios.push(rmsRadius(q) / rmsRadius(r)); });
         const k = ratios.length ? median(ratios) : 1;

@@ -7,7 +7,8 @@
  * the later windows, so a track keeps one skeleton however long it is (BVH export relies on it).
  * With the temporal lifter (`Lifter.trackContext`), each window also hands it the frames around it: the
  * `context` frames before (kept from the previous windows) and after (a window is lifted only once that many
- * frames have arrived beyond it), so a frame's answer does not depend on where the windows fall.
+ * frames have arrived beyond it), so a frame's temporal pose does not depend on where the windows fall (its
+ * scaling to PoseNet's size, `LiftCallOptions.temporalSize`, is one factor per window).
  */
 import type { Intrinsics } from '../contracts/types.js';
 import { uniqueBoneLengths } from '../lift/solve/skeleton.js';
