@@ -33,7 +33,8 @@ const { values } = parseArgs({
 const jitter = Number(values.jitter);
 const rng = new Rng(7);
 const detectorName = values.detector as DetectorName;
-const lifter = await Lifter.load(values.models!);
+// the still tracks are COCO-style keypoints: the temporal lifter lifts them here whatever TEMPORAL_KINDS says
+const lifter = await Lifter.load(values.models!, { temporalKinds: ['mpii', 'coco'] });
 const { createDetector, readImage } = await import('../src/detect/index.js');
 const det = await createDetector(detectorName);
 const ds = openDataset(values.data!);

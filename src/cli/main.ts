@@ -203,6 +203,15 @@ export function buildProgram(): Command {
       if (v !== 'posenet' && v !== 'own') throw new Error(`--temporal-size ${v}: use posenet or own`);
       return v;
     })
+    .option('--temporal-kinds <list>', 'the kinds of 2D whose tracks the temporal lifter lifts, comma-separated from joints, mpii, coco (tuning; default: the shipped TEMPORAL_KINDS)', (v: string) => {
+      const kinds = v.split(',').map((k) => k.trim()).filter(Boolean);
+      for (const k of kinds) if (k !== 'joints' && k !== 'mpii' && k !== 'coco') throw new Error(`--temporal-kinds ${v}: use joints, mpii and / or coco`);
+      return kinds;
+    })
+    .option('--temporal-depth <which>', 'the pose the depth search places to find the root with the temporal lifter: single-frame PoseNet\'s (posenet, the default) or the temporal lifter\'s (temporal)', (v: string) => {
+      if (v !== 'posenet' && v !== 'temporal') throw new Error(`--temporal-depth ${v}: use posenet or temporal`);
+      return v;
+    })
     .action(async (dataset: string, o) => {
       const subjects = o.subjects ? String(o.subjects).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined;
       await evalCommand(dataset, { ...o, subjects });

@@ -12,7 +12,7 @@ import { Lifter, type LiftCallOptions, type LiftedPerson } from '../lift/lifter.
 import { WindowedTrackLifter } from '../track/track-lift.js';
 import type { LiftSequenceOptions } from '../lift/solve/lift.js';
 import { normalisedH36m } from '../lift/normalise.js';
-import { kindOfLayout } from '../lift/posenet/features.js';
+import { kindOfLayout, type KeypointKind } from '../lift/posenet/features.js';
 import { Rng } from '../util/rng.js';
 import { DEFAULT_DETECTOR, type DetectorName } from '../detect/types.js';
 
@@ -55,6 +55,10 @@ export interface EvalOptions {
   temporal?: boolean;
   /** the temporal lifter's poses at single-frame PoseNet's size ('posenet', default) or their own */
   temporalSize?: 'posenet' | 'own';
+  /** the kinds of 2D whose tracks the temporal lifter lifts (default TEMPORAL_KINDS; tuning) */
+  temporalKinds?: readonly KeypointKind[];
+  /** the pose the depth search places with the temporal lifter: single-frame PoseNet's ('posenet', default) or its own */
+  temporalDepth?: 'posenet' | 'temporal';
 }
 
 export interface EvalReport extends Omit<MetricsSummary, 'accel'> {
@@ -167,7 +171,7 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
     }
     const scoreEvery = o.scoreEvery ?? 1;
     if (!(Number.isInteger(scoreEvery) && scoreEvery >= 1)) throw new Error(`eval: --score-every must be a whole number >= 1, got ${o.scoreEvery}`);
-    const lifter = await Lifter.load(o.models, { cocoModels: o.cocoModels, temporal: o.temporal });
+    const lifter = await Lifter.load(o.models, { cocoModels: o.cocoModels, temporal: o.temporal, temporalKinds: o.temporalKinds });
     // --input images: the whole `poselift run` path from pixels (MoveNet Thunder by default, best-scoring
     // person, the detector's keypoint adapter as `run` applies it)
     const detectorName = o.detector ?? DEFAULT_DETECTOR;
@@ -204,7 +208,7 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
         // what the 2D points are: the layout's kind (gt2d = joints, points2d mpii16 = MPII-style, detectors COCO-style)
         const layout = kps.find((k) => k)?.layout ?? 'h36m17';
         lastLayout = layout;
-        const call = { fit: o.fit !== false, lift: o.lift, flipTest: o.flipTest, kind: kindOfLayout(layout), definitionWeight: o.definitionWeight, temporalSize: o.temporalSize };
+        const call = { fit: o.fit !== false, lift: o.lift, flipTest: o.flipTest, kind: kindOfLayout(layout), definitionWeight: o.definitionWeight, temporalSize: o.temporalSize, temporalDepth: o.temporalDepth };
         const out = o.singleFrame ? await lifter.liftBatch(norm, cam, call)
           : scoreEvery > 1 && fps > 0 ? await liftAsVideo(lifter, norm, cam, fps, call)
             : fps > 0 && frames.length > 2 ? await lifter.liftTrack(norm, cam, fps, call) : await lifter.liftBatch(norm, cam, call);

@@ -55,6 +55,13 @@ export interface LiftCallOptions {
    */
   temporalSize?: 'posenet' | 'own';
   /**
+   * with the temporal lifter: the pose the depth search places to find each frame's root, 'posenet' (default)
+   * single-frame PoseNet's on the same frame (the pose RootNet and the search's priors were chosen with), or
+   * 'temporal' the temporal lifter's; the fitter then fits the temporal lifter's pose from that root
+   * (docs/decisions/temporal-lifter.md)
+   */
+  temporalDepth?: 'posenet' | 'temporal';
+  /**
    * tracks (`liftTrack`): the root-relative pose from the temporal lifter (`temporal.onnx`, a window of frames
    * around each one) instead of single-frame PoseNet, for the kinds in TEMPORAL_KINDS (default true; ignored
    * when the models folder has no temporal lifter)
@@ -116,6 +123,8 @@ export interface LifterLoadOptions {
   cocoModels?: 'joints' | 'detected';
   /** load the temporal lifter when the folder has one (default true) */
   temporal?: boolean;
+  /** the kinds of 2D whose tracks the temporal lifter lifts (default TEMPORAL_KINDS; tuning) */
+  temporalKinds?: readonly KeypointKind[];
 }
 
 export class Lifter {
@@ -126,6 +135,7 @@ export class Lifter {
     private readonly detected?: LiftNets,
     readonly cocoModels: 'joints' | 'detected' = COCO_MODELS,
     readonly temporal?: TemporalLifter,
+    readonly temporalKinds: readonly KeypointKind[] = TEMPORAL_KINDS,
   ) {}
 
   static async load(modelsDir: string, o: LifterLoadOptions = {}): Promise<Lifter> {
@@ -151,15 +161,15 @@ export class Lifter {
     const cocoModels = o.cocoModels ?? COCO_MODELS;
     // detector keypoints lifted by the detection-trained models are moved to the reference's definitions
     const relative = cocoModels === 'detected' && detected !== undefined;
-    return new Lifter(posenet, rootnet, loadAdapters(path.join(modelsDir, ADAPTER_FILE), relative), detected, cocoModels, temporal);
+    return new Lifter(posenet, rootnet, loadAdapters(path.join(modelsDir, ADAPTER_FILE), relative), detected, cocoModels, temporal, o.temporalKinds);
   }
 
   /**
-   * Whether tracks of this kind of 2D are lifted by the temporal lifter (TEMPORAL_KINDS, the `temporal`
+   * Whether tracks of this kind of 2D are lifted by the temporal lifter (`temporalKinds`, the `temporal`
    * option); with `fps`, whether a track at that rate is (TEMPORAL_MIN_FPS).
    */
   liftsWithTemporal(kind: KeypointKind, o: Pick<LiftCallOptions, 'temporal'> = {}, fps?: number): boolean {
-    return this.temporal !== undefined && o.temporal !== false && TEMPORAL_KINDS.includes(kind) && (fps === undefined || fps >= TEMPORAL_MIN_FPS);
+    return this.temporal !== undefined && o.temporal !== false && this.temporalKinds.includes(kind) && (fps === undefined || fps >= TEMPORAL_MIN_FPS);
   }
 
   /**
@@ -224,30 +234,38 @@ export class Lifter {
     const kind = o.kind ?? 'joints';
     const nets = this.netsFor(kind);
     const temporal = track && this.liftsWithTemporal(kind, o, track.fps) ? this.temporal! : null;
+    // with the temporal lifter, single-frame PoseNet runs beside it: its size and (temporalDepth) its root
+    const single = temporal && ((o.temporalSize ?? 'posenet') === 'posenet' || (o.temporalDepth ?? 'posenet') === 'posenet')
+      ? nets.posenet.predict(kps, { flipTest: o.flipTest, kind }) : null;
     const relsOf = async (): Promise<(Float64Array | null)[]> => {
       if (!temporal) return nets.posenet.predict(kps, { flipTest: o.flipTest, kind });
       const before = track!.context?.before ?? [], after = track!.context?.after ?? [];
-      // the person's size from single-frame PoseNet (run beside it), the size RootNet and the fitter agree with
-      const [all, single] = await Promise.all([
-        temporal.predictTrack([...before, ...people, ...after], {
-          kind, flipTest: o.flipTest, fps: track!.fps, at: idx.map((i) => i + before.length),
-        }),
-        (o.temporalSize ?? 'posenet') === 'posenet' ? nets.posenet.predict(kps, { flipTest: o.flipTest, kind }) : null,
-      ]);
+      const all = await temporal.predictTrack([...before, ...people, ...after], {
+        kind, flipTest: o.flipTest, fps: track!.fps, at: idx.map((i) => i + before.length),
+      });
       const rels = idx.map((i) => all[i + before.length]);
-      if (single) {
+      if ((o.temporalSize ?? 'posenet') === 'posenet') {
+        // the person's size from single-frame PoseNet, the size RootNet and the fitter agree with
+        const sing = await single!;
         const ratios: number[] = [];
-        rels.forEach((r, n) => { const q = single[n]; if (r && q) ratios.push(rmsRadius(q) / rmsRadius(r)); });
+        rels.forEach((r, n) => { const q = sing[n]; if (r && q) ratios.push(rmsRadius(q) / rmsRadius(r)); });
         const k = ratios.length ? median(ratios) : 1;
         for (const r of rels) if (r) for (let i = 0; i < r.length; i++) r[i] *= k;
       }
       return rels;
     };
-    const [rels, roots] = await Promise.all([relsOf(), nets.rootnet.predict(kps, { flipTest: o.flipTest, kind })]);
+    const [rels, roots, searchRels] = await Promise.all([
+      relsOf(), nets.rootnet.predict(kps, { flipTest: o.flipTest, kind }),
+      single && (o.temporalDepth ?? 'posenet') === 'posenet' ? single : null,
+    ]);
     const out: (LiftInput | null)[] = people.map(() => null);
     idx.forEach((i, n) => {
       const rel = rels[n], root = roots[n], kp = kps[n];
-      if (rel && root) out[i] = liftInput(kp, rel, root.z, cam, kind, o.definitionWeight);
+      if (rel && root) {
+        out[i] = liftInput(kp, rel, root.z, cam, kind, o.definitionWeight);
+        const s = searchRels?.[n];
+        if (s) out[i]!.searchRel = s;
+      }
     });
     return out;
   }

@@ -419,6 +419,19 @@ async function wired(onnx: string, net: TemporalLifter): Promise<void> {
     });
     const ratios = sized.flatMap((r, f) => (r && single[f] ? [radius(single[f]!.rel3d) / radius(r.rel3d)] : [])).sort((a, b) => a - b);
     assert.ok(Math.abs(ratios[Math.floor(ratios.length / 2)] - 1) < 0.02, `median size ratio ${ratios[Math.floor(ratios.length / 2)]}`);
+    // the depth search places single-frame PoseNet's pose by default (temporalDepth 'posenet'): without the
+    // fitter each frame's root is the single-frame track's; with 'temporal' it places the temporal pose
+    const placedSingle = await without.liftTrack(frames, cam, 25, { ...o, fit: false });
+    const placed = await lifter.liftTrack(frames, cam, 25, { ...o, fit: false });
+    const placedOwn = await lifter.liftTrack(frames, cam, 25, { ...o, fit: false, temporalDepth: 'temporal' });
+    let moved = 0;
+    placed.forEach((r, f) => {
+      if (!r) { assert.equal(placedSingle[f], null); return; }
+      for (let a = 0; a < 3; a++) assert.equal(r.root[a], placedSingle[f]!.root[a], `frame ${f}: the root of PoseNet's pose`);
+      for (let i = 0; i < J * 3; i++) assert.ok(Math.abs(r.rel3d[i] - want[f]![i]) < 1e-6, `frame ${f}: the temporal lifter's pose at that root`);
+      moved = Math.max(moved, Math.abs(placedOwn[f]!.root[2] - r.root[2]));
+    });
+    assert.ok(moved > 1, `temporalDepth 'temporal' searches with the temporal pose (largest root change ${moved} mm)`);
     // kinds outside TEMPORAL_KINDS (ground-truth-like and COCO-style keypoints) keep PoseNet
     for (const kind of ['joints', 'coco'] as const) {
       assert.equal(TEMPORAL_KINDS.includes(kind), false);

@@ -9,6 +9,11 @@ import { fitFrame, fitSequence, type FitFrame, type FitOptions, type FitResult, 
 export interface LiftInput {
   /** root-relative joints (17 x 3 mm, pelvis = 0, camera-frame axes) */
   rel: ArrayLike<number>;
+  /**
+   * the root-relative pose the depth search places to find the root (default `rel`; with the temporal lifter,
+   * single-frame PoseNet's pose on the same frame, while the fitter fits `rel`)
+   */
+  searchRel?: ArrayLike<number>;
   /** undistorted normalised keypoints (17 x 2: X/Z, Y/Z); NaN = missing */
   kp2d: ArrayLike<number>;
   /** confidences (17) in [0, 1]; 0 / NaN = missing */
@@ -35,7 +40,7 @@ export interface LiftResult extends FitResult {
 }
 
 function search(input: LiftInput, opts: Omit<DepthSearchOptions, 'fx' | 'fy'> | undefined): DepthSearchResult {
-  return depthSearch(input.rel, input.kp2d, input.conf, input.zRoot, { ...opts, fx: input.fx, fy: input.fy });
+  return depthSearch(input.searchRel ?? input.rel, input.kp2d, input.conf, input.zRoot, { ...opts, fx: input.fx, fy: input.fy });
 }
 
 function toFrame(input: LiftInput, T: Vec3): FitFrame {
