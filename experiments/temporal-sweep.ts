@@ -7,7 +7,7 @@
  *
  *   node --import tsx experiments/temporal-sweep.ts --models DIR [--stride 5] [--score-every 5] [--sets sh,clean,sh-coco,clean-coco] [--configs 0,2] [--kinds mpii,coco]
  *
- * Sets: `sh` S1's detections (mpii), `sh-coco` the same given as COCO-17 keypoints (`--coco-style`), `clean` /
+ * Sets: `gt` S1's projected ground truth (the joints kind), `sh` S1's detections (mpii), `sh-coco` the same given as COCO-17 keypoints (`--coco-style`), `clean` /
  * `clean-coco` the projected truth of two S1 sequences as MPII-16 / COCO-17; `--kinds`: the kinds the temporal
  * lifter lifts (`temporalKinds`).
  *
@@ -52,7 +52,7 @@ const scoreEvery = values['score-every'] ? Number(values['score-every']) : undef
 const temporalKinds = values.kinds.split(',') as KeypointKind[];
 const src = defaultDataDir('h36m-train');
 const SETS: Record<string, string> = {
-  sh: 'S1 Stacked Hourglass detections', 'sh-coco': 'S1 Stacked Hourglass detections as COCO-17',
+  gt: 'S1 ground truth (gt2d)', sh: 'S1 Stacked Hourglass detections', 'sh-coco': 'S1 Stacked Hourglass detections as COCO-17',
   clean: 'clean MPII-16 keypoints (2 S1 sequences x 300 frames)', 'clean-coco': 'clean COCO-17 keypoints (2 S1 sequences x 300 frames)',
 };
 for (const set of values.sets.split(',')) {
@@ -65,7 +65,7 @@ for (const set of values.sets.split(',')) {
     for (const name of wanted) {
       const t0 = Date.now();
       const r = await evaluateDataset(dir, {
-        input: 'points2d', stride, models: values.models, subjects: slice ? undefined : ['S1'], cocoStyle: set === 'sh-coco', scoreEvery, temporalKinds, ...CONFIGS[name],
+        input: set === 'gt' ? 'gt2d' : 'points2d', stride, models: values.models, subjects: slice ? undefined : ['S1'], cocoStyle: set === 'sh-coco', scoreEvery, temporalKinds, ...CONFIGS[name],
       });
       console.log(`  ${name.padEnd(34)} MPJPE ${r.mpjpe.toFixed(1)}  PA ${r.pa_mpjpe.toFixed(1)}  MRPE ${r.mrpe.toFixed(1)}  ` +
         `camera ${r.mpjpe_abs.toFixed(1)}  accel ${r.accel?.toFixed(2)}  (${r.frames} person-frames, ${((Date.now() - t0) / 1000).toFixed(0)} s)`);

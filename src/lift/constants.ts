@@ -62,10 +62,12 @@ export const COCO_MODELS: 'joints' | 'detected' = 'joints';
 
 /**
  * The kinds of 2D whose tracks (videos, keypoint files with a rate) the temporal lifter lifts, when the models
- * folder has `temporal.onnx`: MPII-style detector keypoints. Ground-truth-like keypoints stay with `posenet`
- * (held-out S1 from the truth, every 5th frame: 46.1 / 142.0 mm MPJPE / MRPE with the temporal lifter against
- * 42.1 / 105.1), COCO-style ones too (the four photos' BlazePose keypoints as still videos: S5 181 mm, root
- * errors up to 459 mm, against 65 / 93). Decision: docs/decisions/temporal-lifter.md.
+ * folder has `temporal.onnx` (shipped since 2026-12-05): MPII-style detector keypoints. Held-out S1, every 5th
+ * frame as 10 fps tracks (MPJPE / MRPE, mm): its Stacked Hourglass detections 67.4 / 144.2 against single-frame
+ * PoseNet's 68.4 / 144.4, clean MPII-16 keypoints 42.1 / 132.3 against 63.7 / 135.2. Ground-truth-like
+ * keypoints stay with `posenet` (45.2 against 42.1 mm), COCO-style ones too (clean COCO-17 46.2 against 44.7;
+ * the four photos' BlazePose keypoints as still videos: S5 156 mm against 65).
+ * Decision: docs/decisions/temporal-lifter.md.
  */
 export const TEMPORAL_KINDS: readonly KeypointKind[] = ['mpii'];
 

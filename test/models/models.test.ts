@@ -108,12 +108,15 @@ test('a video\'s track is lifted smoother than its frames alone: real detections
     const [single, video] = await Promise.all([['--single-frame'], []].map(async (extra) => {
       const r = await poselift('eval', dir, '--input', 'points2d', '--score-every', '5', '--json', ...extra);
       assert.equal(r.code, 0, r.stderr);
-      return JSON.parse(r.stdout) as { frames: number; mpjpe: number; accel: number; single_frame?: boolean; score_every?: number };
+      return JSON.parse(r.stdout) as { frames: number; mpjpe: number; accel: number; single_frame?: boolean; score_every?: number; models: { temporal?: string } };
     }));
     assert.equal(single.single_frame, true);
     assert.equal(video.single_frame, undefined);
     assert.equal(single.frames, 2 * 4 * 60);
     assert.equal(video.frames, single.frames);
+    // the video's tracks of MPII-style keypoints are lifted by the shipped temporal lifter, frames alone by PoseNet
+    assert.match(video.models.temporal ?? '', /^temporal-/);
+    assert.equal(single.models.temporal, undefined);
     console.log(`stored SH detections slice: video ${video.mpjpe.toFixed(1)} mm, accel ${video.accel.toFixed(3)}; each frame alone ${single.mpjpe.toFixed(1)} mm, accel ${single.accel.toFixed(2)} mm/frame^2`);
     assert.ok(video.mpjpe < g.video_mpjpe, `video MPJPE ${video.mpjpe}`);
     assert.ok(video.mpjpe - single.mpjpe <= g.video_minus_single_mpjpe_max, `video ${video.mpjpe} vs single-frame ${single.mpjpe}`);
@@ -146,7 +149,7 @@ test('bad inputs: one clear error naming the file and the field, non-zero exit',
 });
 
 test('the committed models carry a model card with the licence and the training command', () => {
-  for (const name of ['posenet', 'rootnet', 'posenet-detected', 'rootnet-detected']) {
+  for (const name of ['posenet', 'rootnet', 'posenet-detected', 'rootnet-detected', 'temporal']) {
     const card = fs.readFileSync(path.join(MODELS, `${name}.md`), 'utf8');
     assert.match(card, /research use only/);
     // the command names its data: `train` has no default --data (issue 20, item 6)
