@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { saveTrainedModel } from '../train/export.js';
-import { DEFAULT_DETECTED } from '../train/augment.js';
+import { DEFAULT_DETECTED, DEFAULT_MIX } from '../train/augment.js';
 import { commonTrainOverrides, type CommonTrainOptions } from '../train/loop.js';
 import { FRAME_DIM, TEMPORAL_FPS, temporalInputDim } from '../lift/temporal/features.js';
 import { TEMPORAL_DEFAULTS, trainTemporal, type TemporalConfig } from '../train/temporal.js';
@@ -15,6 +15,7 @@ export interface TrainTemporalOptions extends CommonTrainOptions {
   viewProb?: number;
   mixProb?: number;
   detectedProb?: number;
+  cocoShare?: number;
   definitionProb?: number;
   cocoProb?: number;
   window?: number;
@@ -25,7 +26,6 @@ export function temporalConfig(o: TrainTemporalOptions): TemporalConfig {
   if (o.window !== undefined && !(Number.isInteger(o.window) && o.window >= 1 && o.window % 2 === 1)) {
     throw new Error(`train temporal: --window must be an odd number of frames, got ${o.window}`);
   }
-  if (o.mixProb) throw new Error('train temporal: part mixing (--mix-prob) is not implemented for windows; leave it out');
   if (o.viewProb) throw new Error('train temporal: new viewpoints (--view-prob) are not implemented for windows; leave it out');
   if (o.definitionProb) throw new Error('train temporal: keypoint-definition shifts (--definition-prob) are not implemented for windows; leave it out');
   const base = TEMPORAL_DEFAULTS;
@@ -34,7 +34,10 @@ export function temporalConfig(o: TrainTemporalOptions): TemporalConfig {
     ...commonTrainOverrides(o),
     ...(o.window ? { window: o.window } : {}),
     ...(o.arch ? { arch: o.arch } : {}),
-    ...(o.detectedProb !== undefined ? { detected: { ...DEFAULT_DETECTED, prob: o.detectedProb } } : {}),
+    ...(o.detectedProb !== undefined || o.cocoShare !== undefined ? {
+      detected: { ...DEFAULT_DETECTED, ...(o.detectedProb !== undefined ? { prob: o.detectedProb } : {}), ...(o.cocoShare !== undefined ? { cocoShare: o.cocoShare } : {}) },
+    } : {}),
+    ...(o.mixProb !== undefined ? { mix: { ...DEFAULT_MIX, prob: o.mixProb } } : {}),
     ...(o.cocoProb !== undefined ? { augment: { ...base.augment, cocoPattern: o.cocoProb } } : {}),
   };
 }

@@ -102,7 +102,9 @@ export function describeAugmentation(cfg: Partial<TrainConfig>): string {
     : 'no new viewpoints');
   const m = cfg.mix;
   parts.push(m && m.prob > 0
-    ? `part mixing: ${pc(m.prob)} of samples take each leg, arm and the neck-head chain from another random frame with probability ${m.partProb}`
+    ? ('window' in cfg
+      ? `part mixing per window: ${pc(m.prob)} of the projected-truth windows take each leg, arm and the neck-head chain's motion from another random window with probability ${m.partProb}`
+      : `part mixing: ${pc(m.prob)} of samples take each leg, arm and the neck-head chain from another random frame with probability ${m.partProb}`)
     : 'no part mixing');
   return `${parts[0]}${parts.slice(1).join('; ')} (\`src/train/augment.ts\`)`;
 }

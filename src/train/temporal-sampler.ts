@@ -18,7 +18,7 @@
 import { H36M17_FLIP } from '../contracts/layouts.js';
 import type { Rng } from '../util/rng.js';
 import type { KeypointKind } from '../lift/posenet/features.js';
-import { detectorForm, makeSample, mirroredDetection, type AugmentOptions, type DetectedOptions } from './augment.js';
+import { detectorForm, makeSample, mirroredDetection, MIX_PARTS, mixPart, NO_MIX, type AugmentOptions, type DetectedOptions, type MixOptions } from './augment.js';
 import { cameraPoseAt, type PoseBank } from './pose-bank.js';
 import { H36M_JOINTS } from '../contracts/types.js';
 
@@ -89,6 +89,13 @@ export class WindowStream {
      * so a kind names the keypoints' layout and not one detector's errors (false: every truth window is 'joints')
      */
     private readonly truthKinds = false,
+    /**
+     * part mixing per window (projected-truth windows only): with probability `mix.prob` each part (a leg, an
+     * arm, the neck-head chain) takes, with probability `mix.partProb`, its motion from a window of another
+     * random sequence and time: frame k of the window gets the part's directions of the donor's frame k
+     * (`mixPart`: the window's own bone lengths, the donor's directions in the torso's axes)
+     */
+    private readonly mix: MixOptions = NO_MIX,
   ) {
     if (!(window % 2 === 1 && window >= 1)) throw new Error(`the window must be an odd number of frames, got ${window}`);
     this.window = window;
@@ -127,6 +134,7 @@ export class WindowStream {
           cocoPattern: pattern === 'coco' ? 1 : 0, mpiiPattern: pattern === 'mpii' ? 1 : 0, dropJoint: this.aug.dropJoint,
         };
       }
+      const mixes = !useDet ? this.drawMixes() : [];
       const dropFrames = this.frameDrop.prob > 0 && rng.next() < this.frameDrop.prob;
       let centreOk = false;
       for (let k = 0; k < W; k++) {
@@ -140,6 +148,11 @@ export class WindowStream {
           detectedFrame(this.cam, det!.subarray(f * J * 3, (f + 1) * J * 3), flip, coco, rng, this.detected, tgt, kp);
           if (!(tgt[2] > 100) || !Number.isFinite(tgt[0])) continue;
         } else {
+          for (const m of mixes) {
+            const dn = bank.worlds[m.s].length / (J * 3);
+            const df = Math.min(dn - 1, Math.max(0, m.centre + (k - c) * step));
+            mixPart(this.cam, bank.worlds[m.s].subarray(df * J * 3, (df + 1) * J * 3), m.part);
+          }
           if (flip) mirrorPose3d(this.cam, this.scratch);
           if (!makeSample(this.cam, rng, frameOpts!, tgt, kp)) continue;
         }
@@ -152,5 +165,18 @@ export class WindowStream {
       return this.sample;
     }
     throw new Error('training data: 100 unusable windows in a row (centre pelvis missing or behind the camera)');
+  }
+
+  /** The parts a projected-truth window takes from donors, each with its donor window's sequence and centre (none without mixing). */
+  private drawMixes(): { part: (typeof MIX_PARTS)[number]; s: number; centre: number }[] {
+    const { rng, mix, bank } = this;
+    if (!(mix.prob > 0) || rng.next() >= mix.prob) return [];
+    const out: { part: (typeof MIX_PARTS)[number]; s: number; centre: number }[] = [];
+    for (const part of MIX_PARTS) {
+      if (rng.next() >= mix.partProb) continue;
+      const e = rng.int(bank.count);
+      out.push({ part, s: bank.entries[e * 2], centre: bank.entries[e * 2 + 1] });
+    }
+    return out;
   }
 }

@@ -38,7 +38,8 @@ export const TEMPORAL_DEFAULTS: Omit<TemporalConfig, 'data'> = {
   // against 84.9 / 96.2 with 256 channels and 80.7 / 93.0 for the residual MLP over the window). Full runs
   // (2026-12-04, ~50 s an epoch of 460 steps on 2 cores): 40 epochs without truthKinds lifted S1's SH detections
   // 67.0 / 54.5 / 139.8 mm but clean MPII-16 keypoints 77.7 / 283.4; 36 epochs with truthKinds 67.8 / 54.9 / 146.9
-  // and 44.9 / 186.0 (MPJPE / MRPE): better poses, worse depth. Not shipped in models/.
+  // and 44.9 / 186.0 (MPJPE / MRPE): better poses, worse depth. Retrained 2026-12-05 (57.3 / 72.8 mm alone) and shipped
+  // in models/, its root from single-frame PoseNet's pose (docs/decisions/temporal-lifter.md).
   epochs: 36,
   // an epoch = every 5th frame of S5-S8 x 4 views (236k windows)
   epochFrameStride: 5,
@@ -136,7 +137,7 @@ export async function trainTemporal(cfg: TemporalConfig, log: (s: string) => voi
       `${val.subjects.join(',')} (${clean.n} windows), ${cfg.epochs} epochs x ${stepsPerEpoch} steps of ${cfg.batchSize}; ` +
       `${countParams(spec).toLocaleString('en-US')} parameters`,
   );
-  const stream = new WindowStream(train, new Rng(cfg.seed), W, cfg.step, { ...DEFAULT_AUGMENT, ...cfg.augment }, cfg.detected ?? NO_DETECTED, cfg.frameDrop, cfg.truthKinds);
+  const stream = new WindowStream(train, new Rng(cfg.seed), W, cfg.step, { ...DEFAULT_AUGMENT, ...cfg.augment }, cfg.detected ?? NO_DETECTED, cfg.frameDrop, cfg.truthKinds, cfg.mix ?? NO_MIX);
   const scratch: { codes?: FrameCodes; slots?: Int32Array } = {};
   return trainJointModel(cfg, spec, banks,
     (x, y, w) => {

@@ -12,7 +12,7 @@ import { Rng } from '../../src/util/rng.js';
 import { H36M17_FLIP } from '../../src/contracts/layouts.js';
 import type { Camera } from '../../src/contracts/types.js';
 import { encodeKeypoints, J, mirrorKeypoints, POSENET_INPUT_DIM } from '../../src/lift/posenet/features.js';
-import { DEFAULT_AUGMENT, NO_AUGMENT, NO_DETECTED, type DetectedOptions } from '../../src/train/augment.js';
+import { DEFAULT_AUGMENT, MIX_PARTS, mixPart, NO_AUGMENT, NO_DETECTED, type DetectedOptions } from '../../src/train/augment.js';
 import type { PoseBank } from '../../src/train/pose-bank.js';
 import {
   assembleWindow, encodeFrames, encodeWindow, FRAME_DIM, temporalInputDim, windowOfInputDim, windowSlots,
@@ -253,6 +253,39 @@ test('training windows: the noise level and the missing-joint pattern are the wi
   }
   assert.ok(patterns > 5 && patterns < 35, `windows with a missing-joint pattern: ${patterns} of 40`);
   assert.ok(independent > 30, `windows whose first two frames have different noise: ${independent} of 40`);
+});
+
+test('training windows: part mixing per window gives a limb one donor window\'s motion, keeping the torso and every bone length', () => {
+  const bank = syntheticBank();
+  const W = 9, step = 2, c = 4;
+  const stream = new WindowStream(bank, new Rng(11), W, step, NO_AUGMENT, NO_DETECTED, NO_FRAME_DROP, false, { prob: 1, partProb: 1 });
+  const len = (p: ArrayLike<number>, a: number, b: number) => Math.hypot(p[a * 3] - p[b * 3], p[a * 3 + 1] - p[b * 3 + 1], p[a * 3 + 2] - p[b * 3 + 2]);
+  let mixed = 0;
+  for (let i = 0; i < 40; i++) {
+    const smp = stream.next();
+    const { centre } = centreOf(smp.target);
+    const own = person(20 * centre, 0.3 * centre);
+    for (const [a, b] of [[11, 12], [12, 13], [14, 15], [15, 16], [1, 2], [2, 3], [8, 9], [9, 10]]) {
+      assert.ok(Math.abs(len(smp.target, a, b) - len(own, a, b)) < 1e-3, `bone ${a}-${b} keeps its length`);
+    }
+    // the torso and the parts' roots are the window's own, in every frame
+    const frames = smp.frames.map((kp, k) => ({ kp, f: centre + (k - c) * step })).filter((e): e is { kp: Float64Array; f: number } => e.kp !== null);
+    for (const { kp, f } of frames) {
+      const truth = project(person(20 * f, 0.3 * f));
+      for (const j of [0, 1, 4, 7, 8, 11, 14]) assert.ok(Math.abs(kp[j * 3] - truth[j * 3]) < 1e-6 && Math.abs(kp[j * 3 + 1] - truth[j * 3 + 1]) < 1e-6, `joint ${j}`);
+    }
+    // the left arm of every frame k is the donor's frame d + (k - c) * step, for one donor centre d
+    const donors = Array.from({ length: 40 }, (_, d) => d).filter((d) => frames.every(({ kp, f }) => {
+      const p = person(20 * f, 0.3 * f);
+      const df = Math.min(39, Math.max(0, d + (f - centre)));
+      mixPart(p, person(20 * df, 0.3 * df), MIX_PARTS[2]);
+      const want = project(p);
+      return Math.abs(kp[13 * 3] - want[13 * 3]) < 1e-6 && Math.abs(kp[13 * 3 + 1] - want[13 * 3 + 1]) < 1e-6;
+    }));
+    assert.ok(donors.length >= 1, `window ${i}: the left arm follows one donor window`);
+    if (!donors.includes(centre)) mixed++;
+  }
+  assert.ok(mixed > 30, `windows whose left arm is another window's: ${mixed} of 40`);
 });
 
 test('training windows: with truthKinds, projected-truth windows in the COCO / MPII pattern carry that kind', () => {
