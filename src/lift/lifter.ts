@@ -237,6 +237,8 @@ export class Lifter {
     // with the temporal lifter, single-frame PoseNet runs beside it: its size and (temporalDepth) its root
     const single = temporal && ((o.temporalSize ?? 'posenet') === 'posenet' || (o.temporalDepth ?? 'posenet') === 'posenet')
       ? nets.posenet.predict(kps, { flipTest: o.flipTest, kind }) : null;
+    // awaited below; if the temporal lifter fails first, its failure is the one reported
+    single?.catch(() => undefined);
     const relsOf = async (): Promise<(Float64Array | null)[]> => {
       if (!temporal) return nets.posenet.predict(kps, { flipTest: o.flipTest, kind });
       const before = track!.context?.before ?? [], after = track!.context?.after ?? [];
