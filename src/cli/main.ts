@@ -42,10 +42,16 @@ function nonNegativeNumber(expected: string): (v: string) => number {
 const COCO_MODELS_HELP = `which networks lift COCO-style keypoints: joints (trained on the projected truth) | detected (trained on detections too); default ${COCO_MODELS}`;
 
 /** Option parser: --coco-models. */
-function cocoModelsArg(v: string): 'joints' | 'detected' {
-  if (v !== 'joints' && v !== 'detected') throw new InvalidArgumentError('expected joints or detected');
-  return v;
+/** Option parser: one of `choices` (the error names them). */
+function oneOf<T extends string>(...choices: T[]): (v: string) => T {
+  return (v) => {
+    if (!(choices as string[]).includes(v)) throw new InvalidArgumentError(`expected ${choices.join(' or ')}`);
+    return v as T;
+  };
 }
+
+const cocoModelsArg = oneOf('joints', 'detected');
+const keypointKindArg = oneOf('joints', 'mpii', 'coco');
 
 /** Option parser: a whole number >= 0; `expected` names it in the error. */
 function nonNegativeInt(expected: string): (v: string) => number {
@@ -199,19 +205,10 @@ export function buildProgram(): Command {
     .option('--score-every <n>', 'lift every (stride-th) frame of each view as a video track is lifted (the video path\'s windows, at the sequence\'s rate) and score every Nth; the acceleration error on every lifted frame', positiveInt)
     .option('--single-frame', 'lift every frame alone, as photos are (no temporal term), instead of each view as a track at its rate / stride; with --score-every, every frame alone and every Nth scored')
     .option('--no-temporal', 'tracks: single-frame PoseNet instead of the temporal lifter (models/temporal.onnx)')
-    .option('--temporal-size <which>', 'the temporal lifter\'s poses at single-frame PoseNet\'s size (posenet, the default) or their own (own)', (v: string) => {
-      if (v !== 'posenet' && v !== 'own') throw new Error(`--temporal-size ${v}: use posenet or own`);
-      return v;
-    })
-    .option('--temporal-kinds <list>', 'the kinds of 2D whose tracks the temporal lifter lifts, comma-separated from joints, mpii, coco (tuning; default: the shipped TEMPORAL_KINDS)', (v: string) => {
-      const kinds = v.split(',').map((k) => k.trim()).filter(Boolean);
-      for (const k of kinds) if (k !== 'joints' && k !== 'mpii' && k !== 'coco') throw new Error(`--temporal-kinds ${v}: use joints, mpii and / or coco`);
-      return kinds;
-    })
-    .option('--temporal-depth <which>', 'the pose the depth search places to find the root with the temporal lifter: single-frame PoseNet\'s (posenet, the default) or the temporal lifter\'s (temporal)', (v: string) => {
-      if (v !== 'posenet' && v !== 'temporal') throw new Error(`--temporal-depth ${v}: use posenet or temporal`);
-      return v;
-    })
+    .option('--temporal-size <which>', 'the temporal lifter\'s poses at single-frame PoseNet\'s size (posenet, the default) or their own (own)', oneOf('posenet', 'own'))
+    .option('--temporal-kinds <list>', 'the kinds of 2D whose tracks the temporal lifter lifts, comma-separated from joints, mpii, coco (tuning; default: the shipped TEMPORAL_KINDS)',
+      (v: string) => v.split(',').map((k) => k.trim()).filter(Boolean).map(keypointKindArg))
+    .option('--temporal-depth <which>', 'the pose the depth search places to find the root with the temporal lifter: single-frame PoseNet\'s (posenet, the default) or the temporal lifter\'s (temporal)', oneOf('posenet', 'temporal'))
     .action(async (dataset: string, o) => {
       const subjects = o.subjects ? String(o.subjects).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined;
       await evalCommand(dataset, { ...o, subjects });

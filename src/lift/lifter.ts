@@ -234,9 +234,10 @@ export class Lifter {
     const kind = o.kind ?? 'joints';
     const nets = this.netsFor(kind);
     const temporal = track && this.liftsWithTemporal(kind, o, track.fps) ? this.temporal! : null;
-    // with the temporal lifter, single-frame PoseNet runs beside it: its size and (temporalDepth) its root
-    const single = temporal && ((o.temporalSize ?? 'posenet') === 'posenet' || (o.temporalDepth ?? 'posenet') === 'posenet')
-      ? nets.posenet.predict(kps, { flipTest: o.flipTest, kind }) : null;
+    // with the temporal lifter, single-frame PoseNet runs beside it: its size (temporalSize) and its root (temporalDepth)
+    const sizeFromPosenet = (o.temporalSize ?? 'posenet') === 'posenet';
+    const searchPosenet = (o.temporalDepth ?? 'posenet') === 'posenet';
+    const single = temporal && (sizeFromPosenet || searchPosenet) ? nets.posenet.predict(kps, { flipTest: o.flipTest, kind }) : null;
     // awaited below; if the temporal lifter fails first, its failure is the one reported
     single?.catch(() => undefined);
     const relsOf = async (): Promise<(Float64Array | null)[]> => {
@@ -246,7 +247,7 @@ export class Lifter {
         kind, flipTest: o.flipTest, fps: track!.fps, at: idx.map((i) => i + before.length),
       });
       const rels = idx.map((i) => all[i + before.length]);
-      if ((o.temporalSize ?? 'posenet') === 'posenet') {
+      if (sizeFromPosenet) {
         // the person's size from single-frame PoseNet, the size RootNet and the fitter agree with
         const sing = await single!;
         const ratios: number[] = [];
@@ -258,7 +259,7 @@ export class Lifter {
     };
     const [rels, roots, searchRels] = await Promise.all([
       relsOf(), nets.rootnet.predict(kps, { flipTest: o.flipTest, kind }),
-      single && (o.temporalDepth ?? 'posenet') === 'posenet' ? single : null,
+      searchPosenet ? single : null,
     ]);
     const out: (LiftInput | null)[] = people.map(() => null);
     idx.forEach((i, n) => {

@@ -149,8 +149,7 @@ export class WindowStream {
           if (!(tgt[2] > 100) || !Number.isFinite(tgt[0])) continue;
         } else {
           for (const m of mixes) {
-            const dn = bank.worlds[m.s].length / (J * 3);
-            const df = Math.min(dn - 1, Math.max(0, m.centre + (k - c) * step));
+            const df = Math.min(m.frames - 1, Math.max(0, m.centre + (k - c) * step));
             mixPart(this.cam, bank.worlds[m.s].subarray(df * J * 3, (df + 1) * J * 3), m.part);
           }
           if (flip) mirrorPose3d(this.cam, this.scratch);
@@ -167,15 +166,18 @@ export class WindowStream {
     throw new Error('training data: 100 unusable windows in a row (centre pelvis missing or behind the camera)');
   }
 
-  /** The parts a projected-truth window takes from donors, each with its donor window's sequence and centre (none without mixing). */
-  private drawMixes(): { part: (typeof MIX_PARTS)[number]; s: number; centre: number }[] {
+  /**
+   * The parts a projected-truth window takes from donors, each with its donor window's sequence, centre and
+   * the sequence's frame count (none without mixing).
+   */
+  private drawMixes(): { part: (typeof MIX_PARTS)[number]; s: number; centre: number; frames: number }[] {
     const { rng, mix, bank } = this;
     if (!(mix.prob > 0) || rng.next() >= mix.prob) return [];
-    const out: { part: (typeof MIX_PARTS)[number]; s: number; centre: number }[] = [];
+    const out: { part: (typeof MIX_PARTS)[number]; s: number; centre: number; frames: number }[] = [];
     for (const part of MIX_PARTS) {
       if (rng.next() >= mix.partProb) continue;
-      const e = rng.int(bank.count);
-      out.push({ part, s: bank.entries[e * 2], centre: bank.entries[e * 2 + 1] });
+      const e = rng.int(bank.count), s = bank.entries[e * 2];
+      out.push({ part, s, centre: bank.entries[e * 2 + 1], frames: bank.worlds[s].length / (J * 3) });
     }
     return out;
   }
