@@ -77,6 +77,9 @@ export function fitSequence(frames: readonly FitFrame[], fps: number, opts: Sequ
     const acc = new BandAcc(n, bw);
     const Hd = new BandMatrix(n, bw);
     const delta = new Float64Array(n);
+    // the envelope: a frame's parameters meet those of the two frames before it (acceleration terms), no earlier
+    const first = new Int32Array(n);
+    for (let i = 0; i < n; i++) first[i] = Math.max(0, (Math.floor(i / NP_FRAME) - 2) * NP_FRAME);
     let lambda = 1e-6;
     const xsFree = (t: number, trial: boolean) => (trial && t >= a ? Xtr[t - a] : Xs[t]);
 
@@ -129,7 +132,7 @@ export function fitSequence(frames: readonly FitFrame[], fps: number, opts: Sequ
           Hd.data[ii] += lambda * Hd.data[ii] + 1e-9;
           delta[i] = -acc.g[i];
         }
-        if (bandCholeskySolve(Hd, delta)) {
+        if (bandCholeskySolve(Hd, delta, first)) {
           for (let t = a; t < b; t++) {
             copyState(trials[t - a], states[t]);
             applyStep(trials[t - a], delta, (t - a) * NP_FRAME, false, E1[t - a], E2[t - a]);
