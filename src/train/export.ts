@@ -25,7 +25,8 @@ export function saveTrainedModel(outDir: string, m: TrainedModel, info: ExportIn
   const trainedAt = new Date().toISOString();
   m.trainer.exportOnnx(onnx, {
     name: info.name,
-    version: `${info.name}-${trainedAt.slice(0, 10)}`,
+    // the date and the UTC time to the minute (e.g. temporal-2026-12-05T0432): two runs of one day differ
+    version: `${info.name}-${trainedAt.slice(0, 10)}T${trainedAt.slice(11, 13)}${trainedAt.slice(14, 16)}`,
     trained_at: trainedAt,
     input: info.inputDoc,
     output: info.outputDoc,

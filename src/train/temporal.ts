@@ -34,13 +34,15 @@ export interface TemporalConfig extends TrainConfig {
 
 export const TEMPORAL_DEFAULTS: Omit<TemporalConfig, 'data'> = {
   valSubjects: ['S1'],
-  // A temporal convolution, 512 channels (docs/decisions/temporal-lifter.md: 4-epoch pilots 78.0 / 90.8 mm
-  // against 84.9 / 96.2 with 256 channels and 80.7 / 93.0 for the residual MLP over the window). Full runs
-  // (2026-12-04, ~50 s an epoch of 460 steps on 2 cores): 40 epochs without truthKinds lifted S1's SH detections
-  // 67.0 / 54.5 / 139.8 mm but clean MPII-16 keypoints 77.7 / 283.4; 36 epochs with truthKinds 67.8 / 54.9 / 146.9
-  // and 44.9 / 186.0 (MPJPE / MRPE): better poses, worse depth. Retrained 2026-12-05 (57.3 / 72.8 mm alone) and shipped
-  // in models/, its root from single-frame PoseNet's pose (docs/decisions/temporal-lifter.md).
-  epochs: 36,
+  // A temporal convolution, 1024 channels since 2026-12-05 (docs/decisions/temporal-lifter.md: 4-epoch pilots
+  // 78.0 / 90.8 mm with 512 channels against 84.9 / 96.2 with 256 and 80.7 / 93.0 for the residual MLP over the
+  // window). Full runs (2026-12-04, ~50 s an epoch of 460 steps on 2 cores at 512 channels): 40 epochs without
+  // truthKinds lifted S1's SH detections 67.0 / 54.5 / 139.8 mm but clean MPII-16 keypoints 77.7 / 283.4; 36 epochs
+  // with truthKinds 67.8 / 54.9 / 146.9 and 44.9 / 186.0 (MPJPE / MRPE): better poses, worse depth. Retrained
+  // 2026-12-05 (57.3 / 72.8 mm alone) and shipped, its root from single-frame PoseNet's pose; then 1024 channels,
+  // 32 epochs (~155 s an epoch, 83 min; 53.5 / 70.6 alone; the lift path on S1's detections 65.9 against 67.4 mm)
+  // replaced it.
+  epochs: 32,
   // an epoch = every 5th frame of S5-S8 x 4 views (236k windows)
   epochFrameStride: 5,
   valFrameStride: 25,
@@ -49,8 +51,8 @@ export const TEMPORAL_DEFAULTS: Omit<TemporalConfig, 'data'> = {
   arch: 'tcn',
   window: 27,
   step: 2,
-  // tcn: 27 frames x (53 + 5) -> 512 channels, 9 -> 3 -> 1 rows per window, 2.2 M parameters
-  hidden: 512,
+  // tcn: 27 frames x (53 + 5) -> 1024 channels, 9 -> 3 -> 1 rows per window, 8.6 M parameters
+  hidden: 1024,
   blocks: 2,
   dropout: 0.25,
   batchSize: 512,
