@@ -26,7 +26,7 @@ export function saveTrainedModel(outDir: string, m: TrainedModel, info: ExportIn
   m.trainer.exportOnnx(onnx, {
     name: info.name,
     // the date and the UTC time to the minute (e.g. temporal-2026-12-05T0432): two runs of one day differ
-    version: `${info.name}-${trainedAt.slice(0, 10)}T${trainedAt.slice(11, 13)}${trainedAt.slice(14, 16)}`,
+    version: `${info.name}-${trainedAt.slice(0, 16).replace(':', '')}`,
     trained_at: trainedAt,
     input: info.inputDoc,
     output: info.outputDoc,

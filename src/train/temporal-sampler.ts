@@ -67,6 +67,9 @@ export interface WindowSample {
   kind: KeypointKind;
 }
 
+/** A part a window takes from a donor window: the donor's sequence, centre frame and the sequence's frame count. */
+type Donor = { part: (typeof MIX_PARTS)[number]; s: number; centre: number; frames: number };
+
 /** Random augmented windows from a bank (every frame of its sequences must be in `worlds`: stride 1 or not). */
 export class WindowStream {
   readonly window: number;
@@ -170,10 +173,10 @@ export class WindowStream {
    * The parts a projected-truth window takes from donors, each with its donor window's sequence, centre and
    * the sequence's frame count (none without mixing).
    */
-  private drawMixes(): { part: (typeof MIX_PARTS)[number]; s: number; centre: number; frames: number }[] {
+  private drawMixes(): Donor[] {
     const { rng, mix, bank } = this;
     if (!(mix.prob > 0) || rng.next() >= mix.prob) return [];
-    const out: { part: (typeof MIX_PARTS)[number]; s: number; centre: number; frames: number }[] = [];
+    const out: Donor[] = [];
     for (const part of MIX_PARTS) {
       if (rng.next() >= mix.partProb) continue;
       const e = rng.int(bank.count), s = bank.entries[e * 2];

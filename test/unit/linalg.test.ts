@@ -5,11 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BandMatrix, bandCholeskySolve, choleskySolve } from '../../src/lift/solve/linalg.js';
+import { Rng } from '../../src/util/rng.js';
 
-/** Park-Miller generator in [-0.5, 0.5): reproducible matrices. */
+/** Reproducible values in [-0.5, 0.5) (the project's seeded generator). */
 function rng(seed: number): () => number {
-  let s = seed;
-  return () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5;
+  const r = new Rng(seed);
+  return () => r.next() - 0.5;
 }
 
 /**
