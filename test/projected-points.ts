@@ -9,6 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { LAYOUTS, type LayoutName } from '../src/contracts/layouts.js';
 import { openDataset } from '../src/data/dataset.js';
+import { MIX_PARTS, mixPart } from '../src/train/augment.js';
+import { Rng } from '../src/util/rng.js';
 
 export interface ProjectedSliceOptions {
   layout: LayoutName;
@@ -77,4 +79,67 @@ export function writeProjectedSlice(src: string, o: ProjectedSliceOptions): stri
   fs.writeFileSync(path.join(dir, 'points2d.f32'), Buffer.from(new Float32Array(floats).buffer));
   fs.writeFileSync(path.join(dir, 'world3d.f32'), Buffer.from(new Float32Array(world).buffer));
   return dir;
+}
+
+export interface NovelPoseOptions {
+  /** sequences of this subject (e.g. the held-out S1) */
+  subject: string;
+  /** at most this many of its sequences, spread over its index order */
+  sequences: number;
+  /** at most this many frames from the start of each sequence */
+  frames: number;
+  /** mix limbs between sequences (false: the same sequences as they are, the reference) */
+  mix: boolean;
+  seed: number;
+}
+
+/**
+ * Poses nobody made, with their motion: a pose-dataset/1 folder (world3d only, the source's cameras) of a
+ * subject's sequences in which each sequence takes each part (MIX_PARTS: legs, arms, head) with probability
+ * 0.5, at least one, from a random other sequence of the subject with another action: frame t's part takes the
+ * donor's frame t (wrapping) bone directions relative to the torso (`mixPart`), at the subject's own bone
+ * lengths, so the motion stays smooth. Project it with `writeProjectedSlice`. Returns the folder (the caller
+ * removes it) and one line per sequence naming what it took.
+ */
+export function writeNovelPoseWorld(src: string, o: NovelPoseOptions): { dir: string; parts: string[] } {
+  const ds = openDataset(src);
+  const index = JSON.parse(fs.readFileSync(path.join(src, 'index.json'), 'utf8'));
+  type Seq = { subject: string; action: string; frames: number; views: { camera: string }[] };
+  const own = (index.sequences as Seq[]).map((s, i) => ({ s, i })).filter(({ s }) => s.subject === o.subject);
+  if (!own.length) throw new Error(`${src}: no sequences of subject ${o.subject}`);
+  const every = Math.max(1, Math.floor(own.length / o.sequences));
+  const picked = own.filter((_, k) => k % every === 0).slice(0, o.sequences);
+  const rng = new Rng(o.seed);
+  const world: number[] = [];
+  const parts: string[] = [];
+  const actionOf = (s: Seq) => s.action.split(' ')[0];
+  try {
+    index.sequences = picked.map(({ s, i }) => {
+      const frames = Math.min(s.frames, o.frames);
+      const w3 = Float64Array.from(ds.readWorld3d(i, 0, frames));
+      if (o.mix) {
+        const others = own.filter(({ s: d }) => actionOf(d) !== actionOf(s));
+        const donor = others[rng.int(others.length)];
+        let chosen = MIX_PARTS.filter(() => rng.next() < 0.5);
+        if (!chosen.length) chosen = [MIX_PARTS[rng.int(MIX_PARTS.length)]];
+        parts.push(`${s.action} <- ${chosen.map((p) => p.name).join(', ')} of ${donor.s.action}`);
+        const dw = ds.readWorld3d(donor.i, 0, donor.s.frames);
+        const J3 = 17 * 3;
+        for (let f = 0; f < frames; f++) {
+          const pose = w3.subarray(f * J3, f * J3 + J3);
+          const df = f % donor.s.frames;
+          for (const part of chosen) mixPart(pose, dw.subarray(df * J3, df * J3 + J3), part);
+        }
+      }
+      const seq = { ...s, frames, world3d: { file: 'world3d.f32', offset: world.length }, views: s.views.map((v) => ({ camera: v.camera })) };
+      for (const x of w3) world.push(x);
+      return seq;
+    });
+  } finally {
+    ds.close();
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `poselift-novel-${o.mix ? 'mixed' : 'plain'}-`));
+  fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify(index));
+  fs.writeFileSync(path.join(dir, 'world3d.f32'), Buffer.from(new Float32Array(world).buffer));
+  return { dir, parts };
 }
