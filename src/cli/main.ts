@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { POSENET_DEFAULTS, POSENET_DETECTED_DEFAULTS, trainPosenet } from '../train/posenet.js';
 import { ROOTNET_DEFAULTS, ROOTNET_DETECTED_DEFAULTS, trainRootnet } from '../train/rootnet.js';
+import { TEMPORAL_DEFAULTS } from '../train/temporal.js';
 import { saveTrainedModel } from '../train/export.js';
 import { DEFAULT_AUGMENT, DEFAULT_DETECTED, DEFAULT_VIEW, DEFAULT_MIX } from '../train/augment.js';
 import { POSENET_BASE_DIM, POSENET_INPUT_DIM } from '../lift/posenet/features.js';
@@ -92,7 +93,7 @@ export function buildProgram(): Command {
     .option('--lr <x>', 'initial learning rate', positiveNumber)
     .option('--seed <n>', 'random seed', positiveInt)
     .option('--view-prob <p>', 'share of samples seen from a new viewpoint (0 = the dataset\'s cameras only)', probability)
-    .option('--mix-prob <p>', `share of samples whose limbs are partly taken from other frames (posenet default ${POSENET_DEFAULTS.mix?.prob ?? 0}, rootnet ${ROOTNET_DEFAULTS.mix?.prob ?? 0}; 0 = real poses only)`, probability)
+    .option('--mix-prob <p>', `share of samples whose limbs are partly taken from other frames (posenet default ${POSENET_DEFAULTS.mix?.prob ?? 0}, rootnet ${ROOTNET_DEFAULTS.mix?.prob ?? 0}, temporal ${TEMPORAL_DEFAULTS.mix?.prob ?? 0} per window; 0 = real poses only)`, probability)
     .option('--definition-prob <p>', 'share of samples whose hips, pelvis and thorax get a random keypoint-definition shift (default 0)', probability)
     .option('--detected-prob <p>', `share of samples that take the view's stored 2D detections (points2d) instead of the projected truth (posenet-detected, rootnet-detected default ${POSENET_DETECTED_DEFAULTS.detected?.prob ?? 0}, posenet, rootnet 0 = ground truth only)`, probability)
     .option('--coco-share <p>', `of the detection samples, the share given as COCO-style keypoints made from them (default ${DEFAULT_DETECTED.cocoShare})`, probability)

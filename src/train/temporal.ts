@@ -10,7 +10,7 @@ import { countParams } from '../nn/mlp-spec.js';
 import { normalisedTruth } from '../lift/normalise.js';
 import { J, POSENET_OUTPUT_DIM, type KeypointKind } from '../lift/posenet/features.js';
 import { fillTargetRow, posenetValidationMpjpe, type ValidationSet } from './posenet.js';
-import { DEFAULT_AUGMENT, DEFAULT_DETECTED, NO_DETECTED, NO_MIX, NO_VIEW } from './augment.js';
+import { DEFAULT_AUGMENT, DEFAULT_DETECTED, DEFAULT_MIX, NO_DETECTED, NO_MIX, NO_VIEW } from './augment.js';
 import { loadBanks, trainJointModel, type TrainConfig, type TrainedModel } from './loop.js';
 import { cameraPoseAt, type PoseBank } from './pose-bank.js';
 import { encodeWindow, TAIL_DIM, temporalInputDim, type FrameCodes } from '../lift/temporal/features.js';
@@ -41,7 +41,7 @@ export const TEMPORAL_DEFAULTS: Omit<TemporalConfig, 'data'> = {
   // with truthKinds 67.8 / 54.9 / 146.9 and 44.9 / 186.0 (MPJPE / MRPE): better poses, worse depth. Retrained
   // 2026-12-05 (57.3 / 72.8 mm alone) and shipped, its root from single-frame PoseNet's pose; then 1024 channels,
   // 32 epochs (~155 s an epoch, 83 min; 53.5 / 70.6 alone; the lift path on S1's detections 65.9 against 67.4 mm)
-  // replaced it.
+  // replaced it; then the same with part mixing per window (88 min; 51.7 / 70.8 alone), below.
   epochs: 32,
   // an epoch = every 5th frame of S5-S8 x 4 views (236k windows)
   epochFrameStride: 5,
@@ -60,8 +60,10 @@ export const TEMPORAL_DEFAULTS: Omit<TemporalConfig, 'data'> = {
   finalLr: 1e-5,
   seed: 1,
   view: NO_VIEW,
-  // part mixing would need one donor per window for every frame; not used
-  mix: NO_MIX,
+  // part mixing per window (each mixed part of a projected-truth window follows one other window's motion), since
+  // 2026-12-05 evening: held-out S1's sequences with limbs swapped between actions (experiments/novel-poses.ts) as
+  // MPII-16 tracks 52.9 mm against 71.0 without it, S1's detections level (66.1 against 65.9)
+  mix: DEFAULT_MIX,
   detected: DEFAULT_DETECTED,
   frameDrop: DEFAULT_FRAME_DROP,
   // the first TCN (2026-12-04, truth windows always 'joints', the default patterns 30 % COCO / 15 % MPII) lifted
