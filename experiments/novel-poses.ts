@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { evaluateDataset, type EvalOptions } from '../src/eval/evaluate.js';
-import type { KeypointKind } from '../src/lift/posenet/features.js';
+import { kindOfLayout } from '../src/lift/posenet/features.js';
 import { defaultDataDir, defaultModelsDir } from '../src/util/paths.js';
 import { writeNovelPoseWorld, writeProjectedSlice } from '../test/projected-points.js';
 import type { LayoutName } from '../src/contracts/layouts.js';
@@ -34,7 +34,6 @@ const { values } = parseArgs({
 const [nSeq, nFrames, stride, seed] = [values.sequences, values.frames, values.stride, values.seed].map(Number);
 const src = defaultDataDir('h36m-train');
 
-const KIND: Record<string, KeypointKind> = { coco17: 'coco', mpii16: 'mpii' };
 const CONFIGS: Record<string, Partial<EvalOptions>> = {
   'single-frame PoseNet (tracks)': { temporal: false },
   'temporal lifter': {},
@@ -47,7 +46,7 @@ for (const mix of [false, true]) {
       const dir = writeProjectedSlice(world.dir, { layout, subject: 'S1', sequences: nSeq, frames: nFrames });
       try {
         for (const [name, cfg] of Object.entries(CONFIGS)) {
-          const r = await evaluateDataset(dir, { input: 'points2d', stride, models: values.models, temporalKinds: [KIND[layout]], ...cfg });
+          const r = await evaluateDataset(dir, { input: 'points2d', stride, models: values.models, temporalKinds: [kindOfLayout(layout)], ...cfg });
           console.log(`${mix ? 'mixed' : 'plain'} ${layout}  ${name.padEnd(30)} MPJPE ${r.mpjpe.toFixed(1)}  PA ${r.pa_mpjpe.toFixed(1)}  ` +
             `MRPE ${r.mrpe.toFixed(1)}  camera ${r.mpjpe_abs.toFixed(1)}  (${r.frames} person-frames)`);
         }

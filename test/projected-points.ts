@@ -74,10 +74,14 @@ export function writeProjectedSlice(src: string, o: ProjectedSliceOptions): stri
   } finally {
     ds.close();
   }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `poselift-${o.layout}-`));
+  return writeFolder(`poselift-${o.layout}-`, index, { 'points2d.f32': floats, 'world3d.f32': world });
+}
+
+/** A new temp folder holding `index.json` and each named float32 blob; returns its path. */
+function writeFolder(prefix: string, index: object, blobs: Record<string, number[]>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify(index));
-  fs.writeFileSync(path.join(dir, 'points2d.f32'), Buffer.from(new Float32Array(floats).buffer));
-  fs.writeFileSync(path.join(dir, 'world3d.f32'), Buffer.from(new Float32Array(world).buffer));
+  for (const [file, values] of Object.entries(blobs)) fs.writeFileSync(path.join(dir, file), Buffer.from(new Float32Array(values).buffer));
   return dir;
 }
 
@@ -123,11 +127,13 @@ export function writeNovelPoseWorld(src: string, o: NovelPoseOptions): { dir: st
         let chosen = MIX_PARTS.filter(() => rng.next() < 0.5);
         if (!chosen.length) chosen = [MIX_PARTS[rng.int(MIX_PARTS.length)]];
         parts.push(`${s.action} <- ${chosen.map((p) => p.name).join(', ')} of ${donor.s.action}`);
-        const dw = ds.readWorld3d(donor.i, 0, donor.s.frames);
+        // only the donor frames this sequence reaches (frame t takes the donor's t, wrapping)
+        const donorFrames = Math.min(donor.s.frames, frames);
+        const dw = ds.readWorld3d(donor.i, 0, donorFrames);
         const J3 = 17 * 3;
         for (let f = 0; f < frames; f++) {
           const pose = w3.subarray(f * J3, f * J3 + J3);
-          const df = f % donor.s.frames;
+          const df = f % donorFrames;
           for (const part of chosen) mixPart(pose, dw.subarray(df * J3, df * J3 + J3), part);
         }
       }
@@ -138,8 +144,5 @@ export function writeNovelPoseWorld(src: string, o: NovelPoseOptions): { dir: st
   } finally {
     ds.close();
   }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `poselift-novel-${o.mix ? 'mixed' : 'plain'}-`));
-  fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify(index));
-  fs.writeFileSync(path.join(dir, 'world3d.f32'), Buffer.from(new Float32Array(world).buffer));
-  return { dir, parts };
+  return { dir: writeFolder(`poselift-novel-${o.mix ? 'mixed' : 'plain'}-`, index, { 'world3d.f32': world }), parts };
 }
