@@ -9,7 +9,8 @@
  *
  *   node --import tsx experiments/novel-poses.ts [--models DIR] [--sequences 30] [--frames 500] [--stride 5] [--layouts coco17,mpii16] [--seed 1]
  *
- * DIR holds the networks under test plus a `temporal.onnx` (default: the shipped models). Nothing here is a
+ * DIR holds the networks under test plus a `temporal.onnx` (COCO-17) and / or `temporal-detected.onnx` (MPII-16)
+ * (default: the shipped models). Nothing here is a
  * test: S1 is the dev subject, and part mixing is also how `posenet` is trained, so the set leans its way.
  */
 import fs from 'node:fs';

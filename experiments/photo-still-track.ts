@@ -57,5 +57,5 @@ for (let si = 0; si < ds.sequences.length; si++) {
 }
 det.dispose();
 ds.close();
-console.log(`${values.truth ? 'projected truth' : detectorName}${jitter ? `, ${jitter} px jitter per frame` : ''}, models ${values.models} (temporal: ${lifter.temporal?.version ?? 'none'}); MPJPE / root error, mm`);
+console.log(`${values.truth ? 'projected truth' : detectorName}${jitter ? `, ${jitter} px jitter per frame` : ''}, models ${values.models} (temporal: ${lifter.temporalFor('coco')?.version ?? 'none'}); MPJPE / root error, mm`);
 console.log(rows.join('\n'));

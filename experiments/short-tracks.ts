@@ -56,7 +56,7 @@ for (let si = 0; si < ds.sequences.length; si++) {
   }
 }
 ds.close();
-console.log(`${values.input}, ${[...subjects].join(',')}, tracks of L frames at 50 fps, one every ${every} frames; temporal ${lifter.temporal?.version}`);
+console.log(`${values.input}, ${[...subjects].join(',')}, tracks of L frames at 50 fps, one every ${every} frames; temporal ${lifter.temporalFor(values.input === 'points2d' ? 'mpii' : 'joints')?.version}`);
 console.log('L      frames   temporal (MPJPE / PA / MRPE)   PoseNet (MPJPE / PA / MRPE)');
 for (const L of lengths) {
   const t = acc.get(`${L}:temporal`)?.result(), p = acc.get(`${L}:posenet`)?.result();

@@ -11,7 +11,8 @@
  * `clean-coco` the projected truth of two S1 sequences as MPII-16 / COCO-17; `--kinds`: the kinds the temporal
  * lifter lifts (`temporalKinds`).
  *
- * DIR holds the shipped networks plus a `temporal.onnx`. Nothing here is a test: S1 is the dev subject.
+ * DIR holds the shipped networks plus a `temporal.onnx` (tracks of the kinds the truth-trained networks lift) and
+ * / or a `temporal-detected.onnx` (those of mpii keypoints). Nothing here is a test: S1 is the dev subject.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -33,7 +34,7 @@ const { values } = parseArgs({
     kinds: { type: 'string', default: 'mpii' },
   },
 });
-if (!values.models) throw new Error('temporal-sweep: --models DIR (the shipped networks plus temporal.onnx)');
+if (!values.models) throw new Error('temporal-sweep: --models DIR (the shipped networks plus temporal.onnx and / or temporal-detected.onnx)');
 
 const DETECTED: LiftSequenceOptions = { ...LIFT_DEFAULTS, ...DETECTED_LIFT_OPTIONS };
 const CONFIGS: Record<string, Partial<EvalOptions>> = {
@@ -44,6 +45,8 @@ const CONFIGS: Record<string, Partial<EvalOptions>> = {
   'temporal, PoseNet search, rel 40': { temporalDepth: 'posenet', lift: { ...DETECTED, relSigmaMm: 40 } },
   'temporal, PoseNet search, no fit': { temporalDepth: 'posenet', fit: false },
   'single-frame, no fit': { temporal: false, fit: false },
+  // the detected networks' fitter prior (25 mm) for every kind, ground-truth-like and COCO-style keypoints included
+  'temporal, PoseNet search, rel 25': { temporalDepth: 'posenet', lift: DETECTED },
 };
 const wanted = values.configs ? values.configs.split(',').map((c) => Object.keys(CONFIGS)[Number(c)] ?? c) : Object.keys(CONFIGS);
 const stride = Number(values.stride);

@@ -82,7 +82,7 @@ export function buildProgram(): Command {
   program
     .command('train')
     .description('train a model on a pose-dataset/1 folder and write <out>/<model>.onnx and its model card')
-    .argument('<model>', 'posenet | rootnet (for ground-truth-like keypoints) | posenet-detected | rootnet-detected (for detector keypoints) | temporal')
+    .argument('<model>', 'posenet | rootnet | temporal (for ground-truth-like and COCO-style keypoints) | posenet-detected | rootnet-detected | temporal-detected (for MPII-style detector keypoints)')
     // no default: a training run names its data (a folder beside the checkout is one lab machine's layout)
     .option('--data <dir>', 'pose-dataset/1 training folder (required), e.g. ../shared/data/h36m-train')
     .option('--epochs <n>', 'epochs (an epoch = every 5th frame x all views)', positiveInt)
@@ -105,10 +105,10 @@ export function buildProgram(): Command {
     })
     .action(async (model: string, o) => {
       if (o.data === undefined) throw new Error(TRAIN_DATA_REQUIRED);
-      if (model === 'temporal') {
+      if (model === 'temporal' || model === 'temporal-detected') {
         const { trainTemporalCommand } = await import('./train-temporal.js');
         const args = process.argv.slice(2).map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ');
-        await trainTemporalCommand(o, `poselift ${args}`, log);
+        await trainTemporalCommand(o, model, `poselift ${args}`, log);
         return;
       }
       const bases: Record<string, Omit<TrainConfig, 'data'>> = {
@@ -116,7 +116,7 @@ export function buildProgram(): Command {
         'posenet-detected': POSENET_DETECTED_DEFAULTS, 'rootnet-detected': ROOTNET_DETECTED_DEFAULTS,
       };
       const base = bases[model];
-      if (!base) throw new Error(`train: unknown model "${model}"; use posenet, rootnet, posenet-detected, rootnet-detected or temporal`);
+      if (!base) throw new Error(`train: unknown model "${model}"; use posenet, rootnet, posenet-detected, rootnet-detected, temporal or temporal-detected`);
       const isPosenet = model.startsWith('posenet');
       const cfg = {
         ...base,
@@ -174,17 +174,17 @@ export function buildProgram(): Command {
     .requiredOption('--input <mode>', 'gt2d (projected ground truth) | points2d (stored detections)')
     .option('--subjects <list>', 'only these subjects, comma-separated (e.g. the held-out S1)')
     .option('--score-every <n>', 'score every Nth lifted frame', positiveInt, 5)
-    .option('--model <file>', 'the temporal lifter', path.join(defaultModelsDir(), 'temporal.onnx'))
+    .option('--model <file>', 'the temporal lifter (default: the one the lift path uses for this input, models/temporal-detected.onnx for points2d when present, else models/temporal.onnx)')
     .option('--posenet <file>', 'single-frame PoseNet to compare with (default: the one the lift path uses for this input, models/posenet-detected.onnx for points2d when present, else models/posenet.onnx)')
     .option('--no-compare', 'temporal lifter only')
     .option('--no-flip-test', 'no test-time mirroring (both lifters)')
     .option('--json', 'print one JSON object on stdout')
     .action(async (dataset: string, o) => {
-      const { singleFramePosenet } = await import('../eval/temporal.js');
+      const { defaultTemporal, singleFramePosenet } = await import('../eval/temporal.js');
       const { evalTemporalCommand } = await import('./eval-temporal.js');
       const subjects = o.subjects ? String(o.subjects).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined;
       await evalTemporalCommand(dataset, {
-        input: o.input, subjects, scoreEvery: o.scoreEvery, model: o.model, posenet: o.compare ? o.posenet ?? singleFramePosenet(defaultModelsDir(), o.input) : null, flipTest: o.flipTest, json: o.json,
+        input: o.input, subjects, scoreEvery: o.scoreEvery, model: o.model ?? defaultTemporal(defaultModelsDir(), o.input), posenet: o.compare ? o.posenet ?? singleFramePosenet(defaultModelsDir(), o.input) : null, flipTest: o.flipTest, json: o.json,
       });
     });
 
@@ -205,7 +205,7 @@ export function buildProgram(): Command {
     .option('--definition-weight <w>', 'detector keypoints: weight of the joints a detector defines differently (pelvis, hips, thorax, head) in the depth search and the fitter (tuning; default DEFINITION_WEIGHT)', nonNegativeNumber('a weight >= 0'))
     .option('--score-every <n>', 'lift every (stride-th) frame of each view as a video track is lifted (the video path\'s windows, at the sequence\'s rate) and score every Nth; the acceleration error on every lifted frame', positiveInt)
     .option('--single-frame', 'lift every frame alone, as photos are (no temporal term), instead of each view as a track at its rate / stride; with --score-every, every frame alone and every Nth scored')
-    .option('--no-temporal', 'tracks: single-frame PoseNet instead of the temporal lifter (models/temporal.onnx)')
+    .option('--no-temporal', 'tracks: single-frame PoseNet instead of the temporal lifters (models/temporal.onnx, temporal-detected.onnx)')
     .option('--temporal-size <which>', 'the temporal lifter\'s poses at single-frame PoseNet\'s size (posenet, the default) or their own (own)', oneOf('posenet', 'own'))
     .option('--temporal-kinds <list>', 'the kinds of 2D whose tracks the temporal lifter lifts, comma-separated from joints, mpii, coco (tuning; default: the shipped TEMPORAL_KINDS)',
       (v: string) => v.split(',').map((k) => k.trim()).filter(Boolean).map(keypointKindArg))

@@ -1,13 +1,16 @@
 /**
- * `poselift train temporal`: the temporal lifter's training command (the `train` command's options, read
- * here so src/cli/main.ts only dispatches), writing `<out>/temporal.onnx` and its model card.
+ * `poselift train temporal|temporal-detected`: the temporal lifters' training command (the `train` command's
+ * options, read here so src/cli/main.ts only dispatches), writing `<out>/<model>.onnx` and its model card.
  */
 import path from 'node:path';
 import { saveTrainedModel } from '../train/export.js';
 import { DEFAULT_DETECTED, DEFAULT_MIX } from '../train/augment.js';
 import { commonTrainOverrides, type CommonTrainOptions } from '../train/loop.js';
 import { FRAME_DIM, TEMPORAL_FPS, temporalInputDim } from '../lift/temporal/features.js';
-import { TEMPORAL_DEFAULTS, trainTemporal, type TemporalConfig } from '../train/temporal.js';
+import { TEMPORAL_DEFAULTS, TEMPORAL_DETECTED_DEFAULTS, trainTemporal, type TemporalConfig } from '../train/temporal.js';
+
+/** The temporal lifters `poselift train` knows: for ground-truth-like and COCO-style keypoints, and for detector keypoints. */
+export type TemporalModel = 'temporal' | 'temporal-detected';
 
 /** The `train` command's parsed options that the temporal lifter reads. */
 export interface TrainTemporalOptions extends CommonTrainOptions {
@@ -22,13 +25,13 @@ export interface TrainTemporalOptions extends CommonTrainOptions {
   arch?: 'tcn' | 'mlp';
 }
 
-export function temporalConfig(o: TrainTemporalOptions): TemporalConfig {
+export function temporalConfig(o: TrainTemporalOptions, model: TemporalModel = 'temporal'): TemporalConfig {
   if (o.window !== undefined && !(Number.isInteger(o.window) && o.window >= 1 && o.window % 2 === 1)) {
     throw new Error(`train temporal: --window must be an odd number of frames, got ${o.window}`);
   }
   if (o.viewProb) throw new Error('train temporal: new viewpoints (--view-prob) are not implemented for windows; leave it out');
   if (o.definitionProb) throw new Error('train temporal: keypoint-definition shifts (--definition-prob) are not implemented for windows; leave it out');
-  const base = TEMPORAL_DEFAULTS;
+  const base = model === 'temporal-detected' ? TEMPORAL_DETECTED_DEFAULTS : TEMPORAL_DEFAULTS;
   return {
     ...base,
     ...commonTrainOverrides(o),
@@ -42,13 +45,13 @@ export function temporalConfig(o: TrainTemporalOptions): TemporalConfig {
   };
 }
 
-export async function trainTemporalCommand(o: TrainTemporalOptions, command: string, log: (s: string) => void): Promise<void> {
-  const cfg = temporalConfig(o);
+export async function trainTemporalCommand(o: TrainTemporalOptions, model: TemporalModel, command: string, log: (s: string) => void): Promise<void> {
+  const cfg = temporalConfig(o, model);
   const trained = await trainTemporal(cfg, log);
   const W = cfg.window, fps = 50 / cfg.step;
   const files = saveTrainedModel(path.resolve(o.out), trained, {
     // src/train/export.ts names only the single-frame models in its type; the name is used as the file name
-    name: 'temporal',
+    name: model,
     description:
       `Lifts a window of ${W} frames of one person's 2D keypoints (h36m17, normalised camera coordinates) at ${TEMPORAL_FPS} fps ` +
       `(${(W - 1) / TEMPORAL_FPS} s) to the root-relative camera-frame 3D joints of its centre frame, in millimetres (the ` +

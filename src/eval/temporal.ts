@@ -194,7 +194,16 @@ export async function evaluateTemporal(dir: string, o: TemporalEvalOptions, prog
  * `posenet.onnx`.
  */
 export function singleFramePosenet(modelsDir: string, input: string): string {
-  const detected = path.join(modelsDir, 'posenet-detected.onnx');
-  return input === 'points2d' && fs.existsSync(detected) ? detected : path.join(modelsDir, 'posenet.onnx');
+  return modelFor(modelsDir, input, 'posenet');
+}
+
+/** The temporal lifter the lift path uses for this input (as `singleFramePosenet`: the detected one for points2d when present). */
+export function defaultTemporal(modelsDir: string, input: string): string {
+  return modelFor(modelsDir, input, 'temporal');
+}
+
+function modelFor(modelsDir: string, input: string, name: 'posenet' | 'temporal'): string {
+  const detected = path.join(modelsDir, `${name}-detected.onnx`);
+  return input === 'points2d' && fs.existsSync(detected) ? detected : path.join(modelsDir, `${name}.onnx`);
 }
 

@@ -61,14 +61,16 @@ export const DEFINITION_WEIGHT = 1;
 export const COCO_MODELS: 'joints' | 'detected' = 'joints';
 
 /**
- * The kinds of 2D whose tracks (videos, keypoint files with a rate) the temporal lifter lifts, when the models
- * folder has `temporal.onnx` (shipped since 2026-12-05; 1024 channels with part mixing per window since that
- * evening): MPII-style detector keypoints. Held-out S1, every 5th frame as 10 fps tracks (MPJPE / MRPE, mm): its
+ * The kinds of 2D whose tracks (videos, keypoint files with a rate) a temporal lifter lifts, when the models
+ * folder has one for the kind (`Lifter.temporalFor`): MPII-style detector keypoints, by `temporal-detected.onnx`
+ * (shipped since 2026-12-05 as `temporal.onnx`, renamed that night; 1024 channels with part mixing per window). Held-out S1, every 5th frame as 10 fps tracks (MPJPE / MRPE, mm): its
  * Stacked Hourglass detections 66.1 / 143.3 against single-frame PoseNet's 68.4 / 144.4, clean MPII-16 keypoints
  * 38.0 / 133.2 against 63.7 / 135.2, S1's sequences with limbs swapped between actions (experiments/novel-poses.ts)
  * 52.9 against 77.8. Ground-truth-like keypoints stay with `posenet` (the 512-channel lifter: 45.2 against 42.1
  * mm), COCO-style ones too: on the novel-pose COCO-17 tracks the lifter is 59.1 against PoseNet's 52.4 (and on
- * clean COCO-17 50.9 against 44.7), though on S1's detections as COCO-17 71.3 against 83.2.
+ * clean COCO-17 50.9 against 44.7), though on S1's detections as COCO-17 71.3 against 83.2. A truth-trained
+ * `temporal.onnx` with COCO-form windows (12 epochs, not shipped) came level on the novel-pose COCO-17 tracks (52.5
+ * against 52.4) and better on clean COCO-17 (39.7 against 44.7), but 4 mm worse on S1's detections as COCO-17.
  * Decision: docs/decisions/temporal-lifter.md.
  */
 export const TEMPORAL_KINDS: readonly KeypointKind[] = ['mpii'];

@@ -62,7 +62,7 @@ export interface LiftCallOptions {
    */
   temporalDepth?: 'posenet' | 'temporal';
   /**
-   * tracks (`liftTrack`): the root-relative pose from the temporal lifter (`temporal.onnx`, a window of frames
+   * tracks (`liftTrack`): the root-relative pose from the temporal lifter (`temporalFor(kind)`, a window of frames
    * around each one) instead of single-frame PoseNet, for the kinds in TEMPORAL_KINDS (default true; ignored
    * when the models folder has no temporal lifter)
    */
@@ -110,12 +110,15 @@ export interface LiftNets { posenet: PoseNet; rootnet: RootNet }
  * truth, `poselift train posenet|rootnet`) lift ground-truth-like keypoints (the `joints` kind), and every
  * kind when the folder has nothing else; `posenet-detected.onnx` and `rootnet-detected.onnx` (optional, as a
  * pair; trained on real detections too, `poselift train posenet-detected|rootnet-detected`) lift detector
- * keypoints (the `mpii` and `coco` kinds). Held-out S1 decided the split (README, Validation).
+ * keypoints (the `mpii` and `coco` kinds). Held-out S1 decided the split (README, Validation). The temporal
+ * lifters pair the same way: `temporal.onnx` (the projected truth, `poselift train temporal`) lifts the tracks of
+ * the kinds the truth-trained networks lift, and of every kind when the folder has no `temporal-detected.onnx`
+ * (`poselift train temporal-detected`), which lifts those of the kinds the detection-trained networks lift.
  */
 export const MODEL_FILES = {
   posenet: 'posenet.onnx', rootnet: 'rootnet.onnx',
   posenetDetected: 'posenet-detected.onnx', rootnetDetected: 'rootnet-detected.onnx',
-  temporal: 'temporal.onnx',
+  temporal: 'temporal.onnx', temporalDetected: 'temporal-detected.onnx',
 } as const;
 
 export interface LifterLoadOptions {
@@ -136,6 +139,7 @@ export class Lifter {
     readonly cocoModels: 'joints' | 'detected' = COCO_MODELS,
     readonly temporal?: TemporalLifter,
     readonly temporalKinds: readonly KeypointKind[] = TEMPORAL_KINDS,
+    readonly temporalDetected?: TemporalLifter,
   ) {}
 
   static async load(modelsDir: string, o: LifterLoadOptions = {}): Promise<Lifter> {
@@ -151,17 +155,26 @@ export class Lifter {
       throw new Error(`${hasPd ? rd : pd}: model file missing; the detector models come as a pair (${MODEL_FILES.posenetDetected} and ${MODEL_FILES.rootnetDetected}): ` +
         `train the missing one with \`poselift train ${hasPd ? 'rootnet' : 'posenet'}-detected\`, or remove the other`);
     }
-    const t = path.join(modelsDir, MODEL_FILES.temporal);
-    const hasT = o.temporal !== false && fs.existsSync(t);
-    const [posenet, rootnet, posenetD, rootnetD, temporal] = await Promise.all([
+    const t = path.join(modelsDir, MODEL_FILES.temporal), td = path.join(modelsDir, MODEL_FILES.temporalDetected);
+    const hasT = o.temporal !== false && fs.existsSync(t), hasTd = o.temporal !== false && fs.existsSync(td);
+    const [posenet, rootnet, posenetD, rootnetD, temporal, temporalD] = await Promise.all([
       PoseNet.load(p), RootNet.load(r), hasPd ? PoseNet.load(pd) : undefined, hasRd ? RootNet.load(rd) : undefined,
-      hasT ? TemporalLifter.load(t) : undefined,
+      hasT ? TemporalLifter.load(t) : undefined, hasTd ? TemporalLifter.load(td) : undefined,
     ]);
     const detected = posenetD && rootnetD ? { posenet: posenetD, rootnet: rootnetD } : undefined;
     const cocoModels = o.cocoModels ?? COCO_MODELS;
     // detector keypoints lifted by the detection-trained models are moved to the reference's definitions
     const relative = cocoModels === 'detected' && detected !== undefined;
-    return new Lifter(posenet, rootnet, loadAdapters(path.join(modelsDir, ADAPTER_FILE), relative), detected, cocoModels, temporal, o.temporalKinds);
+    return new Lifter(posenet, rootnet, loadAdapters(path.join(modelsDir, ADAPTER_FILE), relative), detected, cocoModels, temporal, o.temporalKinds, temporalD);
+  }
+
+  /**
+   * The temporal lifter for tracks of this kind of 2D, if the folder has one for it: `temporal-detected.onnx`
+   * for the kinds the detection-trained networks lift (`liftsWithDetected`), `temporal.onnx` for the others and
+   * for every kind when there is no detected one (`MODEL_FILES`).
+   */
+  temporalFor(kind: KeypointKind): TemporalLifter | undefined {
+    return this.liftsWithDetected(kind) ? this.temporalDetected ?? this.temporal : this.temporal;
   }
 
   /**
@@ -169,7 +182,7 @@ export class Lifter {
    * option); with `fps`, whether a track at that rate is (TEMPORAL_MIN_FPS).
    */
   liftsWithTemporal(kind: KeypointKind, o: Pick<LiftCallOptions, 'temporal'> = {}, fps?: number): boolean {
-    return this.temporal !== undefined && o.temporal !== false && this.temporalKinds.includes(kind) && (fps === undefined || fps >= TEMPORAL_MIN_FPS);
+    return this.temporalFor(kind) !== undefined && o.temporal !== false && this.temporalKinds.includes(kind) && (fps === undefined || fps >= TEMPORAL_MIN_FPS);
   }
 
   /**
@@ -177,7 +190,8 @@ export class Lifter {
    * this kind are not lifted with it): a streamed track hands that many neighbours to `liftTrack`.
    */
   trackContext(fps: number, o: Pick<LiftCallOptions, 'temporal' | 'kind'> = {}): number {
-    return this.liftsWithTemporal(o.kind ?? 'joints', o, fps) ? this.temporal!.contextFrames(fps) : 0;
+    const kind = o.kind ?? 'joints';
+    return this.liftsWithTemporal(kind, o, fps) ? this.temporalFor(kind)!.contextFrames(fps) : 0;
   }
 
   /** Whether 2D of this kind is lifted by the detection-trained networks (`MODEL_FILES`, `COCO_MODELS`). */
@@ -199,7 +213,7 @@ export class Lifter {
     const v: ModelVersions = { posenet: n.posenet.version, rootnet: n.rootnet.version };
     const a = detector !== undefined ? this.adapters.get(detector) : undefined;
     if (a) v.keypoint_adapter = a.version;
-    if (o.track && this.liftsWithTemporal(kind, o, o.fps)) v.temporal = this.temporal!.version;
+    if (o.track && this.liftsWithTemporal(kind, o, o.fps)) v.temporal = this.temporalFor(kind)!.version;
     return v;
   }
 
@@ -233,7 +247,7 @@ export class Lifter {
     people.forEach((p, i) => { if (p) { idx.push(i); kps.push(p); } });
     const kind = o.kind ?? 'joints';
     const nets = this.netsFor(kind);
-    const temporal = track && this.liftsWithTemporal(kind, o, track.fps) ? this.temporal! : null;
+    const temporal = track && this.liftsWithTemporal(kind, o, track.fps) ? this.temporalFor(kind)! : null;
     // with the temporal lifter, single-frame PoseNet runs beside it: its size (temporalSize) and its root (temporalDepth)
     const sizeFromPosenet = (o.temporalSize ?? 'posenet') === 'posenet';
     const searchPosenet = (o.temporalDepth ?? 'posenet') === 'posenet';

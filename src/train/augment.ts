@@ -38,6 +38,13 @@ export interface AugmentOptions {
    * random draw, so recipes trained without it stay reproducible
    */
   definition?: number;
+  /**
+   * samples in the COCO pattern take the form COCO-17 keypoints have once the coco17 layout maps them to h36m17
+   * (`cocoFromMpii`): thorax = the shoulders' midpoint (68 mm below Human3.6M's thorax, 14 % of the torso, on S5),
+   * pelvis = the hips' midpoint, neck/nose kept, spine and head top missing. Absent or false: the pattern only
+   * drops the spine and head top (the single-frame networks' recipe), and no random draw changes.
+   */
+  cocoForm?: boolean;
 }
 
 /**
@@ -143,7 +150,10 @@ export function makeSample(
     }
   }
   const r = rng.next();
-  if (r < opt.cocoPattern) { drop(kp, 7); drop(kp, 10); }
+  if (r < opt.cocoPattern) {
+    if (opt.cocoForm) cocoFromMpii(kp, [kp[9 * 3], kp[9 * 3 + 1]]);
+    else { drop(kp, 7); drop(kp, 10); }
+  }
   else if (r < opt.cocoPattern + opt.mpiiPattern) { drop(kp, 7); drop(kp, 9); }
   if (opt.dropJoint > 0) {
     for (let j = 0; j < J; j++) if (rng.next() < opt.dropJoint) drop(kp, j);

@@ -134,7 +134,7 @@ export class WindowStream {
         if (this.truthKinds && pattern !== 'none') kind = pattern;
         frameOpts = {
           flip: 0, noisy: noisy ? 1 : 0, noiseMax: level, outlier: this.aug.outlier,
-          cocoPattern: pattern === 'coco' ? 1 : 0, mpiiPattern: pattern === 'mpii' ? 1 : 0, dropJoint: this.aug.dropJoint,
+          cocoPattern: pattern === 'coco' ? 1 : 0, mpiiPattern: pattern === 'mpii' ? 1 : 0, dropJoint: this.aug.dropJoint, cocoForm: this.aug.cocoForm,
         };
       }
       const mixes = !useDet ? this.drawMixes() : [];

@@ -41,7 +41,9 @@ export const TEMPORAL_DEFAULTS: Omit<TemporalConfig, 'data'> = {
   // with truthKinds 67.8 / 54.9 / 146.9 and 44.9 / 186.0 (MPJPE / MRPE): better poses, worse depth. Retrained
   // 2026-12-05 (57.3 / 72.8 mm alone) and shipped, its root from single-frame PoseNet's pose; then 1024 channels,
   // 32 epochs (~155 s an epoch, 83 min; 53.5 / 70.6 alone; the lift path on S1's detections 65.9 against 67.4 mm)
-  // replaced it; then the same with part mixing per window (88 min; 51.7 / 70.8 alone), below.
+  // replaced it; then the same with part mixing per window (88 min; 51.7 / 70.8 alone), below. These were the
+  // detections' recipe (TEMPORAL_DETECTED_DEFAULTS). The projected truth only: 24 epochs 49.8 mm alone (72 min),
+  // with COCO-form windows 12 epochs 54.9 (37 min); neither shipped (docs/decisions/temporal-lifter.md, last section).
   epochs: 32,
   // an epoch = every 5th frame of S5-S8 x 4 views (236k windows)
   epochFrameStride: 5,
@@ -64,13 +66,26 @@ export const TEMPORAL_DEFAULTS: Omit<TemporalConfig, 'data'> = {
   // 2026-12-05 evening: held-out S1's sequences with limbs swapped between actions (experiments/novel-poses.ts) as
   // MPII-16 tracks 52.9 mm against 71.0 without it, S1's detections level (66.1 against 65.9)
   mix: DEFAULT_MIX,
-  detected: DEFAULT_DETECTED,
+  // the projected truth only, as `posenet` (since 2026-12-05, night; the detections' recipe is
+  // TEMPORAL_DETECTED_DEFAULTS)
+  detected: NO_DETECTED,
   frameDrop: DEFAULT_FRAME_DROP,
   // the first TCN (2026-12-04, truth windows always 'joints', the default patterns 30 % COCO / 15 % MPII) lifted
   // S1's SH detections 1.4 mm better but clean MPII-16 keypoints 14 mm worse (MRPE 283 vs 135): 'mpii' had come
   // to mean "the Stacked Hourglass's errors". Truth windows in a layout's pattern now carry its kind.
   truthKinds: true,
-  augment: { ...DEFAULT_AUGMENT, cocoPattern: 0.35, mpiiPattern: 0.35 },
+  // COCO-pattern windows in the form COCO-17 keypoints arrive in (thorax = the shoulders' midpoint; AugmentOptions.cocoForm)
+  augment: { ...DEFAULT_AUGMENT, cocoPattern: 0.35, mpiiPattern: 0.35, cocoForm: true },
+};
+
+/**
+ * `temporal-detected`, the temporal lifter for detector keypoints (the mpii kind): the same recipe, and half the
+ * windows take the view's real Stacked Hourglass 2D (augment.ts DEFAULT_DETECTED), 40 % of those as COCO-style
+ * keypoints; 32 epochs (88 min on 2 cores). Shipped as `models/temporal-detected.onnx` (until 2026-12-05, night,
+ * as `models/temporal.onnx`).
+ */
+export const TEMPORAL_DETECTED_DEFAULTS: Omit<TemporalConfig, 'data'> = {
+  ...TEMPORAL_DEFAULTS, epochs: 32, detected: DEFAULT_DETECTED, augment: { ...DEFAULT_AUGMENT, cocoPattern: 0.35, mpiiPattern: 0.35 },
 };
 
 /**

@@ -18,7 +18,7 @@ import {
   assembleWindow, encodeFrames, encodeWindow, FRAME_DIM, temporalInputDim, windowOfInputDim, windowSlots,
 } from '../../src/lift/temporal/features.js';
 import { mirrorPose3d, NO_FRAME_DROP, WindowStream } from '../../src/train/temporal-sampler.js';
-import { TEMPORAL_DEFAULTS, trainTemporal } from '../../src/train/temporal.js';
+import { TEMPORAL_DETECTED_DEFAULTS, trainTemporal } from '../../src/train/temporal.js';
 import { TemporalLifter } from '../../src/lift/temporal/model.js';
 import { evaluateTemporal } from '../../src/eval/temporal.js';
 import { saveTrainedModel, type ExportInfo } from '../../src/train/export.js';
@@ -311,7 +311,7 @@ test('training windows: with truthKinds, projected-truth windows in the COCO / M
 test('a short temporal run reduces the loss; the exported model lifts tracks as the trainer does', async () => {
   const lines: string[] = [];
   const cfg = {
-    ...TEMPORAL_DEFAULTS, data: TRAIN, valSubjects: ['S7'], epochs: 3, epochFrameStride: 400, valFrameStride: 400,
+    ...TEMPORAL_DETECTED_DEFAULTS, data: TRAIN, valSubjects: ['S7'], epochs: 3, epochFrameStride: 400, valFrameStride: 400,
     window: 9, hidden: 128, blocks: 1, batchSize: 256, lr: 2e-3, finalLr: 5e-4,
   };
   const m = await trainTemporal(cfg, (s) => lines.push(s));
@@ -482,6 +482,20 @@ async function wired(onnx: string, net: TemporalLifter): Promise<void> {
     assert.equal(lifter.versionsFor(undefined, 'mpii', { track: true }).temporal, net.version);
     assert.equal(lifter.versionsFor(undefined, 'mpii').temporal, undefined);
     assert.equal(without.versionsFor(undefined, 'mpii', { track: true }).temporal, undefined);
+    // the pairing (MODEL_FILES): temporal.onnx alone lifts every kind's tracks; temporal-detected.onnx lifts the
+    // kinds the detection-trained networks lift (mpii), and with it alone the other kinds have no temporal lifter
+    const all = ['joints', 'mpii', 'coco'] as const;
+    const every = await Lifter.load(dir, { temporalKinds: all });
+    for (const kind of all) assert.equal(every.temporalFor(kind)?.version, net.version, kind);
+    fs.renameSync(path.join(dir, MODEL_FILES.temporal), path.join(dir, MODEL_FILES.temporalDetected));
+    const detectedOnly = await Lifter.load(dir, { temporalKinds: all });
+    assert.equal(detectedOnly.temporalFor('mpii')?.version, net.version);
+    assert.equal(detectedOnly.versionsFor(undefined, 'mpii', { track: true, fps: 25 }).temporal, net.version);
+    for (const kind of ['joints', 'coco'] as const) {
+      assert.equal(detectedOnly.temporalFor(kind), undefined, kind);
+      assert.equal(detectedOnly.trackContext(25, { kind }), 0);
+      assert.equal(detectedOnly.versionsFor(undefined, kind, { track: true, fps: 25 }).temporal, undefined);
+    }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -177,7 +177,7 @@ test('bad inputs: one clear error naming the file and the field, non-zero exit',
 });
 
 test('the committed models carry a model card with the licence and the training command', () => {
-  for (const name of ['posenet', 'rootnet', 'posenet-detected', 'rootnet-detected', 'temporal']) {
+  for (const name of ['posenet', 'rootnet', 'posenet-detected', 'rootnet-detected', 'temporal-detected']) {
     const card = fs.readFileSync(path.join(MODELS, `${name}.md`), 'utf8');
     assert.match(card, /research use only/);
     // the command names its data: `train` has no default --data (issue 20, item 6)

@@ -126,3 +126,28 @@ test('makeSample: the definition shift is off by default and then draws nothing;
   const moved = [...Array(17).keys()].filter((j) => on.kp[j * 3] !== off.kp[j * 3] || on.kp[j * 3 + 1] !== off.kp[j * 3 + 1]);
   assert.deepEqual(moved, [0, 1, 4, 8]);
 });
+
+test('makeSample: COCO-pattern samples in the COCO form (cocoForm) have the thorax at the shoulders\' midpoint; without it only the spine and head top go', () => {
+  const t = tPose();
+  const run = (cocoForm: boolean | undefined) => {
+    const rng = new Rng(9), target = new Float64Array(51), kp = new Float64Array(51);
+    const coco = { flip: 0, noisy: 0, noiseMax: 0, outlier: 0, cocoPattern: 1, mpiiPattern: 0, dropJoint: 0, cocoForm };
+    assert.ok(makeSample(t, rng, coco, target, kp));
+    return { kp, next: rng.next() };
+  };
+  const plain = run(undefined), form = run(true);
+  assert.equal(plain.next, form.next); // the same draws: only the keypoints' form differs
+  for (const kp of [plain.kp, form.kp]) for (const j of [7, 10]) assert.equal(kp[j * 3 + 2], 0);
+  // the T-pose at 4 m: Human3.6M's thorax at y = -500 / 4000, the shoulders too (the form moves it to their midpoint)
+  close([plain.kp[24], plain.kp[25]], [0, -0.125], 1e-12);
+  close([form.kp[24], form.kp[25]], [0, -0.125], 1e-12);
+  // a thorax above the shoulders (as Human3.6M's is, 68 mm on S5) moves down to their midpoint
+  const high = Float64Array.from(t);
+  high[8 * 3 + 1] = -568;
+  const rng = new Rng(9), target = new Float64Array(51), kp = new Float64Array(51);
+  assert.ok(makeSample(high, rng, { flip: 0, noisy: 0, noiseMax: 0, outlier: 0, cocoPattern: 1, mpiiPattern: 0, dropJoint: 0, cocoForm: true }, target, kp));
+  close([kp[24], kp[25]], [0, -0.125], 1e-12);
+  assert.equal(target[8 * 3 + 1], -568); // the 3D target keeps Human3.6M's thorax
+  close([kp[0], kp[1]], [0, 0], 1e-12); // pelvis = the hips' midpoint
+  close([kp[27], kp[28]], [0, -600 / 4000], 1e-12); // neck/nose kept
+});
