@@ -59,7 +59,8 @@ export async function trainTemporalCommand(o: TrainTemporalOptions, model: Tempo
       `sequences taking every ${cfg.step} frames (${fps} fps). Frames outside the track or missing repeat the nearest present frame of the ` +
       `window (edge padding); the mirroring, the noise level, the missing-joint pattern and the COCO share are drawn once per ` +
       `window; ${Math.round(cfg.frameDrop.prob * 100)} % of windows lose each non-centre frame with probability ${cfg.frameDrop.frameProb}. ` +
-      `Measure it as it is used with \`poselift eval-temporal ../shared/data/h36m-train --input points2d --subjects S1 --score-every 5\`.`,
+      `Measure the network alone with \`poselift eval-temporal ../shared/data/h36m-train --input ${model === 'temporal-detected' ? 'points2d' : 'gt2d'} --subjects S1 --score-every 5 --model FILE\`, ` +
+      `and through the lift path with \`poselift eval\` (docs/decisions/temporal-lifter.md).`,
     command,
     config: { ...cfg, data: path.basename(cfg.data) },
     inputDoc:

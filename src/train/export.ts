@@ -94,7 +94,7 @@ export function describeAugmentation(cfg: Partial<TrainConfig>): string {
       ? `real detections: ${pc(d.prob)} of samples take the view's stored 2D detections (Stacked Hourglass, mpii16) instead of the projected truth, ${pc(d.cocoShare)} of those as COCO-style keypoints (hips' and shoulders' midpoints as pelvis and thorax, the projected neck/nose with ${d.noseSigma} x radius noise as the nose, no head top), ${pc(d.dropJoint)} joint drop-outs; the network is told which kind (joints / mpii / coco); the rest: `
       : '',
     `mirroring (${pc(a.flip)} of samples)`,
-    `detector-like keypoint noise (${pc(a.noisy)}), gross outliers, and missing joints in the COCO pattern (${pc(a.cocoPattern)}) and the MPII pattern (${pc(a.mpiiPattern)})`,
+    `detector-like keypoint noise (${pc(a.noisy)}), gross outliers, and missing joints in the COCO pattern (${pc(a.cocoPattern)}${a.cocoForm ? ', in the form COCO-17 keypoints arrive in: thorax = the shoulders\' midpoint, pelvis = the hips\'' : ''}) and the MPII pattern (${pc(a.mpiiPattern)})`,
   ];
   if (a.definition) parts.push(`keypoint-definition shifts of the hips, pelvis and thorax (${pc(a.definition)} of samples)`);
   const v = cfg.view;
