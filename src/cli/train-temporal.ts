@@ -25,7 +25,7 @@ export interface TrainTemporalOptions extends CommonTrainOptions {
   arch?: 'tcn' | 'mlp';
 }
 
-export function temporalConfig(o: TrainTemporalOptions, model: TemporalModel = 'temporal'): TemporalConfig {
+export function temporalConfig(o: TrainTemporalOptions, model: TemporalModel): TemporalConfig {
   if (o.window !== undefined && !(Number.isInteger(o.window) && o.window >= 1 && o.window % 2 === 1)) {
     throw new Error(`train temporal: --window must be an odd number of frames, got ${o.window}`);
   }

@@ -155,11 +155,14 @@ export class Lifter {
       throw new Error(`${hasPd ? rd : pd}: model file missing; the detector models come as a pair (${MODEL_FILES.posenetDetected} and ${MODEL_FILES.rootnetDetected}): ` +
         `train the missing one with \`poselift train ${hasPd ? 'rootnet' : 'posenet'}-detected\`, or remove the other`);
     }
-    const t = path.join(modelsDir, MODEL_FILES.temporal), td = path.join(modelsDir, MODEL_FILES.temporalDetected);
-    const hasT = o.temporal !== false && fs.existsSync(t), hasTd = o.temporal !== false && fs.existsSync(td);
+    // a temporal lifter the folder has, unless the caller asked for none
+    const temporalIn = (file: string) => {
+      const f = path.join(modelsDir, file);
+      return o.temporal !== false && fs.existsSync(f) ? TemporalLifter.load(f) : undefined;
+    };
     const [posenet, rootnet, posenetD, rootnetD, temporal, temporalD] = await Promise.all([
       PoseNet.load(p), RootNet.load(r), hasPd ? PoseNet.load(pd) : undefined, hasRd ? RootNet.load(rd) : undefined,
-      hasT ? TemporalLifter.load(t) : undefined, hasTd ? TemporalLifter.load(td) : undefined,
+      temporalIn(MODEL_FILES.temporal), temporalIn(MODEL_FILES.temporalDetected),
     ]);
     const detected = posenetD && rootnetD ? { posenet: posenetD, rootnet: rootnetD } : undefined;
     const cocoModels = o.cocoModels ?? COCO_MODELS;

@@ -85,7 +85,8 @@ export const TEMPORAL_DEFAULTS: Omit<TemporalConfig, 'data'> = {
  * as `models/temporal.onnx`).
  */
 export const TEMPORAL_DETECTED_DEFAULTS: Omit<TemporalConfig, 'data'> = {
-  ...TEMPORAL_DEFAULTS, epochs: 32, detected: DEFAULT_DETECTED, augment: { ...DEFAULT_AUGMENT, cocoPattern: 0.35, mpiiPattern: 0.35 },
+  // its COCO-pattern windows as they were trained (no COCO form), so the shipped model reproduces
+  ...TEMPORAL_DEFAULTS, epochs: 32, detected: DEFAULT_DETECTED, augment: { ...TEMPORAL_DEFAULTS.augment, cocoForm: false },
 };
 
 /**

@@ -129,11 +129,11 @@ test('makeSample: the definition shift is off by default and then draws nothing;
 
 test('makeSample: COCO-pattern samples in the COCO form (cocoForm) have the thorax at the shoulders\' midpoint; without it only the spine and head top go', () => {
   const t = tPose();
-  const run = (cocoForm: boolean | undefined) => {
+  const run = (cocoForm: boolean | undefined, pose = t) => {
     const rng = new Rng(9), target = new Float64Array(51), kp = new Float64Array(51);
     const coco = { flip: 0, noisy: 0, noiseMax: 0, outlier: 0, cocoPattern: 1, mpiiPattern: 0, dropJoint: 0, cocoForm };
-    assert.ok(makeSample(t, rng, coco, target, kp));
-    return { kp, next: rng.next() };
+    assert.ok(makeSample(pose, rng, coco, target, kp));
+    return { kp, target, next: rng.next() };
   };
   const plain = run(undefined), form = run(true);
   assert.equal(plain.next, form.next); // the same draws: only the keypoints' form differs
@@ -144,8 +144,7 @@ test('makeSample: COCO-pattern samples in the COCO form (cocoForm) have the thor
   // a thorax above the shoulders (as Human3.6M's is, 68 mm on S5) moves down to their midpoint
   const high = Float64Array.from(t);
   high[8 * 3 + 1] = -568;
-  const rng = new Rng(9), target = new Float64Array(51), kp = new Float64Array(51);
-  assert.ok(makeSample(high, rng, { flip: 0, noisy: 0, noiseMax: 0, outlier: 0, cocoPattern: 1, mpiiPattern: 0, dropJoint: 0, cocoForm: true }, target, kp));
+  const { kp, target } = run(true, high);
   close([kp[24], kp[25]], [0, -0.125], 1e-12);
   assert.equal(target[8 * 3 + 1], -568); // the 3D target keeps Human3.6M's thorax
   close([kp[0], kp[1]], [0, 0], 1e-12); // pelvis = the hips' midpoint
