@@ -13,7 +13,7 @@ import { keypointsOf } from '../src/eval/evaluate.js';
 import { MetricsAccumulator } from '../src/eval/metrics.js';
 import { Lifter } from '../src/lift/lifter.js';
 import { normalisedH36m } from '../src/lift/normalise.js';
-import { kindOfLayout } from '../src/lift/posenet/features.js';
+import { kindOfLayout, type KeypointKind } from '../src/lift/posenet/features.js';
 
 const { values } = parseArgs({
   options: {
@@ -25,13 +25,15 @@ const { values } = parseArgs({
     every: { type: 'string', default: '250' },
   },
 });
-if (!values.models) throw new Error('--models DIR (a folder with temporal.onnx) is required');
+if (!values.models) throw new Error('--models DIR (a folder with temporal.onnx and / or temporal-detected.onnx) is required');
 const lifter = await Lifter.load(values.models);
 const ds = openDataset(values.data!);
 const subjects = new Set(values.subjects!.split(','));
 const lengths = values.lengths!.split(',').map(Number);
 const every = Number(values.every);
 const acc = new Map<string, MetricsAccumulator>();
+// the kind the keypoints of --input carry (the one the lift path picks the temporal lifter by)
+let seenKind: KeypointKind | undefined;
 for (let si = 0; si < ds.sequences.length; si++) {
   const seq = ds.sequences[si];
   if (!(seq.subject && subjects.has(seq.subject))) continue;
@@ -42,6 +44,7 @@ for (let si = 0; si < ds.sequences.length; si++) {
         const frames = Array.from({ length: L }, (_, i) => s + i);
         const kps = keypointsOf(ds, si, vi, values.input as 'gt2d' | 'points2d', frames);
         const kind = kindOfLayout(kps[0].layout);
+        seenKind = kind;
         const norm = kps.map((k) => normalisedH36m(k, cam));
         const gt = ds.cameraFrame3d(si, vi, s, L);
         for (const temporal of [true, false]) {
@@ -56,7 +59,7 @@ for (let si = 0; si < ds.sequences.length; si++) {
   }
 }
 ds.close();
-console.log(`${values.input}, ${[...subjects].join(',')}, tracks of L frames at 50 fps, one every ${every} frames; temporal ${lifter.temporalFor(values.input === 'points2d' ? 'mpii' : 'joints')?.version}`);
+console.log(`${values.input} (${seenKind ?? 'no'} keypoints), ${[...subjects].join(',')}, tracks of L frames at 50 fps, one every ${every} frames; temporal ${seenKind ? lifter.temporalFor(seenKind)?.version : 'none'}`);
 console.log('L      frames   temporal (MPJPE / PA / MRPE)   PoseNet (MPJPE / PA / MRPE)');
 for (const L of lengths) {
   const t = acc.get(`${L}:temporal`)?.result(), p = acc.get(`${L}:posenet`)?.result();

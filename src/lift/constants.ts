@@ -69,8 +69,10 @@ export const COCO_MODELS: 'joints' | 'detected' = 'joints';
  * 52.9 against 77.8. Ground-truth-like keypoints stay with `posenet` (the 512-channel lifter: 45.2 against 42.1
  * mm), COCO-style ones too: on the novel-pose COCO-17 tracks the lifter is 59.1 against PoseNet's 52.4 (and on
  * clean COCO-17 50.9 against 44.7), though on S1's detections as COCO-17 71.3 against 83.2. A truth-trained
- * `temporal.onnx` with COCO-form windows (12 epochs, not shipped) came level on the novel-pose COCO-17 tracks (52.5
- * against 52.4) and better on clean COCO-17 (39.7 against 44.7), but 4 mm worse on S1's detections as COCO-17.
+ * `temporal.onnx` with COCO-form windows (24 epochs, not shipped) is better on the novel-pose COCO-17 tracks (47.8
+ * against 52.4) and on clean COCO-17 (34.6 against 44.7), but 3.3 mm worse on S1's detections as COCO-17 (86.5) and
+ * 0.5 mm worse from ground truth; the detections' recipe with COCO-form truth windows (20 epochs, not shipped) is
+ * 73.3 on the detections as COCO-17 but 53.4 on the novel-pose tracks.
  * Decision: docs/decisions/temporal-lifter.md.
  */
 export const TEMPORAL_KINDS: readonly KeypointKind[] = ['mpii'];

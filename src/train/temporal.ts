@@ -43,7 +43,9 @@ export const TEMPORAL_DEFAULTS: Omit<TemporalConfig, 'data'> = {
   // 32 epochs (~155 s an epoch, 83 min; 53.5 / 70.6 alone; the lift path on S1's detections 65.9 against 67.4 mm)
   // replaced it; then the same with part mixing per window (88 min; 51.7 / 70.8 alone), below. These were the
   // detections' recipe (TEMPORAL_DETECTED_DEFAULTS). The projected truth only: 24 epochs 49.8 mm alone (72 min),
-  // with COCO-form windows 12 epochs 54.9 (37 min); neither shipped (docs/decisions/temporal-lifter.md, last section).
+  // with COCO-form windows 12 epochs 54.9 (37 min), 24 epochs 50.1 (60 min); with COCO-form windows and half the
+  // windows detections (`--detected-prob 0.5`) 20 epochs 54.8 / 73.1 from truth / detections (53 min); none shipped
+  // (docs/decisions/temporal-lifter.md, last sections).
   epochs: 32,
   // an epoch = every 5th frame of S5-S8 x 4 views (236k windows)
   epochFrameStride: 5,
