@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { promisify } from 'node:util';
 import { CLI, DATA, MODELS } from '../helpers.js';
 import { writeNovelPoseWorld, writeProjectedSlice } from '../projected-points.js';
@@ -126,6 +126,18 @@ test('a video\'s track is lifted smoother than its frames alone: real detections
   }
 });
 
+// the novel-pose worlds (S1's sequences, unmixed and with limbs swapped), written once for both layouts' tests
+const novelWorlds = new Map<boolean, { dir: string }>();
+function novelWorld(mix: boolean): { dir: string } {
+  let w = novelWorlds.get(mix);
+  if (!w) {
+    w = writeNovelPoseWorld(path.join(DATA, 'h36m-train'), { subject: 'S1', sequences: 8, frames: 300, mix, seed: 1 });
+    novelWorlds.set(mix, w);
+  }
+  return w;
+}
+after(() => { for (const w of novelWorlds.values()) fs.rmSync(w.dir, { recursive: true, force: true }); });
+
 for (const layout of ['coco17', 'mpii16'] as const) {
   test(`${layout} tracks of poses nobody made (S1's limbs swapped between its sequences) lift nearly as well as the real ones`, async () => {
     // coco17: single-frame PoseNet, the robustness that keeps COCO-style keypoints (run's videos) with it;
@@ -133,15 +145,13 @@ for (const layout of ['coco17', 'mpii16'] as const) {
     // (docs/decisions/temporal-lifter.md, "Novel poses")
     const g = GATES[`s1_novel_poses_${layout}`].limit;
     const [plain, mixed] = await Promise.all([false, true].map(async (mix) => {
-      const world = writeNovelPoseWorld(path.join(DATA, 'h36m-train'), { subject: 'S1', sequences: 8, frames: 300, mix, seed: 1 });
-      const dir = writeProjectedSlice(world.dir, { layout, subject: 'S1', sequences: 8, frames: 300 });
+      const dir = writeProjectedSlice(novelWorld(mix).dir, { layout, subject: 'S1', sequences: 8, frames: 300 });
       try {
         const r = await poselift('eval', dir, '--input', 'points2d', '--stride', '5', '--json');
         assert.equal(r.code, 0, r.stderr);
         return JSON.parse(r.stdout) as { frames: number; mpjpe: number; mrpe: number; models: { temporal?: string } };
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
-        fs.rmSync(world.dir, { recursive: true, force: true });
       }
     }));
     assert.equal(plain.frames, 8 * 4 * 60);
