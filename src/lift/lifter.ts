@@ -185,7 +185,13 @@ export class Lifter {
    * option); with `fps`, whether a track at that rate is (TEMPORAL_MIN_FPS).
    */
   liftsWithTemporal(kind: KeypointKind, o: Pick<LiftCallOptions, 'temporal'> = {}, fps?: number): boolean {
-    return this.temporalFor(kind) !== undefined && o.temporal !== false && this.temporalKinds.includes(kind) && (fps === undefined || fps >= TEMPORAL_MIN_FPS);
+    return this.trackTemporal(kind, o, fps) !== undefined;
+  }
+
+  /** The temporal lifter that lifts tracks of this kind with these options (`liftsWithTemporal`), if one does. */
+  private trackTemporal(kind: KeypointKind, o: Pick<LiftCallOptions, 'temporal'>, fps?: number): TemporalLifter | undefined {
+    const wanted = o.temporal !== false && this.temporalKinds.includes(kind) && (fps === undefined || fps >= TEMPORAL_MIN_FPS);
+    return wanted ? this.temporalFor(kind) : undefined;
   }
 
   /**
@@ -194,7 +200,7 @@ export class Lifter {
    */
   trackContext(fps: number, o: Pick<LiftCallOptions, 'temporal' | 'kind'> = {}): number {
     const kind = o.kind ?? 'joints';
-    return this.liftsWithTemporal(kind, o, fps) ? this.temporalFor(kind)!.contextFrames(fps) : 0;
+    return this.trackTemporal(kind, o, fps)?.contextFrames(fps) ?? 0;
   }
 
   /** Whether 2D of this kind is lifted by the detection-trained networks (`MODEL_FILES`, `COCO_MODELS`). */
@@ -216,7 +222,8 @@ export class Lifter {
     const v: ModelVersions = { posenet: n.posenet.version, rootnet: n.rootnet.version };
     const a = detector !== undefined ? this.adapters.get(detector) : undefined;
     if (a) v.keypoint_adapter = a.version;
-    if (o.track && this.liftsWithTemporal(kind, o, o.fps)) v.temporal = this.temporalFor(kind)!.version;
+    const temporal = o.track ? this.trackTemporal(kind, o, o.fps) : undefined;
+    if (temporal) v.temporal = temporal.version;
     return v;
   }
 
@@ -250,7 +257,7 @@ export class Lifter {
     people.forEach((p, i) => { if (p) { idx.push(i); kps.push(p); } });
     const kind = o.kind ?? 'joints';
     const nets = this.netsFor(kind);
-    const temporal = track && this.liftsWithTemporal(kind, o, track.fps) ? this.temporalFor(kind)! : null;
+    const temporal = (track && this.trackTemporal(kind, o, track.fps)) || null;
     // with the temporal lifter, single-frame PoseNet runs beside it: its size (temporalSize) and its root (temporalDepth)
     const sizeFromPosenet = (o.temporalSize ?? 'posenet') === 'posenet';
     const searchPosenet = (o.temporalDepth ?? 'posenet') === 'posenet';
