@@ -18,6 +18,7 @@ import { defaultDataDir } from '../../src/util/paths.js';
 import { createDetector, readVideoFrames, DETECTOR_NAMES, type RgbFrame } from '../../src/detect/index.js';
 import { Lifter, LIFT_DEFAULTS } from '../../src/lift/lifter.js';
 import { normalisedH36m } from '../../src/lift/normalise.js';
+import { kindOfLayout } from '../../src/lift/posenet/features.js';
 import { liftPerson, liftSequence, placePerson, type LiftInput } from '../../src/lift/solve/lift.js';
 import { runInputs } from '../../src/app/run.js';
 import { TRACK_WINDOW, WindowedTrackLifter } from '../../src/track/track-lift.js';
@@ -165,8 +166,10 @@ export async function stagesPart(ctx: BenchContext): Promise<PartResult> {
     const vcam: Intrinsics = { fx: c.fx, fy: c.fy, cx: c.cx, cy: c.cy, width: c.width, height: c.height };
     const kps = doc.frames.map((f) => f.people[0] ? { layout: f.people[0].layout2d, data: Float64Array.from(f.people[0].keypoints2d.flat()) } : null);
     framesWithPerson = kps.filter(Boolean).length;
+    // the kind the video path gives the track (liftVideoFrames): COCO-style keypoints, lifted by temporal.onnx
+    const layout = kps.find(Boolean)?.layout;
     const t0 = performance.now();
-    const tl = new WindowedTrackLifter<number>(lifter, vcam, doc.fps, () => {});
+    const tl = new WindowedTrackLifter<number>(lifter, vcam, doc.fps, () => {}, layout ? { kind: kindOfLayout(layout) } : {});
     for (let i = 0; i < kps.length; i++) {
       const k = kps[i];
       await tl.push(i, k ? normalisedH36m(k, vcam) : null);

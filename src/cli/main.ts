@@ -82,7 +82,7 @@ export function buildProgram(): Command {
   program
     .command('train')
     .description('train a model on a pose-dataset/1 folder and write <out>/<model>.onnx and its model card')
-    .argument('<model>', 'posenet | rootnet | temporal (for ground-truth-like and COCO-style keypoints) | posenet-detected | rootnet-detected | temporal-detected (for MPII-style detector keypoints)')
+    .argument('<model>', 'posenet | rootnet (for ground-truth-like and COCO-style keypoints) | posenet-detected | rootnet-detected (for MPII-style detector keypoints) | temporal (tracks of COCO-style keypoints) | temporal-detected (tracks of MPII-style keypoints)')
     // no default: a training run names its data (a folder beside the checkout is one lab machine's layout)
     .option('--data <dir>', 'pose-dataset/1 training folder (required), e.g. ../shared/data/h36m-train')
     .option('--epochs <n>', 'epochs (an epoch = every 5th frame x all views)', positiveInt)
@@ -95,7 +95,7 @@ export function buildProgram(): Command {
     .option('--view-prob <p>', 'share of samples seen from a new viewpoint (0 = the dataset\'s cameras only)', probability)
     .option('--mix-prob <p>', `share of samples whose limbs are partly taken from other frames (posenet default ${POSENET_DEFAULTS.mix?.prob ?? 0}, rootnet ${ROOTNET_DEFAULTS.mix?.prob ?? 0}, temporal ${TEMPORAL_DEFAULTS.mix?.prob ?? 0} per window; 0 = real poses only)`, probability)
     .option('--definition-prob <p>', 'share of samples whose hips, pelvis and thorax get a random keypoint-definition shift (default 0)', probability)
-    .option('--detected-prob <p>', `share of samples that take the view's stored 2D detections (points2d) instead of the projected truth (posenet-detected, rootnet-detected default ${POSENET_DETECTED_DEFAULTS.detected?.prob ?? 0}, posenet, rootnet 0 = ground truth only)`, probability)
+    .option('--detected-prob <p>', `share of samples that take the view's stored 2D detections (points2d) instead of the projected truth (posenet-detected, rootnet-detected, temporal, temporal-detected default ${POSENET_DETECTED_DEFAULTS.detected?.prob ?? 0}, posenet, rootnet 0 = ground truth only)`, probability)
     .option('--coco-share <p>', `of the detection samples, the share given as COCO-style keypoints made from them (default ${DEFAULT_DETECTED.cocoShare})`, probability)
     .option('--coco-prob <p>', `share of samples missing the spine and head top, as COCO-17 and BlazePose keypoints are (default ${DEFAULT_AUGMENT.cocoPattern})`, probability)
     .option('--window <n>', 'temporal: frames per window at 25 fps (a power of 3 for tcn, odd for mlp; default 27)', positiveInt)

@@ -9,7 +9,7 @@ import { commonTrainOverrides, type CommonTrainOptions } from '../train/loop.js'
 import { FRAME_DIM, TEMPORAL_FPS, temporalInputDim } from '../lift/temporal/features.js';
 import { TEMPORAL_DEFAULTS, TEMPORAL_DETECTED_DEFAULTS, trainTemporal, type TemporalConfig } from '../train/temporal.js';
 
-/** The temporal lifters `poselift train` knows: for ground-truth-like and COCO-style keypoints, and for detector keypoints. */
+/** The temporal lifters `poselift train` knows: for tracks of COCO-style keypoints, and of MPII-style detector keypoints. */
 export type TemporalModel = 'temporal' | 'temporal-detected';
 
 /** The `train` command's parsed options that the temporal lifter reads. */

@@ -63,19 +63,19 @@ export const COCO_MODELS: 'joints' | 'detected' = 'joints';
 /**
  * The kinds of 2D whose tracks (videos, keypoint files with a rate) a temporal lifter lifts, when the models
  * folder has one for the kind (`Lifter.temporalFor`): MPII-style detector keypoints, by `temporal-detected.onnx`
- * (shipped since 2026-12-05 as `temporal.onnx`, renamed that night; 1024 channels with part mixing per window). Held-out S1, every 5th frame as 10 fps tracks (MPJPE / MRPE, mm): its
+ * (shipped 2026-12-05; 1024 channels with part mixing per window), and since 2026-12-05 (evening) COCO-style
+ * keypoints (`run`'s videos: MoveNet, BlazePose), by `temporal.onnx` (the detections' recipe with its truth
+ * windows in the COCO form). Held-out S1, every 5th frame as 10 fps tracks (MPJPE / MRPE, mm): MPII-16, its
  * Stacked Hourglass detections 66.1 / 143.3 against single-frame PoseNet's 68.4 / 144.4, clean MPII-16 keypoints
  * 38.0 / 133.2 against 63.7 / 135.2, S1's sequences with limbs swapped between actions (experiments/novel-poses.ts)
- * 52.9 against 77.8. Ground-truth-like keypoints stay with `posenet` (the 512-channel lifter: 45.2 against 42.1
- * mm), COCO-style ones too: on the novel-pose COCO-17 tracks the lifter is 59.1 against PoseNet's 52.4 (and on
- * clean COCO-17 50.9 against 44.7), though on S1's detections as COCO-17 71.3 against 83.2. A truth-trained
- * `temporal.onnx` with COCO-form windows (24 epochs, not shipped) is better on the novel-pose COCO-17 tracks (47.8
- * against 52.4) and on clean COCO-17 (34.6 against 44.7), but 3.3 mm worse on S1's detections as COCO-17 (86.5) and
- * 0.5 mm worse from ground truth; the detections' recipe with COCO-form truth windows (20 epochs, not shipped) is
- * 73.3 on the detections as COCO-17 but 53.4 on the novel-pose tracks.
+ * 52.9 against 77.8; COCO-17, S1's detections as COCO-17 71.6 / 383.8 against 83.2 / 376.6, clean COCO-17 36.7
+ * against 44.7, the novel-pose tracks 42.8 / 50.4 (unmixed / mixed) against 46.7 / 52.4 (bars set before the
+ * run: no worse than PoseNet on the last and on the detections as COCO-17). Ground-truth-like keypoints stay with
+ * `posenet` (the truth-trained lifters so far: 42.6 at best against 42.1 mm). Known weakness (the four photos
+ * held still as tracks, a smoke test): S5's seated frontal pose 135.9 against PoseNet's 65.0.
  * Decision: docs/decisions/temporal-lifter.md.
  */
-export const TEMPORAL_KINDS: readonly KeypointKind[] = ['mpii'];
+export const TEMPORAL_KINDS: readonly KeypointKind[] = ['mpii', 'coco'];
 
 /**
  * Tracks slower than this (frames more than 0.1 s apart: a strided data set, a time-lapse) are lifted frame by

@@ -44,8 +44,9 @@ export const TEMPORAL_DEFAULTS: Omit<TemporalConfig, 'data'> = {
   // replaced it; then the same with part mixing per window (88 min; 51.7 / 70.8 alone), below. These were the
   // detections' recipe (TEMPORAL_DETECTED_DEFAULTS). The projected truth only: 24 epochs 49.8 mm alone (72 min),
   // with COCO-form windows 12 epochs 54.9 (37 min), 24 epochs 50.1 (60 min); with COCO-form windows and half the
-  // windows detections (`--detected-prob 0.5`) 20 epochs 54.8 / 73.1 from truth / detections (53 min); none shipped
-  // (docs/decisions/temporal-lifter.md, last sections).
+  // windows detections (`--detected-prob 0.5`) 20 epochs 54.8 / 73.1 from truth / detections (53 min); none shipped.
+  // That last recipe at 32 epochs (83 min; 52.6 / 71.0 alone) is these defaults since 2026-12-05 evening, shipped
+  // as `models/temporal.onnx` for COCO-style keypoints (docs/decisions/temporal-lifter.md, last sections).
   epochs: 32,
   // an epoch = every 5th frame of S5-S8 x 4 views (236k windows)
   epochFrameStride: 5,
@@ -68,9 +69,11 @@ export const TEMPORAL_DEFAULTS: Omit<TemporalConfig, 'data'> = {
   // 2026-12-05 evening: held-out S1's sequences with limbs swapped between actions (experiments/novel-poses.ts) as
   // MPII-16 tracks 52.9 mm against 71.0 without it, S1's detections level (66.1 against 65.9)
   mix: DEFAULT_MIX,
-  // the projected truth only, as `posenet` (since 2026-12-05, night; the detections' recipe is
-  // TEMPORAL_DETECTED_DEFAULTS)
-  detected: NO_DETECTED,
+  // half the windows the view's real Stacked Hourglass 2D, 40 % of those as COCO-style keypoints (augment.ts
+  // DEFAULT_DETECTED), since 2026-12-05 evening: 32 epochs (83 min), held-out S1's detections as COCO-17 71.6 mm
+  // against PoseNet's 83.2 and the novel-pose COCO-17 tracks, mixed, 50.4 against 52.4; the projected truth only
+  // (NO_DETECTED, 24 epochs) was 86.5 and 47.8 (docs/decisions/temporal-lifter.md, last section)
+  detected: DEFAULT_DETECTED,
   frameDrop: DEFAULT_FRAME_DROP,
   // the first TCN (2026-12-04, truth windows always 'joints', the default patterns 30 % COCO / 15 % MPII) lifted
   // S1's SH detections 1.4 mm better but clean MPII-16 keypoints 14 mm worse (MRPE 283 vs 135): 'mpii' had come
@@ -81,14 +84,14 @@ export const TEMPORAL_DEFAULTS: Omit<TemporalConfig, 'data'> = {
 };
 
 /**
- * `temporal-detected`, the temporal lifter for detector keypoints (the mpii kind): the same recipe, and half the
- * windows take the view's real Stacked Hourglass 2D (augment.ts DEFAULT_DETECTED), 40 % of those as COCO-style
- * keypoints; 32 epochs (88 min on 2 cores). Shipped as `models/temporal-detected.onnx` (until 2026-12-05, night,
+ * `temporal-detected`, the temporal lifter for detector keypoints (the mpii kind): the same recipe (half the
+ * windows take the view's real Stacked Hourglass 2D, augment.ts DEFAULT_DETECTED, 40 % of those as COCO-style
+ * keypoints; 32 epochs, 88 min on 2 cores) without the COCO form. Shipped as `models/temporal-detected.onnx` (until 2026-12-05, night,
  * as `models/temporal.onnx`).
  */
 export const TEMPORAL_DETECTED_DEFAULTS: Omit<TemporalConfig, 'data'> = {
   // its COCO-pattern windows as they were trained (no COCO form), so the shipped model reproduces
-  ...TEMPORAL_DEFAULTS, epochs: 32, detected: DEFAULT_DETECTED, augment: { ...TEMPORAL_DEFAULTS.augment, cocoForm: false },
+  ...TEMPORAL_DEFAULTS, augment: { ...TEMPORAL_DEFAULTS.augment, cocoForm: false },
 };
 
 /**

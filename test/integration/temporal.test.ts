@@ -465,13 +465,17 @@ async function wired(onnx: string, net: TemporalLifter): Promise<void> {
       moved = Math.max(moved, Math.abs(placedOwn[f]!.root[2] - r.root[2]));
     });
     assert.ok(moved > 1, `temporalDepth 'temporal' searches with the temporal pose (largest root change ${moved} mm)`);
-    // kinds outside TEMPORAL_KINDS (ground-truth-like and COCO-style keypoints) keep PoseNet
+    // COCO-style keypoints' tracks (run's videos) take temporal.onnx too; ground-truth-like keypoints, outside
+    // TEMPORAL_KINDS, keep PoseNet
     for (const kind of ['joints', 'coco'] as const) {
-      assert.equal(TEMPORAL_KINDS.includes(kind), false);
-      assert.equal(lifter.trackContext(25, { kind }), 0);
+      const temporal = kind === 'coco';
+      assert.equal(TEMPORAL_KINDS.includes(kind), temporal, kind);
+      assert.equal(lifter.trackContext(25, { kind }), temporal ? 4 : 0, kind);
+      assert.equal(lifter.versionsFor(undefined, kind, { track: true }).temporal, temporal ? net.version : undefined, kind);
       const a = await lifter.liftTrack(frames, cam, 25, { kind, flipTest: false });
       const b = await without.liftTrack(frames, cam, 25, { kind, flipTest: false });
-      assert.deepEqual(Array.from(a[10]!.rel3d), Array.from(b[10]!.rel3d));
+      if (temporal) assert.notDeepEqual(Array.from(a[10]!.rel3d), Array.from(b[10]!.rel3d), kind);
+      else assert.deepEqual(Array.from(a[10]!.rel3d), Array.from(b[10]!.rel3d), kind);
     }
     // a track slower than TEMPORAL_MIN_FPS (a strided data set) is lifted frame by frame by PoseNet
     assert.equal(lifter.trackContext(5, o), 0);
