@@ -63,6 +63,11 @@ export interface RunOptions {
   /** photos: detect on the image and its mirror and fuse them (src/detect/flip.ts; default false; not for video frames) */
   flipTest?: boolean;
   /**
+   * videos: each track's poses from the temporal lifter of its kind (models/temporal.onnx for COCO-style keypoints;
+   * default true); false lifts every frame with single-frame PoseNet (the fitter's temporal term stays)
+   */
+  temporal?: boolean;
+  /**
    * return each input's whole document as `RunResult.doc` (default true). false: the documents are only
    * written, streamed as frames become final, so memory does not grow with a video's length; each result
    * carries counts (`RunSummary`). The CLI and the queue's workers pass false.
@@ -311,7 +316,7 @@ export async function runInputs(inputs: string[], o: RunOptions): Promise<RunSum
   for (const i of inputs) kinds.push(await classify(i));
   const outs = outputPaths(inputs, o.out);
   if (o.overlay) fs.mkdirSync(o.overlay, { recursive: true });
-  const lifter = await Lifter.load(o.models);
+  const lifter = await Lifter.load(o.models, { temporal: o.temporal });
   const s = new Session(lifter, o, fileCam);
   const results: RunSummary[] = [];
   try {

@@ -136,6 +136,12 @@ test('video: one stable id per held photo, temporal path, --fps/--start/--durati
   for (const s of segIds) assert.equal(s.size, 1, 'one id per held photo');
   assert.equal(new Set(segIds.map((s) => [...s][0])).size, 4, 'a new id after each cut (a different person)');
   assert.ok(existsSync(path.join(tmp, 'ov', 'held_000000.png')));
+  // a 10 fps video's COCO-style tracks take temporal.onnx; --no-temporal (temporal: false) lifts each frame with PoseNet
+  assert.match(r.doc.models.temporal ?? '', /^temporal-/);
+  const [plain] = await runInputs([video], { ...base, out: path.join(tmp, 'plain.json'), detector: 'movenet-lightning', temporal: false, duration: 1 });
+  assert.equal(plain.doc.models.temporal, undefined);
+  assert.equal(plain.doc.frames.length, 10);
+  assert.ok(plain.doc.frames.every((f) => f.people.every((p) => p.joints3d)), 'every person lifted');
   // smoothness: within a held photo the root barely moves
   const roots = frames.filter((f) => f.time_s! > 0.05 && f.time_s! < 0.55).map((f) => f.people[0].root![2]);
   assert.ok(Math.max(...roots) - Math.min(...roots) < 150, `root z spread ${Math.max(...roots) - Math.min(...roots)} mm`);
