@@ -112,11 +112,13 @@ test('a failure part-way through a video leaves neither the output nor a tempora
   const out = path.join(dir, 'walk.poselift.json');
   let seen: string[] = [];
   let size = 0;
-  // `poselift run`: fails after frame 215, when the first window's frames are already on disk (a window of 192
-  // frames is written once the temporal lifter's frames after it, 13 at 25 fps, have come)
+  // `poselift run`: fails part-way, when the first window's frames are already on disk (a window is written once
+  // the temporal lifter's frames after it have come: 13 at 25 fps for COCO-style keypoints, so frame 215)
+  const failAt = TRACK_WINDOW + (await Lifter.load(MODELS)).trackContext(25, { kind: 'coco' }) + 10;
+  assert.ok(failAt < FRAMES, `the video (${FRAMES} frames) outlasts frame ${failAt}`);
   await assert.rejects(runInputs([video], {
     models: MODELS, detector: 'movenet-lightning', threads: 1, out, keepDocuments: false,
-    progress: (done) => { if (done === 215) { seen = left(dir); size = fs.statSync(path.join(dir, seen[0])).size; throw new Error('walk.mp4: the disk went away'); } },
+    progress: (done) => { if (done === failAt) { seen = left(dir); size = fs.statSync(path.join(dir, seen[0])).size; throw new Error('walk.mp4: the disk went away'); } },
   }), /walk\.mp4: the disk went away/);
   assert.equal(seen.length, 1, `one temporary file while running: ${seen.join(', ')}`);
   assert.match(seen[0], /^\.walk\.poselift\.json\..*\.tmp$/);

@@ -11,6 +11,8 @@ import { after, test } from 'node:test';
 import { promisify } from 'node:util';
 import { CLI, DATA, MODELS } from '../helpers.js';
 import { writeNovelPoseWorld, writeProjectedSlice } from '../projected-points.js';
+import { Lifter } from '../../src/lift/lifter.js';
+import { kindOfLayout } from '../../src/lift/posenet/features.js';
 
 const run = promisify(execFile);
 
@@ -157,8 +159,10 @@ for (const layout of ['coco17', 'mpii16'] as const) {
     }));
     assert.equal(plain.frames, 8 * 4 * 60);
     assert.equal(mixed.frames, plain.frames);
-    // each layout's tracks have their temporal lifter: temporal.onnx (coco17), temporal-detected.onnx (mpii16)
-    assert.match(mixed.models.temporal ?? '', /^temporal-/, 'a temporal lifter lifts the tracks');
+    // each layout's tracks have their own temporal lifter: temporal.onnx (coco17), temporal-detected.onnx (mpii16)
+    const own = (await Lifter.load(MODELS)).temporalFor(kindOfLayout(layout))?.version;
+    assert.match(own ?? '', /^temporal-/);
+    assert.equal(mixed.models.temporal, own, `the ${layout} tracks' temporal lifter`);
     console.log(`novel poses as ${layout} tracks: plain ${plain.mpjpe.toFixed(1)} mm, mixed ${mixed.mpjpe.toFixed(1)} mm (MRPE ${plain.mrpe.toFixed(1)} / ${mixed.mrpe.toFixed(1)})`);
     assert.ok(mixed.mpjpe < g.mixed_mpjpe, `mixed MPJPE ${mixed.mpjpe} (gate ${g.mixed_mpjpe})`);
     assert.ok(mixed.mpjpe - plain.mpjpe < g.rise_mpjpe, `rise ${mixed.mpjpe - plain.mpjpe} mm (gate ${g.rise_mpjpe})`);
