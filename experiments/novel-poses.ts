@@ -7,7 +7,7 @@
  * rise from unmixed to mixed measures how a lifter copes with poses away from Human3.6M's scripted ones (the
  * question the four photos' still-track check asked of one photo; docs/decisions/temporal-lifter.md).
  *
- *   node --import tsx experiments/novel-poses.ts [--models DIR] [--sequences 30] [--frames 500] [--stride 5] [--layouts coco17,mpii16] [--seed 1] [--coco-models joints|detected]
+ *   node --import tsx experiments/novel-poses.ts [--models DIR] [--sequences 30] [--frames 500] [--stride 5] [--layouts coco17,mpii16] [--seed 1] [--coco-models joints|detected] [--temporal-flip-test on|off]
  *
  * DIR holds the networks under test plus a `temporal.onnx` (COCO-17) and / or `temporal-detected.onnx` (MPII-16)
  * (default: the shipped models). Nothing here is a
@@ -31,16 +31,19 @@ const { values } = parseArgs({
     layouts: { type: 'string', default: 'coco17,mpii16' },
     seed: { type: 'string', default: '1' },
     'coco-models': { type: 'string', default: 'joints' },
+    'temporal-flip-test': { type: 'string' },
   },
 });
 const cocoModels = values['coco-models'];
 if (cocoModels !== 'joints' && cocoModels !== 'detected') throw new Error(`novel-poses: --coco-models ${cocoModels}: use joints or detected`);
+const tf = values['temporal-flip-test'];
+if (tf !== undefined && tf !== 'on' && tf !== 'off') throw new Error(`novel-poses: --temporal-flip-test ${tf}: use on or off`);
 const [nSeq, nFrames, stride, seed] = [values.sequences, values.frames, values.stride, values.seed].map(Number);
 const src = defaultDataDir('h36m-train');
 
 const CONFIGS: Record<string, Partial<EvalOptions>> = {
   'single-frame PoseNet (tracks)': { temporal: false },
-  'temporal lifter': {},
+  'temporal lifter': tf === undefined ? {} : { temporalFlipTest: tf === 'on' },
 };
 for (const mix of [false, true]) {
   const world = writeNovelPoseWorld(src, { subject: 'S1', sequences: nSeq, frames: nFrames, mix, seed });

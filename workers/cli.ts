@@ -89,6 +89,8 @@ export interface EnqueueOptions {
   camera?: string; detector?: string; keypoints?: boolean; format?: string; layout?: string; adapter?: string;
   width?: number; height?: number; fps?: number; dataset?: boolean; input?: string; stride?: number;
   models?: string; wait?: boolean;
+  /** false: videos and keypoint files with a rate lifted by single-frame PoseNet (`run --no-temporal`) */
+  temporal?: boolean;
   /** videos longer than this are split into segments detected by all workers (seconds; 0 = never split) */
   segmentSeconds?: number;
 }
@@ -145,6 +147,8 @@ export async function jobDataFor(inputs: string[], o: EnqueueOptions): Promise<P
   const abs = inputs.map((i) => path.resolve(i));
   const camera = o.camera ? path.resolve(o.camera) : undefined;
   const models = o.models ? path.resolve(o.models) : undefined;
+  // only a `false` is written into the job: the worker's default stays the temporal lifter
+  const noTemporal = o.temporal === false ? { temporal: false } : {};
   if (o.keypoints && o.dataset) throw new Error('enqueue: --keypoints and --dataset exclude each other');
   const one = (what: string) => {
     if (abs.length !== 1) throw new Error(`enqueue: ${what} takes one input, got ${abs.length}`);
@@ -152,7 +156,7 @@ export async function jobDataFor(inputs: string[], o: EnqueueOptions): Promise<P
   };
   if (o.keypoints) {
     if (!o.format) throw new Error('enqueue --keypoints: pass --format coco|openpose|csv');
-    return { kind: 'keypoints', input: one('--keypoints'), format: o.format as KeypointFormat, layout: o.layout, camera, width: o.width, height: o.height, fps: o.fps, adapter: o.adapter, models };
+    return { kind: 'keypoints', input: one('--keypoints'), format: o.format as KeypointFormat, layout: o.layout, camera, width: o.width, height: o.height, fps: o.fps, adapter: o.adapter, models, ...noTemporal };
   }
   if (o.dataset) {
     if (o.input !== 'gt2d' && o.input !== 'points2d') throw new Error('enqueue --dataset: pass --input gt2d|points2d');
@@ -164,7 +168,7 @@ export async function jobDataFor(inputs: string[], o: EnqueueOptions): Promise<P
     if (abs.length > 1 && abs.some(isDir)) throw new Error('enqueue: a list of inputs must be photos; enqueue a folder on its own');
     return { kind: 'images', inputs: abs, camera, detector: o.detector, models };
   }
-  return { kind: 'video', input: abs[0], camera, detector: o.detector, fps: o.fps, models };
+  return { kind: 'video', input: abs[0], camera, detector: o.detector, fps: o.fps, models, ...noTemporal };
 }
 
 /** Queue a job: a video longer than `segmentSeconds` as a segment flow (its parent returned), anything else as one job. */

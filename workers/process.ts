@@ -28,6 +28,7 @@ export function validateJob(d: PoseliftJobData): void {
   if (!d || typeof d !== 'object') throw new JobInputError('job data is not an object');
   switch (d.kind) {
     case 'video': case 'images':
+      if (d.kind === 'video' && d.temporal !== undefined && typeof d.temporal !== 'boolean') throw new JobInputError(`${d.input}: the option temporal must be true or false, got ${JSON.stringify(d.temporal)}`);
       if (d.detector !== undefined && !(DETECTOR_NAMES as readonly string[]).includes(d.detector)) {
         throw new JobInputError(`unknown detector "${d.detector}"; use one of ${DETECTOR_NAMES.join(', ')}`);
       }
@@ -40,6 +41,7 @@ export function validateJob(d: PoseliftJobData): void {
       if (![d.start, d.duration, d.origin].every((v) => typeof v === 'number' && Number.isFinite(v))) throw new JobInputError(`${d.input}: video-segment job without start, duration and origin`);
       break;
     case 'keypoints':
+      if (d.temporal !== undefined && typeof d.temporal !== 'boolean') throw new JobInputError(`${d.input}: the option temporal must be true or false, got ${JSON.stringify(d.temporal)}`);
       if (!KEYPOINT_FORMATS.includes(d.format)) throw new JobInputError(`${d.input}: unknown format "${String(d.format)}"; use ${KEYPOINT_FORMATS.join(', ')}`);
       break;
     case 'dataset':
@@ -95,12 +97,16 @@ export function removeStaleTemps(dir: string, jobId: string): void {
 }
 
 const lifters = new Map<string, Promise<Lifter>>();
-/** One loaded lifter per models folder for the worker's life (loading the ONNX models per small job costs more than the job); a failed load is not kept. */
-function cachedLifter(models: string): Promise<Lifter> {
-  const key = path.resolve(models);
+/**
+ * One loaded lifter per models folder (with or without its temporal lifters: a job's `temporal`) for the
+ * worker's life (loading the ONNX models per small job costs more than the job); a failed load is not kept.
+ */
+function cachedLifter(models: string, temporal = true): Promise<Lifter> {
+  const dir = path.resolve(models);
+  const key = `${temporal !== false}:${dir}`;
   let p = lifters.get(key);
   if (!p) {
-    p = Lifter.load(key);
+    p = Lifter.load(dir, { temporal: temporal !== false });
     lifters.set(key, p);
     p.catch(() => lifters.delete(key));
   }
@@ -146,7 +152,7 @@ export async function runJob(d: PoseliftJobData, c: ProcessContext): Promise<Pos
     const multi = inputs.length > 1;
     const results = await runInputs(inputs, {
       camera: d.camera, detector: d.detector as DetectorName | undefined, models, maxPeople: d.maxPeople, threads: c.threads, signal: c.signal,
-      ...(d.kind === 'video' ? { fps: d.fps, start: d.start, duration: d.duration } : {}),
+      ...(d.kind === 'video' ? { fps: d.fps, start: d.start, duration: d.duration, temporal: d.temporal } : {}),
       out: multi ? base + path.sep : `${base}.poselift.json`,
       keepDocuments: false, // streamed to the result file, never held whole
       // one input: its frames (folders, videos); several photos: inputs done
@@ -162,7 +168,7 @@ export async function runJob(d: PoseliftJobData, c: ProcessContext): Promise<Pos
     report(0, 0, 0);
     const doc = await liftKeypointFile(d.input, {
       format: d.format, layout: d.layout, camera: d.camera, width: d.width, height: d.height, fps: d.fps, adapter: d.adapter, models,
-      lifter: await cachedLifter(models),
+      lifter: await cachedLifter(models, d.temporal),
     });
     const out = `${base}.poselift.json`;
     writeFileAtomic(out, JSON.stringify(doc) + '\n');
@@ -215,7 +221,7 @@ async function joinSegments(
     for (const x of order) yield* read(x.f).frames;
   }
   await writeVideoDetections({ ...order[0].head, start: d.start ?? 0, duration: d.duration ?? null }, frames(), out, {
-    camera: d.camera, models, lifter: await cachedLifter(models),
+    camera: d.camera, models, lifter: await cachedLifter(models, d.temporal),
   });
   for (const f of parts) fs.rmSync(f, { force: true });
   report(total, total, 100);

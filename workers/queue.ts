@@ -21,9 +21,11 @@ export const queueName = (): string => process.env.POSELIFT_QUEUE || 'poselift';
 export const resultsDir = (): string => path.resolve(process.env.POSELIFT_RESULTS || 'poselift-results');
 
 interface Common { camera?: string; models?: string }
+/** `temporal: false` (videos, keypoint files with a rate): every frame's pose from single-frame PoseNet instead of the temporal lifter (`run --no-temporal`) */
+interface TemporalChoice { temporal?: boolean }
 /** A frame-aligned part of a video's range (`videoSegments`): a `video-segment` child job detects it. */
 export interface SegmentSpec { start: number; duration: number; firstFrame: number; frames: number }
-export interface VideoJob extends Common {
+export interface VideoJob extends Common, TemporalChoice {
   kind: 'video'; input: string; detector?: string; fps?: number; start?: number; duration?: number; maxPeople?: number;
   /** set on the parent of a segment flow: its children detect these, the parent tracks + lifts the whole range */
   segments?: SegmentSpec[];
@@ -38,7 +40,7 @@ export interface VideoSegmentJob {
   segment: number; segments: number; total: number; group: string;
 }
 export interface ImagesJob extends Common { kind: 'images'; inputs: string[]; detector?: string; maxPeople?: number }
-export interface KeypointsJob extends Common { kind: 'keypoints'; input: string; format: KeypointFormat; layout?: string; width?: number; height?: number; fps?: number; adapter?: string }
+export interface KeypointsJob extends Common, TemporalChoice { kind: 'keypoints'; input: string; format: KeypointFormat; layout?: string; width?: number; height?: number; fps?: number; adapter?: string }
 export interface DatasetJob { kind: 'dataset'; input: string; mode: 'gt2d' | 'points2d'; stride?: number; subjects?: string[]; models?: string }
 export type PoseliftJobData = VideoJob | VideoSegmentJob | ImagesJob | KeypointsJob | DatasetJob;
 export type JobKind = PoseliftJobData['kind'];

@@ -30,6 +30,11 @@ export interface LiftKeypointOptions {
   fps?: number;
   /** models folder (ignored when `lifter` is given) */
   models?: string;
+  /**
+   * with `fps`: each track's poses from the temporal lifter of its kind (default true); false = single-frame
+   * PoseNet (ignored when `lifter` is given: load it with `{ temporal: false }`)
+   */
+  temporal?: boolean;
   /** an already loaded lifter (workers keep one) */
   lifter?: Lifter;
   /**
@@ -66,7 +71,7 @@ export async function liftKeypointFile(input: string, o: LiftKeypointOptions): P
   const fileCam = o.camera ? loadCameraFile(o.camera) : undefined;
   const kf = readKeypointFile(input, o.format, o.layout);
   const cams = kf.frames.map((fr) => frameCamera(input, fr, o, fileCam));
-  const lifter = o.lifter ?? await Lifter.load(o.models ?? defaultModelsDir());
+  const lifter = o.lifter ?? await Lifter.load(o.models ?? defaultModelsDir(), { temporal: o.temporal });
   const adapter = lifter.adapterFor(o.adapter);
   if (o.adapter !== undefined && !adapter) {
     throw new Error(`${input}: --adapter ${o.adapter}: the models folder has no keypoint adapter for that detector; use one of ${lifter.adapterNames().join(', ') || '(none: run `poselift calibrate`)'}`);

@@ -210,9 +210,11 @@ export function buildProgram(): Command {
     .option('--temporal-kinds <list>', 'the kinds of 2D whose tracks the temporal lifter lifts, comma-separated from joints, mpii, coco (tuning; default: the shipped TEMPORAL_KINDS)',
       (v: string) => v.split(',').map((k) => k.trim()).filter(Boolean).map(keypointKindArg))
     .option('--temporal-depth <which>', 'the pose the depth search places to find the root with the temporal lifter: single-frame PoseNet\'s (posenet, the default) or the temporal lifter\'s (temporal)', oneOf('posenet', 'temporal'))
+    .option('--temporal-flip-test <on|off>', 'the temporal lifter\'s test-time mirroring (tuning; default: the shipped TEMPORAL_FLIP_TEST)', oneOf('on', 'off'))
     .action(async (dataset: string, o) => {
       const subjects = o.subjects ? String(o.subjects).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined;
-      await evalCommand(dataset, { ...o, subjects });
+      const temporalFlipTest = o.temporalFlipTest === undefined ? undefined : o.temporalFlipTest === 'on';
+      await evalCommand(dataset, { ...o, subjects, temporalFlipTest });
     });
 
   program
@@ -276,6 +278,7 @@ export function buildProgram(): Command {
     .option('--out <path>', 'output file or folder (default: ./<name>.poselift.json)')
     .option('--models <dir>', 'folder with posenet.onnx and rootnet.onnx', defaultModelsDir())
     .option('--adapter <detector>', `the keypoints came from this detector (${DETECTOR_NAMES.join(', ')}): apply its calibrated keypoint adapter (default: lift as given)`)
+    .option('--no-temporal', 'with --fps: lift every frame with single-frame PoseNet instead of the temporal lifter of the keypoints\' kind (models/temporal.onnx, temporal-detected.onnx)')
     .action(async (input: string, o) => {
       const { liftCommand } = await import('./lift.js');
       await liftCommand(input, o);
@@ -346,6 +349,7 @@ export function buildProgram(): Command {
     .option('--models <dir>', 'folder with posenet.onnx and rootnet.onnx (default: the worker\'s)')
     .option('--wait', 'wait for the job, progress on stderr; exit 0 when it completes, 1 when it fails')
     .option('--segment-seconds <s>', 'videos longer than this are split into segments that all workers detect in parallel, then joined (0 = never split)', nonNegativeNumber('a number of seconds >= 0'), 60)
+    .option('--no-temporal', 'videos, keypoint files with --fps: every frame\'s pose from single-frame PoseNet instead of the temporal lifter (as `run --no-temporal`)')
     .action(async (inputs: string[], o) => {
       const { enqueueCommand } = await import('../../workers/cli.js');
       await enqueueCommand(inputs, o);

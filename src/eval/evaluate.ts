@@ -26,6 +26,8 @@ export interface EvalOptions {
   fit?: boolean;
   /** PoseNet test-time mirroring (default true) */
   flipTest?: boolean;
+  /** the temporal lifter's test-time mirroring (default TEMPORAL_FLIP_TEST; tuning) */
+  temporalFlipTest?: boolean;
   /** only sequences of these subjects (e.g. the held-out S1 of h36m-train) */
   subjects?: string[];
   /** depth-search / fitter overrides (tuning); production defaults otherwise */
@@ -208,7 +210,7 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
         // what the 2D points are: the layout's kind (gt2d = joints, points2d mpii16 = MPII-style, detectors COCO-style)
         const layout = kps.find((k) => k)?.layout ?? 'h36m17';
         lastLayout = layout;
-        const call = { fit: o.fit !== false, lift: o.lift, flipTest: o.flipTest, kind: kindOfLayout(layout), definitionWeight: o.definitionWeight, temporalSize: o.temporalSize, temporalDepth: o.temporalDepth };
+        const call = { fit: o.fit !== false, lift: o.lift, flipTest: o.flipTest, temporalFlipTest: o.temporalFlipTest, kind: kindOfLayout(layout), definitionWeight: o.definitionWeight, temporalSize: o.temporalSize, temporalDepth: o.temporalDepth };
         const out = o.singleFrame ? await lifter.liftBatch(norm, cam, call)
           : scoreEvery > 1 && fps > 0 ? await liftAsVideo(lifter, norm, cam, fps, call)
             : fps > 0 && frames.length > 2 ? await lifter.liftTrack(norm, cam, fps, call) : await lifter.liftBatch(norm, cam, call);

@@ -78,6 +78,12 @@ export const COCO_MODELS: 'joints' | 'detected' = 'joints';
 export const TEMPORAL_KINDS: readonly KeypointKind[] = ['mpii', 'coco'];
 
 /**
+ * Whether the temporal lifters average their answers for a track and for its mirror image (test-time
+ * mirroring, as PoseNet and RootNet do; twice the lifter's time). Measured 2026-12-05 (evening), not decided yet.
+ */
+export const TEMPORAL_FLIP_TEST = true;
+
+/**
  * Tracks slower than this (frames more than 0.1 s apart: a strided data set, a time-lapse) are lifted frame by
  * frame by PoseNet: the temporal lifter's 25 fps window would be interpolated from too few frames to show
  * the motion. Issue 19 asks for 10-60 fps; faster tracks are resampled.

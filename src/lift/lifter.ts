@@ -17,8 +17,8 @@ import { RootNet } from './rootnet/model.js';
 import { TemporalLifter } from './temporal/model.js';
 import type { DefinitionAdapter } from './adapter.js';
 import { ADAPTER_FILE, loadAdapters } from './adapter-file.js';
-import { COCO_MODELS, DEFINITION_JOINTS, DEFINITION_WEIGHT, DETECTED_LIFT_OPTIONS, LIFT_DEFAULTS, TEMPORAL_KINDS, TEMPORAL_MIN_FPS } from './constants.js';
-export { COCO_MODELS, DEFINITION_JOINTS, DEFINITION_WEIGHT, DETECTED_LIFT_OPTIONS, LIFT_DEFAULTS, TEMPORAL_KINDS, TEMPORAL_MIN_FPS };
+import { COCO_MODELS, DEFINITION_JOINTS, DEFINITION_WEIGHT, DETECTED_LIFT_OPTIONS, LIFT_DEFAULTS, TEMPORAL_FLIP_TEST, TEMPORAL_KINDS, TEMPORAL_MIN_FPS } from './constants.js';
+export { COCO_MODELS, DEFINITION_JOINTS, DEFINITION_WEIGHT, DETECTED_LIFT_OPTIONS, LIFT_DEFAULTS, TEMPORAL_FLIP_TEST, TEMPORAL_KINDS, TEMPORAL_MIN_FPS };
 
 export interface LiftedPerson {
   /** camera-frame joints, h36m17, 17 x 3 mm */
@@ -36,8 +36,13 @@ export interface LiftedPerson {
 export interface LiftCallOptions {
   /** run the skeleton fitter (default true); false = PoseNet placed by the depth search only */
   fit?: boolean;
-  /** average PoseNet's answers for the input and its mirror image (default true) */
+  /** average PoseNet's and RootNet's answers for the input and its mirror image (default true) */
   flipTest?: boolean;
+  /**
+   * with the temporal lifter: average its answers for the track and its mirror image too (default
+   * TEMPORAL_FLIP_TEST; `flipTest: false` turns it off as well)
+   */
+  temporalFlipTest?: boolean;
   /** depth-search and fitter settings (defaults: LIFT_DEFAULTS) */
   lift?: LiftSequenceOptions;
   /**
@@ -268,7 +273,7 @@ export class Lifter {
       if (!temporal) return nets.posenet.predict(kps, { flipTest: o.flipTest, kind });
       const before = track!.context?.before ?? [], after = track!.context?.after ?? [];
       const all = await temporal.predictTrack([...before, ...people, ...after], {
-        kind, flipTest: o.flipTest, fps: track!.fps, at: idx.map((i) => i + before.length),
+        kind, flipTest: o.flipTest !== false && (o.temporalFlipTest ?? TEMPORAL_FLIP_TEST), fps: track!.fps, at: idx.map((i) => i + before.length),
       });
       const rels = idx.map((i) => all[i + before.length]);
       if (sizeFromPosenet) {

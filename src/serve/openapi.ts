@@ -25,6 +25,7 @@ export function openapiDocument(version: string): Record<string, unknown> {
             detector: { type: 'string', enum: ['movenet-lightning', 'movenet-thunder', 'movenet-multipose', 'blazepose'] },
             fps: { type: 'number', exclusiveMinimum: 0 }, start: { type: 'number', minimum: 0 }, duration: { type: 'number', exclusiveMinimum: 0 },
             maxPeople: { type: 'integer', minimum: 1 }, segmentSeconds: { type: 'number', minimum: 0 },
+            temporal: { type: 'boolean', description: 'false: videos and keypoint files with fps lifted frame by frame by single-frame PoseNet instead of the temporal lifter (default true)' },
             keypoints: {
               type: 'object', additionalProperties: false, required: ['format'],
               properties: {

@@ -124,6 +124,8 @@ const OptionsSchema = z.object({
   duration: z.number().positive().finite().optional(),
   maxPeople: z.number().int().positive().optional(),
   segmentSeconds: z.number().min(0).finite().optional(),
+  /** false: videos and keypoint files with a rate lifted by single-frame PoseNet (`run --no-temporal`) */
+  temporal: z.boolean().optional(),
   keypoints: z.object({
     format: z.enum(KEYPOINT_FORMATS as [string, ...string[]]),
     layout: z.string().max(64).optional(),
@@ -384,7 +386,7 @@ export async function buildServer(o: ServeOptions = {}): Promise<PoseliftServer>
   const enqueue = async (input: string, camera: string | undefined, opts: JobOptions) => {
     const kp = opts.keypoints;
     const data = await jobDataFor([input], {
-      camera, detector: opts.detector, fps: opts.fps,
+      camera, detector: opts.detector, fps: opts.fps, temporal: opts.temporal,
       keypoints: !!kp, format: kp?.format, layout: kp?.layout, width: kp?.width, height: kp?.height, adapter: kp?.adapter,
     });
     if (data.kind === 'video') {

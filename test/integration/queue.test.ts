@@ -14,6 +14,7 @@ import { Redis } from 'ioredis';
 import { REPO, DATA, MODELS } from '../helpers.js';
 import { JOB_OPTIONS, redisUrl, workerConnection, type PoseliftJobData, type PoseliftJobResult } from '../../workers/queue.js';
 import { startWorker } from '../../workers/worker.js';
+import { jobDataFor } from '../../workers/cli.js';
 import { isInputError, JobInputError } from '../../workers/errors.js';
 import { DatasetError } from '../../src/data/dataset.js';
 import { liftKeypointFile } from '../../src/app/lift-keypoints.js';
@@ -82,6 +83,36 @@ test('keypoints job: the result file equals liftKeypointFile', async () => {
   assert.deepEqual(JSON.parse(fs.readFileSync(out, 'utf8')), JSON.parse(JSON.stringify(await liftKeypointFile(csv, opts))));
   assert.deepEqual(job.progress, { percent: 100, frames: 1, total: 1 });
   assert.deepEqual(fs.readdirSync(results).filter((n) => n.endsWith('.tmp')), []);
+});
+
+test('keypoints job with a rate: the temporal lifter by default, `temporal: false` lifts with PoseNet, each equal to liftKeypointFile', { timeout: 60_000 }, async () => {
+  // one person's COCO-17 track, 12 frames at 10 fps, swaying
+  const P: Record<string, [number, number]> = {
+    nose: [500, 300], left_eye: [510, 290], right_eye: [490, 290], left_ear: [520, 295], right_ear: [480, 295],
+    left_shoulder: [550, 340], right_shoulder: [450, 340], left_elbow: [570, 420], right_elbow: [430, 420], left_wrist: [580, 490], right_wrist: [420, 490],
+    left_hip: [530, 500], right_hip: [470, 500], left_knee: [530, 650], right_knee: [470, 650], left_ankle: [530, 800], right_ankle: [470, 800],
+  };
+  const rows: string[] = [];
+  for (let f = 0; f < 12; f++) for (const [j, [x, y]] of Object.entries(P)) rows.push(`${f},1,${j},${(x + 8 * Math.sin(f / 2)).toFixed(1)},${y},0.9`);
+  const track = path.join(tmp, 'track.csv');
+  fs.writeFileSync(track, 'frame,person,joint,x,y,score\n' + rows.join('\n') + '\n');
+  const opts = { format: 'csv' as const, layout: 'coco17', width: 1000, height: 1000, fps: 10, models: MODELS };
+  for (const temporal of [undefined, false]) {
+    // the job as `poselift enqueue track.csv --keypoints ... [--no-temporal]` writes it: `temporal` only when false
+    const data = await jobDataFor([track], { keypoints: true, ...opts, temporal });
+    assert.equal('temporal' in data, temporal === false);
+    const job = await run(data);
+    assert.equal(await job.getState(), 'completed', job.failedReason);
+    const doc = JSON.parse(fs.readFileSync(job.returnvalue.result, 'utf8'));
+    assert.deepEqual(doc, JSON.parse(JSON.stringify(await liftKeypointFile(track, { ...opts, temporal }))));
+    assert.equal(doc.frames.length, 12);
+    if (temporal === false) assert.equal(doc.models.temporal, undefined);
+    else assert.match(doc.models.temporal ?? '', /^temporal-/);
+  }
+  const bad = await run({ kind: 'keypoints', input: track, ...opts, temporal: 'no' as unknown as boolean });
+  assert.equal(await bad.getState(), 'failed');
+  assert.match(bad.failedReason, /track\.csv: the option temporal must be true or false, got "no"/);
+  assert.equal(bad.attemptsMade, 1);
 });
 
 test('images job: the result file equals runInputs', { timeout: 60_000 }, async () => {

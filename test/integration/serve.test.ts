@@ -226,6 +226,7 @@ test('path inputs: under the input root they run; "..", absolute paths outside a
     [{ path: 'missing.jpg' }, 400, /"missing\.jpg" does not exist under the input root/],
     [{ path: 'sub/person.jpg', options: { detector: 'nope' } }, 400, /^options\.detector: /],
     [{ path: 'sub/person.jpg', options: { models: '/elsewhere' } }, 400, /^options: .*models/],
+    [{ path: 'sub/person.jpg', options: { temporal: 'no' } }, 400, /^options\.temporal: /],
     [{ nope: 1 }, 400, /path: /],
   ];
   for (const [body, status, re] of refused) {
