@@ -7,7 +7,7 @@
  * rise from unmixed to mixed measures how a lifter copes with poses away from Human3.6M's scripted ones (the
  * question the four photos' still-track check asked of one photo; docs/decisions/temporal-lifter.md).
  *
- *   node --import tsx experiments/novel-poses.ts [--models DIR] [--sequences 30] [--frames 500] [--stride 5] [--layouts coco17,mpii16] [--seed 1] [--coco-models joints|detected] [--temporal-flip-test on|off]
+ *   node --import tsx experiments/novel-poses.ts [--models DIR] [--sequences 30] [--frames 500] [--stride 5] [--layouts coco17,mpii16] [--seed 1] [--coco-models joints|detected] [--temporal-flip-test on|off] [--coco-roots joints|detected]
  *
  * DIR holds the networks under test plus a `temporal.onnx` (COCO-17) and / or `temporal-detected.onnx` (MPII-16)
  * (default: the shipped models). Nothing here is a
@@ -32,10 +32,13 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     'coco-models': { type: 'string', default: 'joints' },
     'temporal-flip-test': { type: 'string' },
+    'coco-roots': { type: 'string' },
   },
 });
 const cocoModels = values['coco-models'];
 if (cocoModels !== 'joints' && cocoModels !== 'detected') throw new Error(`novel-poses: --coco-models ${cocoModels}: use joints or detected`);
+const cocoRoots = values['coco-roots'];
+if (cocoRoots !== undefined && cocoRoots !== 'joints' && cocoRoots !== 'detected') throw new Error(`novel-poses: --coco-roots ${cocoRoots}: use joints or detected`);
 const tf = values['temporal-flip-test'];
 if (tf !== undefined && tf !== 'on' && tf !== 'off') throw new Error(`novel-poses: --temporal-flip-test ${tf}: use on or off`);
 const [nSeq, nFrames, stride, seed] = [values.sequences, values.frames, values.stride, values.seed].map(Number);
@@ -53,7 +56,7 @@ for (const mix of [false, true]) {
       const dir = writeProjectedSlice(world.dir, { layout, subject: 'S1', sequences: nSeq, frames: nFrames });
       try {
         for (const [name, cfg] of Object.entries(CONFIGS)) {
-          const r = await evaluateDataset(dir, { input: 'points2d', stride, models: values.models, temporalKinds: [kindOfLayout(layout)], cocoModels, ...cfg });
+          const r = await evaluateDataset(dir, { input: 'points2d', stride, models: values.models, temporalKinds: [kindOfLayout(layout)], cocoModels, cocoRoots, ...cfg });
           console.log(`${mix ? 'mixed' : 'plain'} ${layout}  ${name.padEnd(30)} MPJPE ${r.mpjpe.toFixed(1)}  PA ${r.pa_mpjpe.toFixed(1)}  ` +
             `MRPE ${r.mrpe.toFixed(1)}  camera ${r.mpjpe_abs.toFixed(1)}  (${r.frames} person-frames)`);
         }

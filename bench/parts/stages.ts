@@ -16,7 +16,7 @@ import type { Intrinsics } from '../../src/contracts/types.js';
 import { openDataset } from '../../src/data/dataset.js';
 import { defaultDataDir } from '../../src/util/paths.js';
 import { createDetector, readVideoFrames, DETECTOR_NAMES, type RgbFrame } from '../../src/detect/index.js';
-import { Lifter, LIFT_DEFAULTS } from '../../src/lift/lifter.js';
+import { Lifter, LIFT_DEFAULTS, TEMPORAL_FLIP_TEST, type LiftCallOptions } from '../../src/lift/lifter.js';
 import { normalisedH36m } from '../../src/lift/normalise.js';
 import { kindOfLayout } from '../../src/lift/posenet/features.js';
 import { liftPerson, liftSequence, placePerson, type LiftInput } from '../../src/lift/solve/lift.js';
@@ -151,7 +151,7 @@ export async function stagesPart(ctx: BenchContext): Promise<PartResult> {
   const fps = quick ? 10 : undefined;
   const outDir = path.join(ctx.tmp, 'e2e');
   fs.mkdirSync(outDir, { recursive: true });
-  const whole: number[] = [], steady: number[] = [], liftMs: number[] = [];
+  const whole: number[] = [], steady: number[] = [], liftMs: number[] = [], liftMsFlip: number[] = [];
   let framesDone = 0, framesShort = 0, framesWithPerson = 0;
   const e2eRuns = Math.min(runs, 3);
   for (let r = 0; r < e2eRuns; r++) {
@@ -168,17 +168,24 @@ export async function stagesPart(ctx: BenchContext): Promise<PartResult> {
     framesWithPerson = kps.filter(Boolean).length;
     // the kind the video path gives the track (liftVideoFrames): COCO-style keypoints, lifted by temporal.onnx
     const layout = kps.find(Boolean)?.layout;
-    const t0 = performance.now();
-    const tl = new WindowedTrackLifter<number>(lifter, vcam, doc.fps, () => {}, layout ? { kind: kindOfLayout(layout) } : {});
-    for (let i = 0; i < kps.length; i++) {
-      const k = kps[i];
-      await tl.push(i, k ? normalisedH36m(k, vcam) : null);
-    }
-    await tl.finish();
-    liftMs.push((performance.now() - t0) / framesDone);
+    const liftAlone = async (o: LiftCallOptions): Promise<number> => {
+      const t0 = performance.now();
+      const tl = new WindowedTrackLifter<number>(lifter, vcam, doc.fps, () => {}, layout ? { kind: kindOfLayout(layout), ...o } : o);
+      for (let i = 0; i < kps.length; i++) {
+        const k = kps[i];
+        await tl.push(i, k ? normalisedH36m(k, vcam) : null);
+      }
+      await tl.finish();
+      return (performance.now() - t0) / framesDone;
+    };
+    liftMs.push(await liftAlone({}));
+    // the same with the temporal lifter's test-time mirroring the other way round (TEMPORAL_FLIP_TEST)
+    liftMsFlip.push(await liftAlone({ temporalFlipTest: !TEMPORAL_FLIP_TEST }));
   }
   const wholeS = stats(whole), steadyS = stats(steady), liftS = stats(liftMs);
   const share = stats(steady.map((ms, i) => liftMs[i] / ms));
+  const shareFlip = stats(steady.map((ms, i) => liftMsFlip[i] / ms));
+  const flipName = `the temporal lifter ${TEMPORAL_FLIP_TEST ? 'without' : 'with'} test-time mirroring (the default ${TEMPORAL_FLIP_TEST ? 'with' : 'without'})`;
   const fpsWhole = perSecond(wholeS), fpsSteady = perSecond(steadyS);
   const pct = (x: Stats) => `${fmt({ ...x, median: x.median * 100, min: x.min * 100, max: x.max * 100 }, 1)} %`;
   res.tables.push({
@@ -190,6 +197,8 @@ export async function stagesPart(ctx: BenchContext): Promise<PartResult> {
       ['ms/frame, steady state', fmt(steadyS, 1)],
       ['ms/frame, lifting alone (normalise, PoseNet, RootNet, depth search, temporal fit; same keypoints, same lifter)', fmt(liftS, 2)],
       ['lifting share of the steady-state frame time (same run)', pct(share)],
+      [`ms/frame, lifting alone, ${flipName}`, fmt(stats(liftMsFlip), 2)],
+      [`lifting share, ${flipName}`, pct(shareFlip)],
       ['frames with a person', `${framesWithPerson}/${framesDone}`],
       ['fresh Lightning detection on one thread (table above) / steady-state frame', ratio(light, steadyS.median)],
     ],

@@ -98,6 +98,7 @@ export function buildProgram(): Command {
     .option('--detected-prob <p>', `share of samples that take the view's stored 2D detections (points2d) instead of the projected truth (posenet-detected, rootnet-detected, temporal, temporal-detected default ${POSENET_DETECTED_DEFAULTS.detected?.prob ?? 0}, posenet, rootnet 0 = ground truth only)`, probability)
     .option('--coco-share <p>', `of the detection samples, the share given as COCO-style keypoints made from them (default ${DEFAULT_DETECTED.cocoShare})`, probability)
     .option('--coco-prob <p>', `share of samples missing the spine and head top, as COCO-17 and BlazePose keypoints are (default ${DEFAULT_AUGMENT.cocoPattern})`, probability)
+    .option('--coco-form <on|off>', 'samples in the COCO missing-joint pattern in the form COCO-17 keypoints arrive in (thorax = the shoulders\' midpoint, pelvis = the hips\'; src/train/augment.ts cocoForm) or with Human3.6M\'s thorax (default: on for temporal, off for the others)', oneOf('on', 'off'))
     .option('--window <n>', 'temporal: frames per window at 25 fps (a power of 3 for tcn, odd for mlp; default 27)', positiveInt)
     .option('--arch <tcn|mlp>', 'temporal: a temporal convolution over the window (default) or a residual MLP over it', (v: string) => {
       if (v !== 'tcn' && v !== 'mlp') throw new Error(`--arch ${v}: use tcn or mlp`);
@@ -134,11 +135,12 @@ export function buildProgram(): Command {
           },
         } : {}),
         // overrides of the detector-like augmentation (src/train/augment.ts DEFAULT_AUGMENT)
-        ...(o.definitionProb !== undefined || o.cocoProb !== undefined ? {
+        ...(o.definitionProb !== undefined || o.cocoProb !== undefined || o.cocoForm !== undefined ? {
           augment: {
             ...base.augment,
             ...(o.definitionProb !== undefined ? { definition: o.definitionProb } : {}),
             ...(o.cocoProb !== undefined ? { cocoPattern: o.cocoProb } : {}),
+            ...(o.cocoForm !== undefined ? { cocoForm: o.cocoForm === 'on' } : {}),
           },
         } : {}),
       };
@@ -201,6 +203,7 @@ export function buildProgram(): Command {
     .option('--detector <name>', `images: ${DETECTORS}`, DEFAULT_DETECTOR)
     .option('--no-adapter', 'images: lift the detector\'s keypoints without its calibrated keypoint-definition adapter')
     .option('--coco-models <which>', COCO_MODELS_HELP, cocoModelsArg)
+    .option('--coco-roots <which>', 'the RootNet that gives COCO-style keypoints their root depth when the truth-trained networks lift them: joints (rootnet.onnx) or detected (rootnet-detected.onnx) (tuning; default COCO_ROOTS)', cocoModelsArg)
     .option('--coco-style', 'points2d: give the stored MPII-16 detections as a COCO-17 detector would (its limbs and hips, the nose from the ground truth with noise), to measure the COCO path on real detection errors')
     .option('--definition-weight <w>', 'detector keypoints: weight of the joints a detector defines differently (pelvis, hips, thorax, head) in the depth search and the fitter (tuning; default DEFINITION_WEIGHT)', nonNegativeNumber('a weight >= 0'))
     .option('--score-every <n>', 'lift every (stride-th) frame of each view as a video track is lifted (the video path\'s windows, at the sequence\'s rate) and score every Nth; the acceleration error on every lifted frame', positiveInt)

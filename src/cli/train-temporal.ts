@@ -21,6 +21,7 @@ export interface TrainTemporalOptions extends CommonTrainOptions {
   cocoShare?: number;
   definitionProb?: number;
   cocoProb?: number;
+  cocoForm?: 'on' | 'off';
   window?: number;
   arch?: 'tcn' | 'mlp';
 }
@@ -41,7 +42,13 @@ export function temporalConfig(o: TrainTemporalOptions, model: TemporalModel): T
       detected: { ...DEFAULT_DETECTED, ...(o.detectedProb !== undefined ? { prob: o.detectedProb } : {}), ...(o.cocoShare !== undefined ? { cocoShare: o.cocoShare } : {}) },
     } : {}),
     ...(o.mixProb !== undefined ? { mix: { ...DEFAULT_MIX, prob: o.mixProb } } : {}),
-    ...(o.cocoProb !== undefined ? { augment: { ...base.augment, cocoPattern: o.cocoProb } } : {}),
+    ...(o.cocoProb !== undefined || o.cocoForm !== undefined ? {
+      augment: {
+        ...base.augment,
+        ...(o.cocoProb !== undefined ? { cocoPattern: o.cocoProb } : {}),
+        ...(o.cocoForm !== undefined ? { cocoForm: o.cocoForm === 'on' } : {}),
+      },
+    } : {}),
   };
 }
 

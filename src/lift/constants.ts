@@ -61,6 +61,13 @@ export const DEFINITION_WEIGHT = 1;
 export const COCO_MODELS: 'joints' | 'detected' = 'joints';
 
 /**
+ * Which RootNet gives the root depth of COCO-style keypoints when COCO_MODELS lifts their poses with the
+ * truth-trained networks: `joints` (`rootnet.onnx`) or `detected` (`rootnet-detected.onnx`, trained on real
+ * detections too, when the folder has it). Measured 2026-12-05 (night), not decided yet.
+ */
+export const COCO_ROOTS: 'joints' | 'detected' = 'joints';
+
+/**
  * The kinds of 2D whose tracks (videos, keypoint files with a rate) a temporal lifter lifts, when the models
  * folder has one for the kind (`Lifter.temporalFor`): MPII-style detector keypoints, by `temporal-detected.onnx`
  * (shipped 2026-12-05; 1024 channels with part mixing per window), and since 2026-12-05 (evening) COCO-style
@@ -79,9 +86,15 @@ export const TEMPORAL_KINDS: readonly KeypointKind[] = ['mpii', 'coco'];
 
 /**
  * Whether the temporal lifters average their answers for a track and for its mirror image (test-time
- * mirroring, as PoseNet and RootNet do; twice the lifter's time). Measured 2026-12-05 (evening), not decided yet.
+ * mirroring, as PoseNet and RootNet do, which keep it; twice the temporal lifter's time). Off since 2026-12-05
+ * (night), for issue 19's speed target (lifting under 10 % of a 720p frame's time; `npm run bench -- --parts
+ * stages` prints both in one run), on bars written before measuring (every held-out S1 track row no more
+ * than 1 mm worse). Held-out S1, MPJPE with -> without: Stacked Hourglass detections as 10 fps tracks 66.1 ->
+ * 66.6, as a 50 fps video scored every 5th frame 65.7 -> 66.2, given as COCO-17 71.6 -> 72.1, the novel-pose
+ * COCO-17 tracks (experiments/novel-poses.ts) 42.8 / 50.4 -> 43.1 / 50.8 (unmixed / mixed); MRPE unchanged
+ * within 0.5 mm. Decision: docs/decisions/temporal-lifter.md.
  */
-export const TEMPORAL_FLIP_TEST = true;
+export const TEMPORAL_FLIP_TEST = false;
 
 /**
  * Tracks slower than this (frames more than 0.1 s apart: a strided data set, a time-lapse) are lifted frame by

@@ -17,8 +17,8 @@ import { RootNet } from './rootnet/model.js';
 import { TemporalLifter } from './temporal/model.js';
 import type { DefinitionAdapter } from './adapter.js';
 import { ADAPTER_FILE, loadAdapters } from './adapter-file.js';
-import { COCO_MODELS, DEFINITION_JOINTS, DEFINITION_WEIGHT, DETECTED_LIFT_OPTIONS, LIFT_DEFAULTS, TEMPORAL_FLIP_TEST, TEMPORAL_KINDS, TEMPORAL_MIN_FPS } from './constants.js';
-export { COCO_MODELS, DEFINITION_JOINTS, DEFINITION_WEIGHT, DETECTED_LIFT_OPTIONS, LIFT_DEFAULTS, TEMPORAL_FLIP_TEST, TEMPORAL_KINDS, TEMPORAL_MIN_FPS };
+import { COCO_MODELS, COCO_ROOTS, DEFINITION_JOINTS, DEFINITION_WEIGHT, DETECTED_LIFT_OPTIONS, LIFT_DEFAULTS, TEMPORAL_FLIP_TEST, TEMPORAL_KINDS, TEMPORAL_MIN_FPS } from './constants.js';
+export { COCO_MODELS, COCO_ROOTS, DEFINITION_JOINTS, DEFINITION_WEIGHT, DETECTED_LIFT_OPTIONS, LIFT_DEFAULTS, TEMPORAL_FLIP_TEST, TEMPORAL_KINDS, TEMPORAL_MIN_FPS };
 
 export interface LiftedPerson {
   /** camera-frame joints, h36m17, 17 x 3 mm */
@@ -129,6 +129,8 @@ export const MODEL_FILES = {
 export interface LifterLoadOptions {
   /** which networks lift COCO-style keypoints (default COCO_MODELS) */
   cocoModels?: 'joints' | 'detected';
+  /** with `cocoModels` 'joints': the RootNet that gives COCO-style keypoints their root depth (default COCO_ROOTS) */
+  cocoRoots?: 'joints' | 'detected';
   /** load the temporal lifter when the folder has one (default true) */
   temporal?: boolean;
   /** the kinds of 2D whose tracks the temporal lifter lifts (default TEMPORAL_KINDS; tuning) */
@@ -145,6 +147,7 @@ export class Lifter {
     readonly temporal?: TemporalLifter,
     readonly temporalKinds: readonly KeypointKind[] = TEMPORAL_KINDS,
     readonly temporalDetected?: TemporalLifter,
+    readonly cocoRoots: 'joints' | 'detected' = COCO_ROOTS,
   ) {}
 
   static async load(modelsDir: string, o: LifterLoadOptions = {}): Promise<Lifter> {
@@ -173,7 +176,7 @@ export class Lifter {
     const cocoModels = o.cocoModels ?? COCO_MODELS;
     // detector keypoints lifted by the detection-trained models are moved to the reference's definitions
     const relative = cocoModels === 'detected' && detected !== undefined;
-    return new Lifter(posenet, rootnet, loadAdapters(path.join(modelsDir, ADAPTER_FILE), relative), detected, cocoModels, temporal, o.temporalKinds, temporalD);
+    return new Lifter(posenet, rootnet, loadAdapters(path.join(modelsDir, ADAPTER_FILE), relative), detected, cocoModels, temporal, o.temporalKinds, temporalD, o.cocoRoots);
   }
 
   /**
@@ -213,9 +216,15 @@ export class Lifter {
     return this.detected !== undefined && (kind === 'mpii' || (kind === 'coco' && this.cocoModels === 'detected'));
   }
 
-  /** The networks that lift 2D of this kind. */
+  /**
+   * The networks that lift 2D of this kind: the detection-trained pair for the kinds it lifts
+   * (`liftsWithDetected`), else `posenet` with `rootnet`, or for COCO-style keypoints with `cocoRoots`
+   * 'detected' with `rootnet-detected` (COCO_ROOTS).
+   */
   netsFor(kind: KeypointKind): LiftNets {
-    return this.liftsWithDetected(kind) ? this.detected! : { posenet: this.posenet, rootnet: this.rootnet };
+    if (this.liftsWithDetected(kind)) return this.detected!;
+    const rootnet = kind === 'coco' && this.cocoRoots === 'detected' && this.detected ? this.detected.rootnet : this.rootnet;
+    return { posenet: this.posenet, rootnet };
   }
 
   /**
