@@ -21,6 +21,7 @@ export async function evalCommand(dir: string, o: EvalOptions): Promise<void> {
     ['MPJPE, camera frame (mm)', fmt(r.mpjpe_abs)],
     ['MRPE, root (mm)', fmt(r.mrpe)],
     ['MRPE x / y / z (mm)', r.mrpe_xyz.map((v) => fmt(v)).join(' / ')],
+    ['root depth bias, predicted - true (mm)', fmt(r.root_depth_bias)],
     ['PCK3D @150 mm (%)', fmt(r.pck150 * 100)],
     ['AUC 0..150 mm (%)', fmt(r.auc * 100)],
     [`accel error (mm/frame^2${r.score_every ? ', every lifted frame' : ''})`, fmt(r.accel, 2)],

@@ -203,6 +203,7 @@ export function buildProgram(): Command {
     .option('--detector <name>', `images: ${DETECTORS}`, DEFAULT_DETECTOR)
     .option('--no-adapter', 'images: lift the detector\'s keypoints without its calibrated keypoint-definition adapter')
     .option('--coco-models <which>', COCO_MODELS_HELP, cocoModelsArg)
+    .option('--coco-adapter', 'with --coco-style: apply those detections\' keypoint adapter (the reference in <models>/keypoint-adapter.json, measured on the training subjects) as `run` applies a calibrated detector\'s')
     .option('--coco-roots <which>', 'the RootNet that gives COCO-style keypoints their root depth when the truth-trained networks lift them: joints (rootnet.onnx) or detected (rootnet-detected.onnx) (tuning; default COCO_ROOTS)', cocoModelsArg)
     .option('--coco-style', 'points2d: give the stored MPII-16 detections as a COCO-17 detector would (its limbs and hips, the nose from the ground truth with noise), to measure the COCO path on real detection errors')
     .option('--definition-weight <w>', 'detector keypoints: weight of the joints a detector defines differently (pelvis, hips, thorax, head) in the depth search and the fitter (tuning; default DEFINITION_WEIGHT)', nonNegativeNumber('a weight >= 0'))

@@ -12,6 +12,7 @@ import { Lifter, type LiftCallOptions, type LiftedPerson } from '../lift/lifter.
 import { WindowedTrackLifter } from '../track/track-lift.js';
 import type { LiftSequenceOptions } from '../lift/solve/lift.js';
 import { normalisedH36m } from '../lift/normalise.js';
+import { ADAPTER_FILE, loadReference } from '../lift/adapter-file.js';
 import { kindOfLayout, type KeypointKind } from '../lift/posenet/features.js';
 import { Rng } from '../util/rng.js';
 import { DEFAULT_DETECTOR, type DetectorName } from '../detect/types.js';
@@ -40,6 +41,13 @@ export interface EvalOptions {
   definitionWeight?: number;
   /** --input points2d: give the stored MPII-16 detections as a COCO-17 detector would (`cocoStyle`) */
   cocoStyle?: boolean;
+  /**
+   * with `cocoStyle`: apply the keypoint adapter of those detections, the `reference` of the models folder's
+   * keypoint-adapter.json (measured on the training subjects, `poselift calibrate DATASET --reference`), as
+   * `run` applies a calibrated detector's adapter; nothing to apply when the detection-trained pair lifts
+   * COCO keypoints (their reference is these definitions)
+   */
+  cocoAdapter?: boolean;
   /** which networks lift COCO-style keypoints (default COCO_MODELS) */
   cocoModels?: 'joints' | 'detected';
   /** the RootNet of COCO-style keypoints lifted by the truth-trained networks (default COCO_ROOTS; tuning) */
@@ -180,7 +188,14 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
     // person, the detector's keypoint adapter as `run` applies it)
     const detectorName = o.detector ?? DEFAULT_DETECTOR;
     const detector = input === 'images' ? await (await import('../detect/index.js')).createDetector(detectorName) : undefined;
-    const adapter = detector && o.adapter !== false ? lifter.adapterFor(detectorName) : undefined;
+    let adapter = detector && o.adapter !== false ? lifter.adapterFor(detectorName) : undefined;
+    if (o.cocoAdapter) {
+      if (!o.cocoStyle) throw new Error('eval: --coco-adapter applies to --coco-style');
+      const file = path.join(o.models, ADAPTER_FILE);
+      const ref = loadReference(file);
+      if (!ref) throw new Error(`${file}: no reference adapter for --coco-adapter; measure it with \`poselift calibrate ../shared/data/h36m-train --reference\``);
+      if (!lifter.liftsWithDetected('coco')) adapter = ref;
+    }
     if (o.cocoStyle && input !== 'points2d') throw new Error('eval: --coco-style applies to --input points2d (stored MPII-16 detections)');
     const cocoRng = new Rng(2024);
     let lastLayout = 'h36m17';
@@ -258,6 +273,7 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
         })),
       } : {}),
       models: lifter.versionsFor(undefined, kindOfLayout(lastLayout), { track: !o.singleFrame && lastFps > 0, fps: lastFps }),
+      ...(o.cocoAdapter ? { keypoint_adapter: adapter ? 'reference (keypoint-adapter.json)' : null } : {}),
       ...(detector ? { detector: detectorName, keypoint_adapter: adapter ? lifter.versionsFor(detectorName).keypoint_adapter ?? null : null } : {}),
     };
   } finally {

@@ -186,6 +186,8 @@ export interface RootError {
   x: number;
   y: number;
   z: number;
+  /** signed depth error, predicted minus true root depth (mm; > 0 = placed too far) */
+  dz: number;
 }
 
 /** MRPE of one frame: root (joint 0) error in the camera frame. NaN when the gt root is missing. */
@@ -193,8 +195,9 @@ export function rootError(pred: Pose, gt: Pose): RootError {
   jointCount(pred, gt, 'rootError');
   const x = Math.abs(pred[ROOT * 3] - gt[ROOT * 3]);
   const y = Math.abs(pred[ROOT * 3 + 1] - gt[ROOT * 3 + 1]);
-  const z = Math.abs(pred[ROOT * 3 + 2] - gt[ROOT * 3 + 2]);
-  return { error: Math.hypot(x, y, z), x, y, z };
+  const dz = pred[ROOT * 3 + 2] - gt[ROOT * 3 + 2];
+  const z = Math.abs(dz);
+  return { error: Math.hypot(x, y, z), x, y, z, dz };
 }
 
 /** Root-aligned PCK: fraction (0..1) of valid joints within `threshold` mm. */
@@ -259,6 +262,8 @@ export interface MetricsSummary {
   mrpe: number;
   /** mean per-axis absolute root errors, mm */
   mrpe_xyz: [number, number, number];
+  /** mean signed root depth error (predicted minus true), mm: > 0 = people placed too far on average */
+  root_depth_bias: number;
   /** fraction 0..1 */
   pck150: number;
   /** fraction 0..1 */
@@ -274,7 +279,7 @@ export interface MetricsSummary {
  */
 export class MetricsAccumulator {
   private frames = 0;
-  private sums = { mpjpe: 0, pa: 0, n: 0, abs: 0, mrpe: 0, rx: 0, ry: 0, rz: 0, pck: 0, auc: 0, accel: 0 };
+  private sums = { mpjpe: 0, pa: 0, n: 0, abs: 0, mrpe: 0, rx: 0, ry: 0, rz: 0, dz: 0, pck: 0, auc: 0, accel: 0 };
   private counts = { mpjpe: 0, pa: 0, n: 0, abs: 0, accel: 0 };
   private last = new Map<string | number, { pred: Float64Array[]; gt: Float64Array[] }>();
 
@@ -320,7 +325,7 @@ export class MetricsAccumulator {
     for (const x of ab) S.abs += x;
     C.abs += ab.length;
     const r = rootError(pred, gt);
-    S.mrpe += r.error; S.rx += r.x; S.ry += r.y; S.rz += r.z;
+    S.mrpe += r.error; S.rx += r.x; S.ry += r.y; S.rz += r.z; S.dz += r.dz;
   }
 
   result(): MetricsSummary {
@@ -334,6 +339,7 @@ export class MetricsAccumulator {
       mpjpe_abs: div(S.abs, C.abs),
       mrpe: div(S.mrpe, F),
       mrpe_xyz: [div(S.rx, F), div(S.ry, F), div(S.rz, F)],
+      root_depth_bias: div(S.dz, F),
       pck150: div(S.pck, C.mpjpe),
       auc: div(S.auc, C.mpjpe * AUC_THRESHOLDS.length),
       accel: div(S.accel, C.accel),

@@ -151,6 +151,9 @@ test('accumulator aggregates per-frame metrics', () => {
   }
   assert.ok(Math.abs(r.mrpe - avg((p, g) => rootError(p, g).error)) < 1e-9);
   assert.ok(Math.abs(r.mrpe_xyz[2] - avg((p, g) => rootError(p, g).z)) < 1e-9);
+  assert.ok(Math.abs(r.root_depth_bias - avg((p, g) => p[2] - g[2])) < 1e-9);
+  // signed: every root's z is 50 mm (+ up to 20) too far here, so the bias is positive and near the absolute error
+  assert.ok(r.root_depth_bias > 30 && Math.abs(r.root_depth_bias - r.mrpe_xyz[2]) < 1e-9, String(r.root_depth_bias));
   assert.ok(Math.abs(r.accel - accelError(pred, gt)) < 1e-9);
   // interleaved sequences keep their own history; frames without a sequence key give no accel
   const acc2 = new MetricsAccumulator();
