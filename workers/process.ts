@@ -13,7 +13,7 @@ import { DETECTOR_NAMES, type DetectorName } from '../src/detect/types.js';
 import { KEYPOINT_FORMATS } from '../src/formats/keypoints.js';
 import { Lifter } from '../src/lift/lifter.js';
 import { isInputError, JobInputError } from './errors.js';
-import type { PoseliftJobData, PoseliftJobResult, PoseliftProgress, SegmentSpec, VideoJob } from './queue.js';
+import type { PoseliftJobData, PoseliftJobResult, PoseliftProgress, SegmentSpec, VideoJob, KeypointsJob } from './queue.js';
 import type { VideoDetections } from '../src/app/video-stages.js';
 
 /** The paths a job names (used to check they exist and to classify errors). */
@@ -23,12 +23,17 @@ export function jobPaths(d: PoseliftJobData): string[] {
   return p;
 }
 
+/** A video's or keypoint file's `temporal` option, when given, is a boolean. */
+function checkTemporalOption(d: VideoJob | KeypointsJob): void {
+  if (d.temporal !== undefined && typeof d.temporal !== 'boolean') throw new JobInputError(`${d.input}: the option temporal must be true or false, got ${JSON.stringify(d.temporal)}`);
+}
+
 /** Job data checks (before any work): wrong kinds / options and missing files are input errors. */
 export function validateJob(d: PoseliftJobData): void {
   if (!d || typeof d !== 'object') throw new JobInputError('job data is not an object');
   switch (d.kind) {
     case 'video': case 'images':
-      if (d.kind === 'video' && d.temporal !== undefined && typeof d.temporal !== 'boolean') throw new JobInputError(`${d.input}: the option temporal must be true or false, got ${JSON.stringify(d.temporal)}`);
+      if (d.kind === 'video') checkTemporalOption(d);
       if (d.detector !== undefined && !(DETECTOR_NAMES as readonly string[]).includes(d.detector)) {
         throw new JobInputError(`unknown detector "${d.detector}"; use one of ${DETECTOR_NAMES.join(', ')}`);
       }
@@ -41,7 +46,7 @@ export function validateJob(d: PoseliftJobData): void {
       if (![d.start, d.duration, d.origin].every((v) => typeof v === 'number' && Number.isFinite(v))) throw new JobInputError(`${d.input}: video-segment job without start, duration and origin`);
       break;
     case 'keypoints':
-      if (d.temporal !== undefined && typeof d.temporal !== 'boolean') throw new JobInputError(`${d.input}: the option temporal must be true or false, got ${JSON.stringify(d.temporal)}`);
+      checkTemporalOption(d);
       if (!KEYPOINT_FORMATS.includes(d.format)) throw new JobInputError(`${d.input}: unknown format "${String(d.format)}"; use ${KEYPOINT_FORMATS.join(', ')}`);
       break;
     case 'dataset':

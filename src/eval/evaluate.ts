@@ -95,7 +95,7 @@ export interface EvalReport extends Omit<MetricsSummary, 'accel'> {
   score_every?: number;
   /** every frame lifted alone (`singleFrame`), when true */
   single_frame?: true;
-  /** --input images: the detector, and its keypoint adapter (null when none was applied) */
+  /** --input images: the detector, and its keypoint adapter (null when none was applied); --coco-adapter: the reference adapter's name, or null */
   detector?: DetectorName;
   keypoint_adapter?: string | null;
 }
@@ -190,7 +190,7 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
     const detector = input === 'images' ? await (await import('../detect/index.js')).createDetector(detectorName) : undefined;
     let adapter = detector && o.adapter !== false ? lifter.adapterFor(detectorName) : undefined;
     if (o.cocoAdapter) {
-      if (!o.cocoStyle) throw new Error('eval: --coco-adapter applies to --coco-style');
+      if (!o.cocoStyle) throw new Error('eval: --coco-adapter applies to --coco-style keypoints; add --coco-style (with --input points2d)');
       const file = path.join(o.models, ADAPTER_FILE);
       const ref = loadReference(file);
       if (!ref) throw new Error(`${file}: no reference adapter for --coco-adapter; measure it with \`poselift calibrate ../shared/data/h36m-train --reference\``);
