@@ -4,7 +4,7 @@
  * with a leave-one-out keypoint adapter, and the poselift/1 schema check.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import type { PoseliftDoc } from '../src/contracts/document.js';
@@ -53,7 +53,7 @@ export function leaveOutModels(dir: string, detector: string, ids: string[]): st
   assert.equal(others.length, e.photos.length - ids.length, `${ids.join(', ')} are calibration photos`);
   const out = path.join(dir, `models-${detector}-without-${ids.map((id) => id.slice(0, 2)).join('-')}`);
   mkdirSync(out, { recursive: true });
-  for (const f of ['posenet.onnx', 'rootnet.onnx']) symlinkSync(path.join(MODELS, f), path.join(out, f));
+  for (const f of ['posenet.onnx', 'posenet-coco.onnx', 'rootnet.onnx']) if (existsSync(path.join(MODELS, f))) symlinkSync(path.join(MODELS, f), path.join(out, f));
   writeFileSync(path.join(out, ADAPTER_FILE), JSON.stringify({
     ...file, detectors: { [detector]: { ...e, adapter: meanAdapter(others.map((p) => p.adapter)) } },
   }));

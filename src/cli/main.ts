@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { POSENET_DEFAULTS, POSENET_DETECTED_DEFAULTS, trainPosenet } from '../train/posenet.js';
+import { POSENET_COCO_DEFAULTS, POSENET_DEFAULTS, POSENET_DETECTED_DEFAULTS, trainPosenet } from '../train/posenet.js';
 import { ROOTNET_DEFAULTS, ROOTNET_DETECTED_DEFAULTS, trainRootnet } from '../train/rootnet.js';
 import { TEMPORAL_DEFAULTS } from '../train/temporal.js';
 import { saveTrainedModel } from '../train/export.js';
@@ -82,7 +82,7 @@ export function buildProgram(): Command {
   program
     .command('train')
     .description('train a model on a pose-dataset/1 folder and write <out>/<model>.onnx and its model card')
-    .argument('<model>', 'posenet | rootnet (for ground-truth-like and COCO-style keypoints) | posenet-detected | rootnet-detected (for MPII-style detector keypoints) | temporal (tracks of COCO-style keypoints) | temporal-detected (tracks of MPII-style keypoints)')
+    .argument('<model>', 'posenet (for ground-truth-like keypoints) | posenet-coco (for COCO-style keypoints) | rootnet (for ground-truth-like and COCO-style keypoints) | posenet-detected | rootnet-detected (for MPII-style detector keypoints) | temporal (tracks of COCO-style keypoints) | temporal-detected (tracks of MPII-style keypoints)')
     // no default: a training run names its data (a folder beside the checkout is one lab machine's layout)
     .option('--data <dir>', 'pose-dataset/1 training folder (required), e.g. ../shared/data/h36m-train')
     .option('--epochs <n>', 'epochs (an epoch = every 5th frame x all views)', positiveInt)
@@ -98,7 +98,7 @@ export function buildProgram(): Command {
     .option('--detected-prob <p>', `share of samples that take the view's stored 2D detections (points2d) instead of the projected truth (posenet-detected, rootnet-detected, temporal, temporal-detected default ${POSENET_DETECTED_DEFAULTS.detected?.prob ?? 0}, posenet, rootnet 0 = ground truth only)`, probability)
     .option('--coco-share <p>', `of the detection samples, the share given as COCO-style keypoints made from them (default ${DEFAULT_DETECTED.cocoShare})`, probability)
     .option('--coco-prob <p>', `share of samples missing the spine and head top, as COCO-17 and BlazePose keypoints are (default ${DEFAULT_AUGMENT.cocoPattern})`, probability)
-    .option('--coco-form <on|off>', 'samples in the COCO missing-joint pattern in the form COCO-17 keypoints arrive in (thorax = the shoulders\' midpoint, pelvis = the hips\'; src/train/augment.ts cocoForm) or with Human3.6M\'s thorax (default: on for temporal, off for the others)', oneOf('on', 'off'))
+    .option('--coco-form <on|off>', 'samples in the COCO missing-joint pattern in the form COCO-17 keypoints arrive in (thorax = the shoulders\' midpoint, pelvis = the hips\'; src/train/augment.ts cocoForm) or with Human3.6M\'s thorax (default: on for temporal and posenet-coco, off for the others)', oneOf('on', 'off'))
     .option('--window <n>', 'temporal: frames per window at 25 fps (a power of 3 for tcn, odd for mlp; default 27)', positiveInt)
     .option('--arch <tcn|mlp>', 'temporal: a temporal convolution over the window (default) or a residual MLP over it', (v: string) => {
       if (v !== 'tcn' && v !== 'mlp') throw new Error(`--arch ${v}: use tcn or mlp`);
@@ -113,11 +113,11 @@ export function buildProgram(): Command {
         return;
       }
       const bases: Record<string, Omit<TrainConfig, 'data'>> = {
-        posenet: POSENET_DEFAULTS, rootnet: ROOTNET_DEFAULTS,
+        posenet: POSENET_DEFAULTS, 'posenet-coco': POSENET_COCO_DEFAULTS, rootnet: ROOTNET_DEFAULTS,
         'posenet-detected': POSENET_DETECTED_DEFAULTS, 'rootnet-detected': ROOTNET_DETECTED_DEFAULTS,
       };
       const base = bases[model];
-      if (!base) throw new Error(`train: unknown model "${model}"; use posenet, rootnet, posenet-detected, rootnet-detected, temporal or temporal-detected`);
+      if (!base) throw new Error(`train: unknown model "${model}"; use posenet, posenet-coco, rootnet, posenet-detected, rootnet-detected, temporal or temporal-detected`);
       const isPosenet = model.startsWith('posenet');
       const cfg = {
         ...base,
@@ -148,10 +148,10 @@ export function buildProgram(): Command {
       const trained = isPosenet ? await trainPosenet(cfg, log) : await trainRootnet(cfg, log);
       const args = process.argv.slice(2).map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ');
       const files = saveTrainedModel(path.resolve(o.out), trained, {
-        name: model as 'posenet' | 'rootnet' | 'posenet-detected' | 'rootnet-detected',
+        name: model as 'posenet' | 'posenet-coco' | 'rootnet' | 'posenet-detected' | 'rootnet-detected',
         description:
           isPosenet
-            ? `Lifts 2D keypoints (h36m17, normalised camera coordinates) to root-relative camera-frame 3D joints in millimetres (the PoseNet stage of poselift)${withKind ? '; for detector keypoints (the mpii and coco kinds)' : '; for ground-truth-like keypoints'}.`
+            ? `Lifts 2D keypoints (h36m17, normalised camera coordinates) to root-relative camera-frame 3D joints in millimetres (the PoseNet stage of poselift)${withKind ? '; for detector keypoints (the mpii and coco kinds)' : model === 'posenet-coco' ? '; for COCO-style keypoints (the coco kind)' : '; for ground-truth-like keypoints'}.`
             : `Predicts the RootNet correction gamma of the k-calibrated root depth, Z_root = k / sqrt(gamma), from the 2D pose and its box (the RootNet stage of poselift)${withKind ? '; for detector keypoints (the mpii and coco kinds)' : '; for ground-truth-like keypoints'}.`,
         command: `poselift ${args}`,
         config: { ...cfg, data: path.basename(cfg.data) },
@@ -204,6 +204,7 @@ export function buildProgram(): Command {
     .option('--no-adapter', 'images: lift the detector\'s keypoints without its calibrated keypoint-definition adapter')
     .option('--coco-models <which>', COCO_MODELS_HELP, cocoModelsArg)
     .option('--coco-adapter', 'with --coco-style: apply those detections\' keypoint adapter (the reference in <models>/keypoint-adapter.json, measured on the training subjects) as `run` applies a calibrated detector\'s')
+    .option('--coco-posenet <which>', 'the PoseNet of COCO-style keypoints lifted by the truth-trained networks: posenet (the default) or coco (posenet-coco.onnx, trained on the COCO form)', oneOf('posenet', 'coco'))
     .option('--coco-roots <which>', 'the RootNet that gives COCO-style keypoints their root depth when the truth-trained networks lift them: joints (rootnet.onnx) or detected (rootnet-detected.onnx) (tuning; default COCO_ROOTS)', cocoModelsArg)
     .option('--coco-style', 'points2d: give the stored MPII-16 detections as a COCO-17 detector would (its limbs and hips, the nose from the ground truth with noise), to measure the COCO path on real detection errors')
     .option('--definition-weight <w>', 'detector keypoints: weight of the joints a detector defines differently (pelvis, hips, thorax, head) in the depth search and the fitter (tuning; default DEFINITION_WEIGHT)', nonNegativeNumber('a weight >= 0'))

@@ -50,6 +50,8 @@ export interface EvalOptions {
   cocoAdapter?: boolean;
   /** which networks lift COCO-style keypoints (default COCO_MODELS) */
   cocoModels?: 'joints' | 'detected';
+  /** the PoseNet of COCO-style keypoints lifted by the truth-trained networks (default COCO_POSENET) */
+  cocoPosenet?: 'posenet' | 'coco';
   /** the RootNet of COCO-style keypoints lifted by the truth-trained networks (default COCO_ROOTS; tuning) */
   cocoRoots?: 'joints' | 'detected';
   /**
@@ -183,7 +185,7 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
     }
     const scoreEvery = o.scoreEvery ?? 1;
     if (!(Number.isInteger(scoreEvery) && scoreEvery >= 1)) throw new Error(`eval: --score-every must be a whole number >= 1, got ${o.scoreEvery}`);
-    const lifter = await Lifter.load(o.models, { cocoModels: o.cocoModels, cocoRoots: o.cocoRoots, temporal: o.temporal, temporalKinds: o.temporalKinds });
+    const lifter = await Lifter.load(o.models, { cocoModels: o.cocoModels, cocoPosenet: o.cocoPosenet, cocoRoots: o.cocoRoots, temporal: o.temporal, temporalKinds: o.temporalKinds });
     // --input images: the whole `poselift run` path from pixels (MoveNet Thunder by default, best-scoring
     // person, the detector's keypoint adapter as `run` applies it)
     const detectorName = o.detector ?? DEFAULT_DETECTOR;

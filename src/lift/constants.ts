@@ -68,6 +68,19 @@ export const COCO_MODELS: 'joints' | 'detected' = 'joints';
 export const COCO_ROOTS: 'joints' | 'detected' = 'joints';
 
 /**
+ * Which PoseNet lifts COCO-style keypoints when the truth-trained networks lift them: `posenet` (the default) or
+ * `posenet-coco` (`posenet-coco.onnx`, its COCO-pattern samples in the form COCO-17 keypoints arrive in), opted
+ * into with `LifterLoadOptions.cocoPosenet` (`eval --coco-posenet coco`). Held-out S1, MPJPE / MRPE: clean COCO-17
+ * keypoints 36.9 / 83.0 against 44.7 / 168.3 (single frame); S1's detections as COCO-17 tracks 69.5 / 314.0
+ * against 71.6 / 383.8, and with those detections' keypoint adapter (as `run` applies a detector's; both without
+ * the temporal lifter's mirroring) 69.8 / 180.2 against 70.6 / 215.4; from the projected truth 42.8 against 42.1
+ * (so ground-truth-like keypoints keep `posenet` either way). Not the default: on the four photos' BlazePose
+ * keypoints with the leave-one-out adapters (issue 18: no photo worse) S5's MPJPE (68.0 against 60.9) and S8's root
+ * error (167.8 against 72) got worse. Decision: docs/decisions/real-detections.md.
+ */
+export const COCO_POSENET: 'posenet' | 'coco' = 'posenet';
+
+/**
  * The kinds of 2D whose tracks (videos, keypoint files with a rate) a temporal lifter lifts, when the models
  * folder has one for the kind (`Lifter.temporalFor`): MPII-style detector keypoints, by `temporal-detected.onnx`
  * (shipped 2026-12-05; 1024 channels with part mixing per window), and since 2026-12-05 (evening) COCO-style
@@ -86,15 +99,15 @@ export const TEMPORAL_KINDS: readonly KeypointKind[] = ['mpii', 'coco'];
 
 /**
  * Whether the temporal lifters average their answers for a track and for its mirror image (test-time
- * mirroring, as PoseNet and RootNet do, which keep it; twice the temporal lifter's time). Off since 2026-12-05
- * (night), for issue 19's speed target (lifting under 10 % of a 720p frame's time; `npm run bench -- --parts
- * stages` prints both in one run), on bars written before measuring (every held-out S1 track row no more
- * than 1 mm worse). Held-out S1, MPJPE with -> without: Stacked Hourglass detections as 10 fps tracks 66.1 ->
- * 66.6, as a 50 fps video scored every 5th frame 65.7 -> 66.2, given as COCO-17 71.6 -> 72.1, the novel-pose
- * COCO-17 tracks (experiments/novel-poses.ts) 42.8 / 50.4 -> 43.1 / 50.8 (unmixed / mixed); MRPE unchanged
- * within 0.5 mm. Decision: docs/decisions/temporal-lifter.md.
+ * mirroring, as PoseNet and RootNet do; twice the temporal lifter's network time). Kept on: measured 2026-12-05
+ * (night) against bars written before measuring (off iff every held-out S1 track row no more than 1 mm worse
+ * and the lifting share of a 720p frame at most 10 %): the rows were 0.3-0.6 mm worse without it (S1's
+ * detections as 10 fps tracks 66.1 -> 66.6, as a 50 fps video 65.7 -> 66.2, as COCO-17 71.6 -> 72.1), but
+ * `npm run bench -- --parts stages` gave a lifting share of 10.4 / 12.0 / 11.7 % without it against 9.9 / 14.4 /
+ * 11.7 % with it (three runs; lifting alone 2.58 / 2.04 / 2.50 against 3.07 / 2.65 / 2.69 ms per frame): not
+ * under 10 %. Decision: docs/decisions/temporal-lifter.md.
  */
-export const TEMPORAL_FLIP_TEST = false;
+export const TEMPORAL_FLIP_TEST = true;
 
 /**
  * Tracks slower than this (frames more than 0.1 s apart: a strided data set, a time-lapse) are lifted frame by

@@ -17,8 +17,8 @@ import { RootNet } from './rootnet/model.js';
 import { TemporalLifter } from './temporal/model.js';
 import type { DefinitionAdapter } from './adapter.js';
 import { ADAPTER_FILE, loadAdapters } from './adapter-file.js';
-import { COCO_MODELS, COCO_ROOTS, DEFINITION_JOINTS, DEFINITION_WEIGHT, DETECTED_LIFT_OPTIONS, LIFT_DEFAULTS, TEMPORAL_FLIP_TEST, TEMPORAL_KINDS, TEMPORAL_MIN_FPS } from './constants.js';
-export { COCO_MODELS, COCO_ROOTS, DEFINITION_JOINTS, DEFINITION_WEIGHT, DETECTED_LIFT_OPTIONS, LIFT_DEFAULTS, TEMPORAL_FLIP_TEST, TEMPORAL_KINDS, TEMPORAL_MIN_FPS };
+import { COCO_MODELS, COCO_POSENET, COCO_ROOTS, DEFINITION_JOINTS, DEFINITION_WEIGHT, DETECTED_LIFT_OPTIONS, LIFT_DEFAULTS, TEMPORAL_FLIP_TEST, TEMPORAL_KINDS, TEMPORAL_MIN_FPS } from './constants.js';
+export { COCO_MODELS, COCO_POSENET, COCO_ROOTS, DEFINITION_JOINTS, DEFINITION_WEIGHT, DETECTED_LIFT_OPTIONS, LIFT_DEFAULTS, TEMPORAL_FLIP_TEST, TEMPORAL_KINDS, TEMPORAL_MIN_FPS };
 
 export interface LiftedPerson {
   /** camera-frame joints, h36m17, 17 x 3 mm */
@@ -115,13 +115,15 @@ export interface LiftNets { posenet: PoseNet; rootnet: RootNet }
  * truth, `poselift train posenet|rootnet`) lift ground-truth-like keypoints (the `joints` kind), and every
  * kind when the folder has nothing else; `posenet-detected.onnx` and `rootnet-detected.onnx` (optional, as a
  * pair; trained on real detections too, `poselift train posenet-detected|rootnet-detected`) lift detector
- * keypoints (the `mpii` and `coco` kinds). Held-out S1 decided the split (README, Validation). The temporal
+ * keypoints (the `mpii` and `coco` kinds); `posenet-coco.onnx` (the projected truth with its COCO-pattern samples
+ * in the COCO form, `poselift train posenet-coco`) replaces `posenet` for COCO-style keypoints when asked
+ * (`cocoPosenet`, COCO_POSENET). Held-out S1 decided the split (README, Validation). The temporal
  * lifters pair the same way: `temporal.onnx` (the projected truth, `poselift train temporal`) lifts the tracks of
  * the kinds the truth-trained networks lift, and of every kind when the folder has no `temporal-detected.onnx`
  * (`poselift train temporal-detected`), which lifts those of the kinds the detection-trained networks lift.
  */
 export const MODEL_FILES = {
-  posenet: 'posenet.onnx', rootnet: 'rootnet.onnx',
+  posenet: 'posenet.onnx', rootnet: 'rootnet.onnx', posenetCoco: 'posenet-coco.onnx',
   posenetDetected: 'posenet-detected.onnx', rootnetDetected: 'rootnet-detected.onnx',
   temporal: 'temporal.onnx', temporalDetected: 'temporal-detected.onnx',
 } as const;
@@ -129,6 +131,8 @@ export const MODEL_FILES = {
 export interface LifterLoadOptions {
   /** which networks lift COCO-style keypoints (default COCO_MODELS) */
   cocoModels?: 'joints' | 'detected';
+  /** with `cocoModels` 'joints': the PoseNet of COCO-style keypoints, `posenet` or `posenet-coco` (default COCO_POSENET) */
+  cocoPosenet?: 'posenet' | 'coco';
   /** with `cocoModels` 'joints': the RootNet that gives COCO-style keypoints their root depth (default COCO_ROOTS) */
   cocoRoots?: 'joints' | 'detected';
   /** load the temporal lifter when the folder has one (default true) */
@@ -148,6 +152,7 @@ export class Lifter {
     readonly temporalKinds: readonly KeypointKind[] = TEMPORAL_KINDS,
     readonly temporalDetected?: TemporalLifter,
     readonly cocoRoots: 'joints' | 'detected' = COCO_ROOTS,
+    readonly posenetCoco?: PoseNet,
   ) {}
 
   static async load(modelsDir: string, o: LifterLoadOptions = {}): Promise<Lifter> {
@@ -168,15 +173,20 @@ export class Lifter {
       const f = path.join(modelsDir, file);
       return o.temporal !== false && fs.existsSync(f) ? TemporalLifter.load(f) : undefined;
     };
-    const [posenet, rootnet, posenetD, rootnetD, temporal, temporalD] = await Promise.all([
+    const pc = path.join(modelsDir, MODEL_FILES.posenetCoco);
+    const wantCoco = (o.cocoPosenet ?? COCO_POSENET) === 'coco';
+    if (wantCoco && !fs.existsSync(pc)) throw new Error(`${pc}: model file missing; train it with \`poselift train posenet-coco\`, or lift COCO-style keypoints with posenet.onnx (leave out --coco-posenet coco)`);
+    const [posenet, rootnet, posenetD, rootnetD, temporal, temporalD, posenetC] = await Promise.all([
       PoseNet.load(p), RootNet.load(r), hasPd ? PoseNet.load(pd) : undefined, hasRd ? RootNet.load(rd) : undefined,
       temporalIn(MODEL_FILES.temporal), temporalIn(MODEL_FILES.temporalDetected),
+      wantCoco ? PoseNet.load(pc) : undefined,
     ]);
     const detected = posenetD && rootnetD ? { posenet: posenetD, rootnet: rootnetD } : undefined;
     const cocoModels = o.cocoModels ?? COCO_MODELS;
-    // detector keypoints lifted by the detection-trained models are moved to the reference's definitions
+    // detector keypoints lifted by the detection-trained models are moved to the reference's definitions (with
+    // posenet-coco, to Human3.6M's as for posenet: relative to the COCO form was worse on S1, decisions/real-detections.md)
     const relative = cocoModels === 'detected' && detected !== undefined;
-    return new Lifter(posenet, rootnet, loadAdapters(path.join(modelsDir, ADAPTER_FILE), relative), detected, cocoModels, temporal, o.temporalKinds, temporalD, o.cocoRoots);
+    return new Lifter(posenet, rootnet, loadAdapters(path.join(modelsDir, ADAPTER_FILE), relative), detected, cocoModels, temporal, o.temporalKinds, temporalD, o.cocoRoots, posenetC);
   }
 
   /**
@@ -218,13 +228,14 @@ export class Lifter {
 
   /**
    * The networks that lift 2D of this kind: the detection-trained pair for the kinds it lifts
-   * (`liftsWithDetected`), else `posenet` with `rootnet`, or for COCO-style keypoints with `cocoRoots`
-   * 'detected' with `rootnet-detected` (COCO_ROOTS).
+   * (`liftsWithDetected`), else `posenet` with `rootnet`; COCO-style keypoints take `posenet-coco` instead of
+   * `posenet` with `cocoPosenet` 'coco' (COCO_POSENET), and `rootnet-detected` with `cocoRoots` 'detected' (COCO_ROOTS).
    */
   netsFor(kind: KeypointKind): LiftNets {
     if (this.liftsWithDetected(kind)) return this.detected!;
-    const rootnet = kind === 'coco' && this.cocoRoots === 'detected' && this.detected ? this.detected.rootnet : this.rootnet;
-    return { posenet: this.posenet, rootnet };
+    if (kind !== 'coco') return { posenet: this.posenet, rootnet: this.rootnet };
+    const rootnet = this.cocoRoots === 'detected' && this.detected ? this.detected.rootnet : this.rootnet;
+    return { posenet: this.posenetCoco ?? this.posenet, rootnet };
   }
 
   /**

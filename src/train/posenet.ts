@@ -37,6 +37,15 @@ export const POSENET_DEFAULTS: Omit<TrainConfig, 'data'> = {
  */
 export const POSENET_DETECTED_DEFAULTS: Omit<TrainConfig, 'data'> = { ...POSENET_DEFAULTS, detected: DEFAULT_DETECTED };
 
+/**
+ * `posenet-coco`, the PoseNet for COCO-style keypoints (MoveNet, BlazePose, COCO and OpenPose files): the same
+ * recipe with its COCO-pattern samples in the form COCO-17 keypoints arrive in (thorax = the shoulders'
+ * midpoint, pelvis = the hips'; augment.ts cocoForm), opted into for COCO-style keypoints (COCO_POSENET). Held-out
+ * S1 (docs/decisions/real-detections.md): clean COCO-17 keypoints 36.9 / 83.0 mm (MPJPE / MRPE, single frame)
+ * against `posenet`'s 44.7 / 168.3, but from the projected truth 42.8 against 42.1.
+ */
+export const POSENET_COCO_DEFAULTS: Omit<TrainConfig, 'data'> = { ...POSENET_DEFAULTS, augment: { cocoForm: true } };
+
 export interface ValidationSet {
   x: Float32Array;
   /** camera-frame root-relative ground truth, mm (n x 17 x 3, NaN = undefined joint) */

@@ -217,3 +217,22 @@ const LIMITS = {
   detMpjpe: { coco17: GATES.projected_slices.limit.coco17_mpjpe, mpii16: GATES.projected_slices.limit.mpii16_mpjpe },
   detMrpe: { coco17: GATES.projected_slices.limit.coco17_mrpe, mpii16: GATES.projected_slices.limit.mpii16_mrpe },
 };
+
+test('each kind of 2D goes to its PoseNet: posenet for ground-truth-like and (by default) COCO-style keypoints, posenet-detected for MPII-style, posenet-coco for COCO-style when asked; a missing posenet-coco.onnx is one clear error', async () => {
+  const lifter = await Lifter.load(MODELS);
+  assert.match(lifter.versionsFor(undefined, 'joints').posenet, /^posenet-\d/);
+  assert.equal(lifter.versionsFor('blazepose').posenet, lifter.versionsFor(undefined, 'joints').posenet);
+  assert.match(lifter.versionsFor(undefined, 'mpii').posenet, /^posenet-detected-/);
+  const coco = await Lifter.load(MODELS, { cocoPosenet: 'coco' });
+  assert.match(coco.versionsFor(undefined, 'coco').posenet, /^posenet-coco-/);
+  assert.match(coco.versionsFor('blazepose').posenet, /^posenet-coco-/);
+  assert.match(coco.versionsFor(undefined, 'joints').posenet, /^posenet-\d/);
+  assert.match(coco.versionsFor(undefined, 'coco').rootnet, /^rootnet-\d/);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'poselift-no-coco-'));
+  try {
+    for (const f of ['posenet.onnx', 'rootnet.onnx']) fs.copyFileSync(path.join(MODELS, f), path.join(dir, f));
+    await assert.rejects(Lifter.load(dir, { cocoPosenet: 'coco' }), /posenet-coco\.onnx: model file missing; train it with `poselift train posenet-coco`/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
