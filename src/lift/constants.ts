@@ -63,7 +63,10 @@ export const COCO_MODELS: 'joints' | 'detected' = 'joints';
 /**
  * Which RootNet gives the root depth of COCO-style keypoints when COCO_MODELS lifts their poses with the
  * truth-trained networks: `joints` (`rootnet.onnx`) or `detected` (`rootnet-detected.onnx`, trained on real
- * detections too, when the folder has it). Measured 2026-12-05 (night), not decided yet.
+ * detections too, when the folder has it). `joints` kept: measured 2026-12-05 (night) against bars written before
+ * (S1's detections as COCO-17: MRPE at least 50 mm better), `detected` was better on every COCO row but by less
+ * (383.8 -> 361.0 mm MRPE; the clean slice 164.9 -> 148.8; the novel-pose tracks, mixed, 182.7 -> 163.2; all
+ * without the temporal lifter's mirroring). Decision: docs/decisions/temporal-lifter.md.
  */
 export const COCO_ROOTS: 'joints' | 'detected' = 'joints';
 
