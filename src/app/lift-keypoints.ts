@@ -35,6 +35,8 @@ export interface LiftKeypointOptions {
    * PoseNet (ignored when `lifter` is given: load it with `{ temporal: false }`)
    */
   temporal?: boolean;
+  /** the PoseNet of COCO-style keypoints: `posenet` (default COCO_POSENET) or `coco` (posenet-coco.onnx; ignored when `lifter` is given) */
+  cocoPosenet?: 'posenet' | 'coco';
   /** an already loaded lifter (workers keep one) */
   lifter?: Lifter;
   /**
@@ -71,7 +73,7 @@ export async function liftKeypointFile(input: string, o: LiftKeypointOptions): P
   const fileCam = o.camera ? loadCameraFile(o.camera) : undefined;
   const kf = readKeypointFile(input, o.format, o.layout);
   const cams = kf.frames.map((fr) => frameCamera(input, fr, o, fileCam));
-  const lifter = o.lifter ?? await Lifter.load(o.models ?? defaultModelsDir(), { temporal: o.temporal });
+  const lifter = o.lifter ?? await Lifter.load(o.models ?? defaultModelsDir(), { temporal: o.temporal, cocoPosenet: o.cocoPosenet });
   const adapter = lifter.adapterFor(o.adapter);
   if (o.adapter !== undefined && !adapter) {
     throw new Error(`${input}: --adapter ${o.adapter}: the models folder has no keypoint adapter for that detector; use one of ${lifter.adapterNames().join(', ') || '(none: run `poselift calibrate`)'}`);

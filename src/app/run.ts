@@ -67,6 +67,8 @@ export interface RunOptions {
    * default true); false lifts every frame with single-frame PoseNet (the fitter's temporal term stays)
    */
   temporal?: boolean;
+  /** the PoseNet of COCO-style keypoints: `posenet` (default COCO_POSENET) or `coco` (models/posenet-coco.onnx, opt-in) */
+  cocoPosenet?: 'posenet' | 'coco';
   /**
    * return each input's whole document as `RunResult.doc` (default true). false: the documents are only
    * written, streamed as frames become final, so memory does not grow with a video's length; each result
@@ -316,7 +318,7 @@ export async function runInputs(inputs: string[], o: RunOptions): Promise<RunSum
   for (const i of inputs) kinds.push(await classify(i));
   const outs = outputPaths(inputs, o.out);
   if (o.overlay) fs.mkdirSync(o.overlay, { recursive: true });
-  const lifter = await Lifter.load(o.models, { temporal: o.temporal });
+  const lifter = await Lifter.load(o.models, { temporal: o.temporal, cocoPosenet: o.cocoPosenet });
   const s = new Session(lifter, o, fileCam);
   const results: RunSummary[] = [];
   try {

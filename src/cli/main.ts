@@ -265,6 +265,7 @@ export function buildProgram(): Command {
     .option('--flip-test', 'photos: detect on the photo and its mirror image and fuse the two joint by joint (twice the detection time; off by default, README "Decisions")')
     .option('--detect-size <px>', 'video: decode frames for detection at most this size on the longer side (default 640; 0 = full size); keypoints stay in the video\'s pixels', nonNegativeInt('an integer >= 0'))
     .option('--no-temporal', 'video: lift every frame with single-frame PoseNet instead of the temporal lifter (models/temporal.onnx; for someone holding an unusual pose still, README "Results")')
+    .option('--coco-posenet <which>', 'the PoseNet of COCO-style keypoints: posenet (the default) or coco (models/posenet-coco.onnx, trained on the COCO form; opt-in, docs/decisions/real-detections.md)', oneOf('posenet', 'coco'))
     .action(async (inputs: string[], o) => {
       const { runCommand } = await import('./run.js');
       await runCommand(inputs, o);
@@ -284,6 +285,7 @@ export function buildProgram(): Command {
     .option('--models <dir>', 'folder with posenet.onnx and rootnet.onnx', defaultModelsDir())
     .option('--adapter <detector>', `the keypoints came from this detector (${DETECTOR_NAMES.join(', ')}): apply its calibrated keypoint adapter (default: lift as given)`)
     .option('--no-temporal', 'with --fps: lift every frame with single-frame PoseNet instead of the temporal lifter of the keypoints\' kind (models/temporal.onnx, temporal-detected.onnx)')
+    .option('--coco-posenet <which>', 'the PoseNet of COCO-style keypoints (coco17, body25, coco18, blazepose33): posenet (the default) or coco (models/posenet-coco.onnx, trained on the COCO form; opt-in)', oneOf('posenet', 'coco'))
     .action(async (input: string, o) => {
       const { liftCommand } = await import('./lift.js');
       await liftCommand(input, o);

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { CLI, DATA, MODELS } from '../helpers.js';
 import { writeNovelPoseWorld, writeProjectedSlice } from '../projected-points.js';
 import { Lifter } from '../../src/lift/lifter.js';
+import { liftKeypointFile } from '../../src/app/lift-keypoints.js';
 import { kindOfLayout } from '../../src/lift/posenet/features.js';
 
 const run = promisify(execFile);
@@ -230,6 +231,19 @@ test('each kind of 2D goes to its PoseNet: posenet for ground-truth-like and (by
   assert.match(coco.versionsFor(undefined, 'coco').rootnet, /^rootnet-\d/);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'poselift-no-coco-'));
   try {
+    // `poselift lift --coco-posenet coco` (and `run`'s option): a COCO-17 file lifted by it, named in the document
+    const csv = path.join(dir, 'person.csv');
+    const xy: Record<string, [number, number]> = {
+      nose: [500, 300], left_shoulder: [550, 340], right_shoulder: [450, 340], left_elbow: [570, 420], right_elbow: [430, 420],
+      left_wrist: [580, 490], right_wrist: [420, 490], left_hip: [530, 500], right_hip: [470, 500], left_knee: [530, 650],
+      right_knee: [470, 650], left_ankle: [530, 800], right_ankle: [470, 800],
+    };
+    fs.writeFileSync(csv, 'frame,person,joint,x,y,score\n' + Object.entries(xy).map(([j, [x, y]]) => `0,1,${j},${x},${y},0.9`).join('\n') + '\n');
+    const base = { format: 'csv' as const, layout: 'coco17', width: 1000, height: 1000, models: MODELS };
+    const [plainDoc, cocoDoc] = await Promise.all([liftKeypointFile(csv, base), liftKeypointFile(csv, { ...base, cocoPosenet: 'coco' })]);
+    assert.match(plainDoc.models.posenet, /^posenet-\d/);
+    assert.match(cocoDoc.models.posenet, /^posenet-coco-/);
+    assert.notDeepEqual(cocoDoc.frames[0].people[0].joints3d, plainDoc.frames[0].people[0].joints3d);
     for (const f of ['posenet.onnx', 'rootnet.onnx']) fs.copyFileSync(path.join(MODELS, f), path.join(dir, f));
     await assert.rejects(Lifter.load(dir, { cocoPosenet: 'coco' }), /posenet-coco\.onnx: model file missing; train it with `poselift train posenet-coco`/);
   } finally {
