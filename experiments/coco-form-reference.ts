@@ -3,7 +3,7 @@
  * ground truth of the training subjects (S5-S8, every 50th frame, four cameras) in the form COCO-17 keypoints
  * arrive in (thorax = the shoulders' midpoint, pelvis = the hips'; src/train/augment.ts cocoForm), measured
  * against Human3.6M's joints like a detector (src/lift/adapter.ts measureAdapter). Prints the count and the mean
- * adapter; its thorax shift is COCO_FORM_REFERENCE's (src/lift/constants.ts).
+ * adapter (its thorax shift, 0.129, is the figure in docs/decisions/real-detections.md).
  *
  *   node --import tsx experiments/coco-form-reference.ts
  */

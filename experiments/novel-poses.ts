@@ -35,12 +35,14 @@ const { values } = parseArgs({
     'coco-roots': { type: 'string' },
   },
 });
-const cocoModels = values['coco-models'];
-if (cocoModels !== 'joints' && cocoModels !== 'detected') throw new Error(`novel-poses: --coco-models ${cocoModels}: use joints or detected`);
-const cocoRoots = values['coco-roots'];
-if (cocoRoots !== undefined && cocoRoots !== 'joints' && cocoRoots !== 'detected') throw new Error(`novel-poses: --coco-roots ${cocoRoots}: use joints or detected`);
-const tf = values['temporal-flip-test'];
-if (tf !== undefined && tf !== 'on' && tf !== 'off') throw new Error(`novel-poses: --temporal-flip-test ${tf}: use on or off`);
+/** An option's value, one of `allowed` (or undefined when not given). */
+function choice<T extends string>(name: string, v: string | undefined, allowed: readonly T[]): T | undefined {
+  if (v !== undefined && !(allowed as readonly string[]).includes(v)) throw new Error(`novel-poses: --${name} ${v}: use ${allowed.join(' or ')}`);
+  return v as T | undefined;
+}
+const cocoModels = choice('coco-models', values['coco-models'], ['joints', 'detected'] as const);
+const cocoRoots = choice('coco-roots', values['coco-roots'], ['joints', 'detected'] as const);
+const tf = choice('temporal-flip-test', values['temporal-flip-test'], ['on', 'off'] as const);
 const [nSeq, nFrames, stride, seed] = [values.sequences, values.frames, values.stride, values.seed].map(Number);
 const src = defaultDataDir('h36m-train');
 

@@ -108,10 +108,10 @@ const lifters = new Map<string, Promise<Lifter>>();
  */
 function cachedLifter(models: string, temporal = true): Promise<Lifter> {
   const dir = path.resolve(models);
-  const key = `${temporal !== false}:${dir}`;
+  const key = `${temporal}:${dir}`;
   let p = lifters.get(key);
   if (!p) {
-    p = Lifter.load(dir, { temporal: temporal !== false });
+    p = Lifter.load(dir, { temporal });
     lifters.set(key, p);
     p.catch(() => lifters.delete(key));
   }

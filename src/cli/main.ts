@@ -52,6 +52,8 @@ function oneOf<T extends string>(...choices: T[]): (v: string) => T {
 }
 
 const cocoModelsArg = oneOf('joints', 'detected');
+const COCO_POSENET_HELP = 'the PoseNet of COCO-style keypoints (coco17, body25, coco18, blazepose33) when the truth-trained networks lift them: posenet (the default, COCO_POSENET) or coco (models/posenet-coco.onnx, trained on the COCO form; opt-in, docs/decisions/real-detections.md)';
+const cocoPosenetArg = oneOf('posenet', 'coco');
 const keypointKindArg = oneOf('joints', 'mpii', 'coco');
 
 /** Option parser: a whole number >= 0; `expected` names it in the error. */
@@ -204,7 +206,7 @@ export function buildProgram(): Command {
     .option('--no-adapter', 'images: lift the detector\'s keypoints without its calibrated keypoint-definition adapter')
     .option('--coco-models <which>', COCO_MODELS_HELP, cocoModelsArg)
     .option('--coco-adapter', 'with --coco-style: apply those detections\' keypoint adapter (the reference in <models>/keypoint-adapter.json, measured on the training subjects) as `run` applies a calibrated detector\'s')
-    .option('--coco-posenet <which>', 'the PoseNet of COCO-style keypoints lifted by the truth-trained networks: posenet (the default) or coco (posenet-coco.onnx, trained on the COCO form)', oneOf('posenet', 'coco'))
+    .option('--coco-posenet <which>', COCO_POSENET_HELP, cocoPosenetArg)
     .option('--coco-roots <which>', 'the RootNet that gives COCO-style keypoints their root depth when the truth-trained networks lift them: joints (rootnet.onnx) or detected (rootnet-detected.onnx) (tuning; default COCO_ROOTS)', cocoModelsArg)
     .option('--coco-style', 'points2d: give the stored MPII-16 detections as a COCO-17 detector would (its limbs and hips, the nose from the ground truth with noise), to measure the COCO path on real detection errors')
     .option('--definition-weight <w>', 'detector keypoints: weight of the joints a detector defines differently (pelvis, hips, thorax, head) in the depth search and the fitter (tuning; default DEFINITION_WEIGHT)', nonNegativeNumber('a weight >= 0'))
@@ -265,7 +267,7 @@ export function buildProgram(): Command {
     .option('--flip-test', 'photos: detect on the photo and its mirror image and fuse the two joint by joint (twice the detection time; off by default, README "Decisions")')
     .option('--detect-size <px>', 'video: decode frames for detection at most this size on the longer side (default 640; 0 = full size); keypoints stay in the video\'s pixels', nonNegativeInt('an integer >= 0'))
     .option('--no-temporal', 'video: lift every frame with single-frame PoseNet instead of the temporal lifter (models/temporal.onnx; for someone holding an unusual pose still, README "Results")')
-    .option('--coco-posenet <which>', 'the PoseNet of COCO-style keypoints: posenet (the default) or coco (models/posenet-coco.onnx, trained on the COCO form; opt-in, docs/decisions/real-detections.md)', oneOf('posenet', 'coco'))
+    .option('--coco-posenet <which>', COCO_POSENET_HELP, cocoPosenetArg)
     .action(async (inputs: string[], o) => {
       const { runCommand } = await import('./run.js');
       await runCommand(inputs, o);
@@ -285,7 +287,7 @@ export function buildProgram(): Command {
     .option('--models <dir>', 'folder with posenet.onnx and rootnet.onnx', defaultModelsDir())
     .option('--adapter <detector>', `the keypoints came from this detector (${DETECTOR_NAMES.join(', ')}): apply its calibrated keypoint adapter (default: lift as given)`)
     .option('--no-temporal', 'with --fps: lift every frame with single-frame PoseNet instead of the temporal lifter of the keypoints\' kind (models/temporal.onnx, temporal-detected.onnx)')
-    .option('--coco-posenet <which>', 'the PoseNet of COCO-style keypoints (coco17, body25, coco18, blazepose33): posenet (the default) or coco (models/posenet-coco.onnx, trained on the COCO form; opt-in)', oneOf('posenet', 'coco'))
+    .option('--coco-posenet <which>', COCO_POSENET_HELP, cocoPosenetArg)
     .action(async (input: string, o) => {
       const { liftCommand } = await import('./lift.js');
       await liftCommand(input, o);

@@ -185,6 +185,9 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
     }
     const scoreEvery = o.scoreEvery ?? 1;
     if (!(Number.isInteger(scoreEvery) && scoreEvery >= 1)) throw new Error(`eval: --score-every must be a whole number >= 1, got ${o.scoreEvery}`);
+    // option checks before any model or detector is loaded
+    if (o.cocoStyle && input !== 'points2d') throw new Error('eval: --coco-style applies to --input points2d (stored MPII-16 detections)');
+    if (o.cocoAdapter && !o.cocoStyle) throw new Error('eval: --coco-adapter applies to --coco-style keypoints; add --coco-style (with --input points2d)');
     const lifter = await Lifter.load(o.models, { cocoModels: o.cocoModels, cocoPosenet: o.cocoPosenet, cocoRoots: o.cocoRoots, temporal: o.temporal, temporalKinds: o.temporalKinds });
     // --input images: the whole `poselift run` path from pixels (MoveNet Thunder by default, best-scoring
     // person, the detector's keypoint adapter as `run` applies it)
@@ -192,13 +195,11 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
     const detector = input === 'images' ? await (await import('../detect/index.js')).createDetector(detectorName) : undefined;
     let adapter = detector && o.adapter !== false ? lifter.adapterFor(detectorName) : undefined;
     if (o.cocoAdapter) {
-      if (!o.cocoStyle) throw new Error('eval: --coco-adapter applies to --coco-style keypoints; add --coco-style (with --input points2d)');
       const file = path.join(o.models, ADAPTER_FILE);
       const ref = loadReference(file);
       if (!ref) throw new Error(`${file}: no reference adapter for --coco-adapter; measure it with \`poselift calibrate ../shared/data/h36m-train --reference\``);
       if (!lifter.liftsWithDetected('coco')) adapter = ref;
     }
-    if (o.cocoStyle && input !== 'points2d') throw new Error('eval: --coco-style applies to --input points2d (stored MPII-16 detections)');
     const cocoRng = new Rng(2024);
     let lastLayout = 'h36m17';
     let lastFps = 0;

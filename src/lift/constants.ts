@@ -73,7 +73,7 @@ export const COCO_ROOTS: 'joints' | 'detected' = 'joints';
 /**
  * Which PoseNet lifts COCO-style keypoints when the truth-trained networks lift them: `posenet` (the default) or
  * `posenet-coco` (`posenet-coco.onnx`, its COCO-pattern samples in the form COCO-17 keypoints arrive in), opted
- * into with `LifterLoadOptions.cocoPosenet` (`eval --coco-posenet coco`). Held-out S1, MPJPE / MRPE: clean COCO-17
+ * into with `LifterLoadOptions.cocoPosenet` (`run` / `lift` / `eval --coco-posenet coco`). Held-out S1, MPJPE / MRPE: clean COCO-17
  * keypoints 36.9 / 83.0 against 44.7 / 168.3 (single frame); S1's detections as COCO-17 tracks 69.5 / 314.0
  * against 71.6 / 383.8, and with those detections' keypoint adapter (as `run` applies a detector's; both without
  * the temporal lifter's mirroring) 69.8 / 180.2 against 70.6 / 215.4; from the projected truth 42.8 against 42.1
