@@ -18,6 +18,14 @@ export interface LoadOptions {
   threads?: number;
   /** Rows per session.run (bounds memory for large n). Default 8192. */
   chunkRows?: number;
+  /**
+   * Let this session's idle intra-op threads spin (onnxruntime's own default). Default false: a lift runs
+   * three to five sessions one after another, beside the detector's threads, and each session's spinning
+   * threads took the cores from the next one (2 cores, a 216-frame track: the temporal lifter with its
+   * mirror image 0.31 -> 0.18 ms per frame, PoseNet 0.055 -> 0.043, with spinning off;
+   * docs/decisions/temporal-lifter.md, "The lifting share").
+   */
+  spinning?: boolean;
 }
 
 export async function loadOnnxModel(file: string, options: LoadOptions = {}): Promise<OnnxModel> {
@@ -38,7 +46,7 @@ export async function loadOnnxModel(file: string, options: LoadOptions = {}): Pr
   }
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(bytes, cpuSessionOptions({ threads: options.threads }));
+    session = await ort.InferenceSession.create(bytes, cpuSessionOptions({ threads: options.threads, spinning: options.spinning ?? false }));
   } catch (e) {
     throw new Error(`failed to load ONNX model ${file}: ${(e as Error).message}`);
   }
