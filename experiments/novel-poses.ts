@@ -7,7 +7,7 @@
  * rise from unmixed to mixed measures how a lifter copes with poses away from Human3.6M's scripted ones (the
  * question the four photos' still-track check asked of one photo; docs/decisions/temporal-lifter.md).
  *
- *   node --import tsx experiments/novel-poses.ts [--models DIR] [--sequences 30] [--frames 500] [--stride 5] [--layouts coco17,mpii16] [--seed 1] [--coco-models joints|detected] [--temporal-flip-test on|off] [--coco-roots joints|detected]
+ *   node --import tsx experiments/novel-poses.ts [--models DIR] [--sequences 30] [--frames 500] [--stride 5] [--layouts coco17,mpii16] [--seed 1] [--coco-models joints|detected] [--temporal-flip-test on|off] [--coco-roots joints|detected] [--coco-posenet posenet|coco|unadapted]
  *
  * DIR holds the networks under test plus a `temporal.onnx` (COCO-17) and / or `temporal-detected.onnx` (MPII-16)
  * (default: the shipped models). Nothing here is a
@@ -33,6 +33,7 @@ const { values } = parseArgs({
     'coco-models': { type: 'string', default: 'joints' },
     'temporal-flip-test': { type: 'string' },
     'coco-roots': { type: 'string' },
+    'coco-posenet': { type: 'string' },
   },
 });
 /** An option's value, one of `allowed` (or undefined when not given). */
@@ -42,6 +43,7 @@ function choice<T extends string>(name: string, v: string | undefined, allowed: 
 }
 const cocoModels = choice('coco-models', values['coco-models'], ['joints', 'detected'] as const);
 const cocoRoots = choice('coco-roots', values['coco-roots'], ['joints', 'detected'] as const);
+const cocoPosenet = choice('coco-posenet', values['coco-posenet'], ['posenet', 'coco', 'unadapted'] as const);
 const tf = choice('temporal-flip-test', values['temporal-flip-test'], ['on', 'off'] as const);
 const [nSeq, nFrames, stride, seed] = [values.sequences, values.frames, values.stride, values.seed].map(Number);
 const src = defaultDataDir('h36m-train');
@@ -58,7 +60,7 @@ for (const mix of [false, true]) {
       const dir = writeProjectedSlice(world.dir, { layout, subject: 'S1', sequences: nSeq, frames: nFrames });
       try {
         for (const [name, cfg] of Object.entries(CONFIGS)) {
-          const r = await evaluateDataset(dir, { input: 'points2d', stride, models: values.models, temporalKinds: [kindOfLayout(layout)], cocoModels, cocoRoots, ...cfg });
+          const r = await evaluateDataset(dir, { input: 'points2d', stride, models: values.models, temporalKinds: [kindOfLayout(layout)], cocoModels, cocoRoots, cocoPosenet, ...cfg });
           console.log(`${mix ? 'mixed' : 'plain'} ${layout}  ${name.padEnd(30)} MPJPE ${r.mpjpe.toFixed(1)}  PA ${r.pa_mpjpe.toFixed(1)}  ` +
             `MRPE ${r.mrpe.toFixed(1)}  camera ${r.mpjpe_abs.toFixed(1)}  (${r.frames} person-frames)`);
         }

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import { defaultModelsDir } from '../util/paths.js';
-import { Lifter, type LiftedPerson } from '../lift/lifter.js';
+import { Lifter, type CocoPosenet, type LiftedPerson } from '../lift/lifter.js';
 import { normalisedH36m } from '../lift/normalise.js';
 import { kindOfLayout } from '../lift/posenet/features.js';
 import { loadCameraFile, resolveCamera } from '../camera/resolve.js';
@@ -35,8 +35,8 @@ export interface LiftKeypointOptions {
    * PoseNet (ignored when `lifter` is given: load it with `{ temporal: false }`)
    */
   temporal?: boolean;
-  /** the PoseNet of COCO-style keypoints: `posenet` (default COCO_POSENET) or `coco` (posenet-coco.onnx; ignored when `lifter` is given) */
-  cocoPosenet?: 'posenet' | 'coco';
+  /** the PoseNet of COCO-style keypoints: `posenet`, `coco` (posenet-coco.onnx) or `unadapted` (posenet-coco for keypoints no adapter moved; default COCO_POSENET); ignored when `lifter` is given */
+  cocoPosenet?: CocoPosenet;
   /** an already loaded lifter (workers keep one) */
   lifter?: Lifter;
   /**
@@ -126,7 +126,7 @@ async function liftFrames(input: string, kf: KeypointFile, cams: ResolvedIntrins
       t.push(p);
     }
     for (const t of tracks.values()) {
-      const wl = new WindowedTrackLifter<PersonOut | null>(lifter, cams[0], fps, (key, r) => { if (key) set(key, r); }, { kind });
+      const wl = new WindowedTrackLifter<PersonOut | null>(lifter, cams[0], fps, (key, r) => { if (key) set(key, r); }, { kind, adapted: adapter !== undefined });
       let last = t[0].fi - 1;
       for (const p of t) {
         for (let g = last + 1; g < p.fi; g++) await wl.push(null, null);
@@ -147,7 +147,7 @@ async function liftFrames(input: string, kf: KeypointFile, cams: ResolvedIntrins
       g.push(p);
     }
     for (const g of groups.values()) {
-      const res = await lifter.liftBatch(g.map((p) => p.kp), cams[g[0].fi], { kind });
+      const res = await lifter.liftBatch(g.map((p) => p.kp), cams[g[0].fi], { kind, adapted: adapter !== undefined });
       g.forEach((p, i) => set(p.out, res[i]));
     }
   }

@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { checkSize } from '../contracts/limits.js';
-import { Lifter, type LiftedPerson } from '../lift/lifter.js';
+import { Lifter, type CocoPosenet, type LiftedPerson } from '../lift/lifter.js';
 import { kindOfLayout } from '../lift/posenet/features.js';
 import { normalisedH36m } from '../lift/normalise.js';
 import type { DefinitionAdapter } from '../lift/adapter.js';
@@ -67,8 +67,8 @@ export interface RunOptions {
    * default true); false lifts every frame with single-frame PoseNet (the fitter's temporal term stays)
    */
   temporal?: boolean;
-  /** the PoseNet of COCO-style keypoints: `posenet` (default COCO_POSENET) or `coco` (models/posenet-coco.onnx, opt-in) */
-  cocoPosenet?: 'posenet' | 'coco';
+  /** the PoseNet of COCO-style keypoints: `posenet`, `coco` (posenet-coco.onnx) or `unadapted` (posenet-coco for keypoints no adapter moved; default COCO_POSENET) */
+  cocoPosenet?: CocoPosenet;
   /**
    * return each input's whole document as `RunResult.doc` (default true). false: the documents are only
    * written, streamed as frames become final, so memory does not grow with a video's length; each result
@@ -220,7 +220,7 @@ async function stillFrame(
   const det = await s.det();
   const dets = limitPeople(await det.detect(img), s.o.maxPeople);
   const kps = dets.map((d) => normalisedH36m(d.keypoints as Keypoints2D, cam, 0, s.photo.adapter));
-  const lifted = dets.length ? await s.lifter.liftBatch(kps, cam, { kind: kindOfLayout(dets[0].keypoints.layout) }) : [];
+  const lifted = dets.length ? await s.lifter.liftBatch(kps, cam, { kind: kindOfLayout(dets[0].keypoints.layout), adapted: s.photo.adapter !== undefined }) : [];
   const people = dets.map((d, i) => personOut(i + 1, d, lifted[i]));
   if (!dets.length) s.o.warn?.(`${frameWarn}: no person detected; its "people" list is empty`);
   return { frame: { index, time_s: null, people }, cam, img, dets, lifted };

@@ -104,7 +104,7 @@ export class VideoAssembler {
           if (!key) return;
           Object.assign(key.person, liftedOut(res));
           key.slot.waiting--;
-        }, { kind: kindOfLayout(dets[i].keypoints.layout) });
+        }, { kind: kindOfLayout(dets[i].keypoints.layout), adapted: this.v.adapter !== undefined });
         t = { lifter, lastFrame: f.index };
         this.tracks.set(id, t);
       }

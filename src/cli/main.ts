@@ -52,8 +52,8 @@ function oneOf<T extends string>(...choices: T[]): (v: string) => T {
 }
 
 const cocoModelsArg = oneOf('joints', 'detected');
-const COCO_POSENET_HELP = 'the PoseNet of COCO-style keypoints (coco17, body25, coco18, blazepose33) when the truth-trained networks lift them: posenet (the default, COCO_POSENET) or coco (models/posenet-coco.onnx, trained on the COCO form; opt-in, docs/decisions/real-detections.md)';
-const cocoPosenetArg = oneOf('posenet', 'coco');
+const COCO_POSENET_HELP = 'the PoseNet of COCO-style keypoints (coco17, body25, coco18, blazepose33) when the truth-trained networks lift them: posenet, coco (models/posenet-coco.onnx, trained on the COCO form) or unadapted (posenet-coco for keypoints no keypoint adapter moved, posenet for the rest); default COCO_POSENET, docs/decisions/real-detections.md';
+const cocoPosenetArg = oneOf('posenet', 'coco', 'unadapted');
 const keypointKindArg = oneOf('joints', 'mpii', 'coco');
 
 /** Option parser: a whole number >= 0; `expected` names it in the error. */

@@ -91,7 +91,7 @@ export async function calibrateDetector(dir: string, o: CalibrateOptions, log?: 
   const ref = lifter.liftsWithDetected('coco') ? loadReference(path.join(o.models, ADAPTER_FILE)) : undefined;
   const score = async (p: CalibrationPhoto, a?: DefinitionAdapter) => {
     const used = a && ref ? relativeAdapter(a, ref) : a;
-    const [r] = await lifter.liftBatch([used ? applyAdapter(p.det, used) : p.det], p.cam, { lift: o.lift, kind: 'coco' });
+    const [r] = await lifter.liftBatch([used ? applyAdapter(p.det, used) : p.det], p.cam, { lift: o.lift, kind: 'coco', adapted: used !== undefined });
     if (!r) throw new Error(`${p.id}: the detection cannot be lifted`);
     const g = p.gt3d;
     return { mpjpe: mpjpe(r.joints3d, g), root: rootError(r.joints3d, g).error };

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { openDataset, type PoseDataset } from '../data/dataset.js';
 import { MetricsAccumulator, type MetricsSummary } from './metrics.js';
 import type { Intrinsics, Keypoints2D } from '../contracts/types.js';
-import { Lifter, type LiftCallOptions, type LiftedPerson } from '../lift/lifter.js';
+import { Lifter, type CocoPosenet, type LiftCallOptions, type LiftedPerson } from '../lift/lifter.js';
 import { WindowedTrackLifter } from '../track/track-lift.js';
 import type { LiftSequenceOptions } from '../lift/solve/lift.js';
 import { normalisedH36m } from '../lift/normalise.js';
@@ -51,7 +51,7 @@ export interface EvalOptions {
   /** which networks lift COCO-style keypoints (default COCO_MODELS) */
   cocoModels?: 'joints' | 'detected';
   /** the PoseNet of COCO-style keypoints lifted by the truth-trained networks (default COCO_POSENET) */
-  cocoPosenet?: 'posenet' | 'coco';
+  cocoPosenet?: CocoPosenet;
   /** the RootNet of COCO-style keypoints lifted by the truth-trained networks (default COCO_ROOTS; tuning) */
   cocoRoots?: 'joints' | 'detected';
   /**
@@ -230,7 +230,7 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
         // what the 2D points are: the layout's kind (gt2d = joints, points2d mpii16 = MPII-style, detectors COCO-style)
         const layout = kps.find((k) => k)?.layout ?? 'h36m17';
         lastLayout = layout;
-        const call = { fit: o.fit !== false, lift: o.lift, flipTest: o.flipTest, temporalFlipTest: o.temporalFlipTest, kind: kindOfLayout(layout), definitionWeight: o.definitionWeight, temporalSize: o.temporalSize, temporalDepth: o.temporalDepth };
+        const call = { fit: o.fit !== false, lift: o.lift, flipTest: o.flipTest, temporalFlipTest: o.temporalFlipTest, kind: kindOfLayout(layout), adapted: adapter !== undefined, definitionWeight: o.definitionWeight, temporalSize: o.temporalSize, temporalDepth: o.temporalDepth };
         const out = o.singleFrame ? await lifter.liftBatch(norm, cam, call)
           : scoreEvery > 1 && fps > 0 ? await liftAsVideo(lifter, norm, cam, fps, call)
             : fps > 0 && frames.length > 2 ? await lifter.liftTrack(norm, cam, fps, call) : await lifter.liftBatch(norm, cam, call);
@@ -275,7 +275,7 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
           return [name, { frames: s.frames, mpjpe: s.mpjpe, pa_mpjpe: s.pa_mpjpe, mrpe: s.mrpe }];
         })),
       } : {}),
-      models: lifter.versionsFor(undefined, kindOfLayout(lastLayout), { track: !o.singleFrame && lastFps > 0, fps: lastFps }),
+      models: lifter.versionsFor(undefined, kindOfLayout(lastLayout), { track: !o.singleFrame && lastFps > 0, fps: lastFps, adapted: adapter !== undefined }),
       ...(o.cocoAdapter ? { keypoint_adapter: adapter ? 'reference (keypoint-adapter.json)' : null } : {}),
       ...(detector ? { detector: detectorName, keypoint_adapter: adapter ? lifter.versionsFor(detectorName).keypoint_adapter ?? null : null } : {}),
     };

@@ -23,13 +23,18 @@ export const DEFINITION_JOINTS: Record<Exclude<KeypointKind, 'joints'>, readonly
  * as a 50 mm prior on the searched and on the fitted root depth (measured with the first, 40-epoch
  * PoseNet: MRPE 119 -> 103 mm on 3 sequences at
  * 25 fps, MPJPE unchanged), and two window iterations of the temporal fit are as good as four at 2/3
- * of the time (1.15 vs 1.79 ms per person-frame, accel 1.30 mm/frame^2 either way).
+ * of the time (1.15 vs 1.79 ms per person-frame, accel 1.30 mm/frame^2 either way). Since 2026-12-05 (night) a
+ * track's frames start the windows from 3 LM iterations each (not 20) and a window is 192 frames (a video's
+ * whole track window, not 64): the fit 0.61 -> 0.41 ms per frame (`npm run bench`'s 192-frame track), held-out
+ * S1's rows within 0.3 mm (MRPE) of before (docs/decisions/lift-defaults.md).
  * Decision: docs/decisions/lift-defaults.md.
  */
 export const LIFT_DEFAULTS: LiftSequenceOptions = {
   search: { zSigmaMm: 50 },
   depthSigmaMm: 50,
   sequenceIterations: 2,
+  initIterations: 3,
+  window: 192,
 };
 
 /**
@@ -71,17 +76,23 @@ export const COCO_MODELS: 'joints' | 'detected' = 'joints';
 export const COCO_ROOTS: 'joints' | 'detected' = 'joints';
 
 /**
- * Which PoseNet lifts COCO-style keypoints when the truth-trained networks lift them: `posenet` (the default) or
- * `posenet-coco` (`posenet-coco.onnx`, its COCO-pattern samples in the form COCO-17 keypoints arrive in), opted
- * into with `LifterLoadOptions.cocoPosenet` (`run` / `lift` / `eval --coco-posenet coco`). Held-out S1, MPJPE / MRPE: clean COCO-17
- * keypoints 36.9 / 83.0 against 44.7 / 168.3 (single frame); S1's detections as COCO-17 tracks 69.5 / 314.0
- * against 71.6 / 383.8, and with those detections' keypoint adapter (as `run` applies a detector's; both without
- * the temporal lifter's mirroring) 69.8 / 180.2 against 70.6 / 215.4; from the projected truth 42.8 against 42.1
- * (so ground-truth-like keypoints keep `posenet` either way). Not the default: on the four photos' BlazePose
- * keypoints with the leave-one-out adapters (issue 18: no photo worse) S5's MPJPE (68.0 against 60.9) and S8's root
- * error (167.8 against 72) got worse. Decision: docs/decisions/real-detections.md.
+ * Which PoseNet lifts COCO-style keypoints when the truth-trained networks lift them: `unadapted` (the default since
+ * 2026-12-05, night): `posenet-coco` (`posenet-coco.onnx`, its COCO-pattern samples in the form COCO-17 keypoints
+ * arrive in, the thorax at the shoulders' midpoint) for keypoints that no detector's keypoint adapter moved to
+ * Human3.6M's definitions (keypoint files lifted by `lift`, `run --no-adapter`), `posenet` for adapted ones (`run`'s
+ * photos and videos: each adapter moves the thorax where `posenet` expects it); `posenet` or `coco` for either
+ * network everywhere. Held-out S1, unadapted keypoints, MPJPE / MRPE: clean COCO-17 keypoints as 10 fps tracks 36.7 /
+ * 82.3 against 36.7 / 165.2, single frame 36.9 / 83.0 against 44.7 / 168.3; S1's detections as COCO-17 tracks 69.5 /
+ * 314.0 against 71.6 / 383.8, single frame 81.9 / 308.2 against 83.2 / 376.6; novel-pose COCO-17 tracks, mixed, 49.9 /
+ * 107.0 against 50.4 / 182.6. Adapted keypoints keep `posenet`: with the photos' leave-one-out adapters `posenet-coco`
+ * was worse on two of the four photos (issue 18: no photo worse), and relative adapters were worse on S1.
+ * Decision: docs/decisions/real-detections.md.
  */
-export const COCO_POSENET: 'posenet' | 'coco' = 'posenet';
+export const COCO_POSENET: CocoPosenet = 'unadapted';
+
+/** Which PoseNet lifts COCO-style keypoints (COCO_POSENET): `posenet`, `coco` (`posenet-coco`), or `unadapted`
+ * (`posenet-coco` for keypoints no detector's keypoint adapter moved to Human3.6M's definitions, `posenet` for the rest). */
+export type CocoPosenet = 'posenet' | 'coco' | 'unadapted';
 
 /**
  * The kinds of 2D whose tracks (videos, keypoint files with a rate) a temporal lifter lifts, when the models

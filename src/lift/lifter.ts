@@ -17,8 +17,8 @@ import { RootNet } from './rootnet/model.js';
 import { TemporalLifter } from './temporal/model.js';
 import type { DefinitionAdapter } from './adapter.js';
 import { ADAPTER_FILE, loadAdapters } from './adapter-file.js';
-import { COCO_MODELS, COCO_POSENET, COCO_ROOTS, DEFINITION_JOINTS, DEFINITION_WEIGHT, DETECTED_LIFT_OPTIONS, LIFT_DEFAULTS, TEMPORAL_FLIP_TEST, TEMPORAL_KINDS, TEMPORAL_MIN_FPS } from './constants.js';
-export { COCO_MODELS, COCO_POSENET, COCO_ROOTS, DEFINITION_JOINTS, DEFINITION_WEIGHT, DETECTED_LIFT_OPTIONS, LIFT_DEFAULTS, TEMPORAL_FLIP_TEST, TEMPORAL_KINDS, TEMPORAL_MIN_FPS };
+import { COCO_MODELS, COCO_POSENET, COCO_ROOTS, type CocoPosenet, DEFINITION_JOINTS, DEFINITION_WEIGHT, DETECTED_LIFT_OPTIONS, LIFT_DEFAULTS, TEMPORAL_FLIP_TEST, TEMPORAL_KINDS, TEMPORAL_MIN_FPS } from './constants.js';
+export { COCO_MODELS, COCO_POSENET, COCO_ROOTS, type CocoPosenet, DEFINITION_JOINTS, DEFINITION_WEIGHT, DETECTED_LIFT_OPTIONS, LIFT_DEFAULTS, TEMPORAL_FLIP_TEST, TEMPORAL_KINDS, TEMPORAL_MIN_FPS };
 
 export interface LiftedPerson {
   /** camera-frame joints, h36m17, 17 x 3 mm */
@@ -53,6 +53,11 @@ export interface LiftCallOptions {
   kind?: KeypointKind;
   /** override of DEFINITION_WEIGHT (tuning) */
   definitionWeight?: number;
+  /**
+   * the keypoints were moved to Human3.6M's definitions by a detector's keypoint adapter (`adapterFor`; default
+   * false): COCO-style keypoints that were not take `posenet-coco` when COCO_POSENET is 'unadapted'
+   */
+  adapted?: boolean;
   /**
    * with the temporal lifter: 'posenet' (default) scales its poses to single-frame PoseNet's size on the same
    * frames (the median ratio of the two poses' RMS joint distance from the root over the call's frames), 'own'
@@ -131,8 +136,12 @@ export const MODEL_FILES = {
 export interface LifterLoadOptions {
   /** which networks lift COCO-style keypoints (default COCO_MODELS) */
   cocoModels?: 'joints' | 'detected';
-  /** with `cocoModels` 'joints': the PoseNet of COCO-style keypoints, `posenet` or `posenet-coco` (default COCO_POSENET) */
-  cocoPosenet?: 'posenet' | 'coco';
+  /**
+   * with `cocoModels` 'joints': the PoseNet of COCO-style keypoints, `posenet`, `coco` (`posenet-coco`, required)
+   * or `unadapted` (`posenet-coco` for keypoints no adapter moved, `LiftCallOptions.adapted`, when the folder has
+   * it; `posenet` for adapted ones) (default COCO_POSENET)
+   */
+  cocoPosenet?: CocoPosenet;
   /** with `cocoModels` 'joints': the RootNet that gives COCO-style keypoints their root depth (default COCO_ROOTS) */
   cocoRoots?: 'joints' | 'detected';
   /** load the temporal lifter when the folder has one (default true) */
@@ -153,6 +162,7 @@ export class Lifter {
     readonly temporalDetected?: TemporalLifter,
     readonly cocoRoots: 'joints' | 'detected' = COCO_ROOTS,
     readonly posenetCoco?: PoseNet,
+    readonly cocoPosenet: CocoPosenet = COCO_POSENET,
   ) {}
 
   static async load(modelsDir: string, o: LifterLoadOptions = {}): Promise<Lifter> {
@@ -174,8 +184,9 @@ export class Lifter {
       return o.temporal !== false && fs.existsSync(f) ? TemporalLifter.load(f) : undefined;
     };
     const pc = path.join(modelsDir, MODEL_FILES.posenetCoco);
-    const wantCoco = (o.cocoPosenet ?? COCO_POSENET) === 'coco';
-    if (wantCoco && !fs.existsSync(pc)) throw new Error(`${pc}: model file missing; train it with \`poselift train posenet-coco\`, or lift COCO-style keypoints with posenet.onnx (leave out --coco-posenet coco)`);
+    const cocoPosenet = o.cocoPosenet ?? COCO_POSENET;
+    const wantCoco = cocoPosenet === 'coco' || (cocoPosenet === 'unadapted' && fs.existsSync(pc));
+    if (cocoPosenet === 'coco' && !fs.existsSync(pc)) throw new Error(`${pc}: model file missing; train it with \`poselift train posenet-coco\`, or lift COCO-style keypoints with posenet.onnx (leave out --coco-posenet coco)`);
     const [posenet, rootnet, posenetD, rootnetD, temporal, temporalD, posenetC] = await Promise.all([
       PoseNet.load(p), RootNet.load(r), hasPd ? PoseNet.load(pd) : undefined, hasRd ? RootNet.load(rd) : undefined,
       temporalIn(MODEL_FILES.temporal), temporalIn(MODEL_FILES.temporalDetected),
@@ -186,7 +197,7 @@ export class Lifter {
     // detector keypoints lifted by the detection-trained models are moved to the reference's definitions (with
     // posenet-coco, to Human3.6M's as for posenet: relative to the COCO form was worse on S1, decisions/real-detections.md)
     const relative = cocoModels === 'detected' && detected !== undefined;
-    return new Lifter(posenet, rootnet, loadAdapters(path.join(modelsDir, ADAPTER_FILE), relative), detected, cocoModels, temporal, o.temporalKinds, temporalD, o.cocoRoots, posenetC);
+    return new Lifter(posenet, rootnet, loadAdapters(path.join(modelsDir, ADAPTER_FILE), relative), detected, cocoModels, temporal, o.temporalKinds, temporalD, o.cocoRoots, posenetC, cocoPosenet);
   }
 
   /**
@@ -229,23 +240,26 @@ export class Lifter {
   /**
    * The networks that lift 2D of this kind: the detection-trained pair for the kinds it lifts
    * (`liftsWithDetected`), else `posenet` with `rootnet`; COCO-style keypoints take `posenet-coco` instead of
-   * `posenet` with `cocoPosenet` 'coco' (COCO_POSENET), and `rootnet-detected` with `cocoRoots` 'detected' (COCO_ROOTS).
+   * `posenet` with `cocoPosenet` 'coco', or 'unadapted' when no keypoint adapter moved them (`adapted`; COCO_POSENET),
+   * and `rootnet-detected` with `cocoRoots` 'detected' (COCO_ROOTS).
    */
-  netsFor(kind: KeypointKind): LiftNets {
+  netsFor(kind: KeypointKind, adapted = false): LiftNets {
     if (this.liftsWithDetected(kind)) return this.detected!;
     if (kind !== 'coco') return { posenet: this.posenet, rootnet: this.rootnet };
     const rootnet = this.cocoRoots === 'detected' && this.detected ? this.detected.rootnet : this.rootnet;
-    return { posenet: this.posenetCoco ?? this.posenet, rootnet };
+    const coco = this.posenetCoco && (this.cocoPosenet === 'coco' || !adapted);
+    return { posenet: coco ? this.posenetCoco! : this.posenet, rootnet };
   }
 
   /**
    * The versions of the models that lift this kind of 2D (default: a detector's keypoints are `coco`, else
-   * `joints`); with a detector, its keypoint adapter's too when the models folder has one.
+   * `joints`); with a detector, its keypoint adapter's too when the models folder has one (`adapted`: whether an
+   * adapter moved the keypoints, default whether the detector has one).
    */
-  versionsFor(detector?: string, kind: KeypointKind = detector !== undefined ? 'coco' : 'joints', o: { track?: boolean; temporal?: boolean; fps?: number } = {}): ModelVersions {
-    const n = this.netsFor(kind);
-    const v: ModelVersions = { posenet: n.posenet.version, rootnet: n.rootnet.version };
+  versionsFor(detector?: string, kind: KeypointKind = detector !== undefined ? 'coco' : 'joints', o: { track?: boolean; temporal?: boolean; fps?: number; adapted?: boolean } = {}): ModelVersions {
     const a = detector !== undefined ? this.adapters.get(detector) : undefined;
+    const n = this.netsFor(kind, o.adapted ?? a !== undefined);
+    const v: ModelVersions = { posenet: n.posenet.version, rootnet: n.rootnet.version };
     if (a) v.keypoint_adapter = a.version;
     const temporal = o.track ? this.trackTemporal(kind, o, o.fps) : undefined;
     if (temporal) v.temporal = temporal.version;
@@ -281,7 +295,7 @@ export class Lifter {
     const kps: Float64Array[] = [];
     people.forEach((p, i) => { if (p) { idx.push(i); kps.push(p); } });
     const kind = o.kind ?? 'joints';
-    const nets = this.netsFor(kind);
+    const nets = this.netsFor(kind, o.adapted);
     const temporal = (track && this.trackTemporal(kind, o, track.fps)) || null;
     // with the temporal lifter, single-frame PoseNet runs beside it: its size (temporalSize) and its root (temporalDepth)
     const sizeFromPosenet = (o.temporalSize ?? 'posenet') === 'posenet';

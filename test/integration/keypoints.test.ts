@@ -15,6 +15,7 @@ import type { Camera, Intrinsics } from '../../src/contracts/types.js';
 import { openDataset } from '../../src/data/dataset.js';
 import { Lifter, type LiftedPerson } from '../../src/lift/lifter.js';
 import { normalisedH36m } from '../../src/lift/normalise.js';
+import { kindOfLayout } from '../../src/lift/posenet/features.js';
 import type { DefinitionAdapter } from '../../src/lift/adapter.js';
 import { resolveCamera } from '../../src/camera/resolve.js';
 import type { PoseliftDoc } from '../../src/contracts/document.js';
@@ -59,7 +60,9 @@ async function reference(people: Float64Array[][], layout: string, c: Intrinsics
   const out: (LiftedPerson | null)[][] = [];
   for (const frames of people) {
     const norm = frames.map((d) => normalisedH36m({ layout, data: d }, c, 0, adapter));
-    out.push(f > 0 ? await lifter.liftTrack(norm, c, f) : await lifter.liftBatch(norm, c));
+    // the kind of the layout, and whether an adapter moved the keypoints, as `lift` tells the Lifter
+    const o = { kind: kindOfLayout(layout), adapted: adapter !== undefined };
+    out.push(f > 0 ? await lifter.liftTrack(norm, c, f, o) : await lifter.liftBatch(norm, c, o));
   }
   return out;
 }
@@ -156,7 +159,7 @@ test('coco annotations of the h36m-images photos, no --camera: default field of 
   const doc = await liftKeypointFile(file, { format: 'coco', lifter });
   assert.equal(doc.camera.source, 'default');
   for (let i = 0; i < kps.length; i++) {
-    const [r] = await lifter.liftBatch([normalisedH36m({ layout: 'coco17', data: kps[i] }, cams[i])], cams[i]);
+    const [r] = await lifter.liftBatch([normalisedH36m({ layout: 'coco17', data: kps[i] }, cams[i])], cams[i], { kind: 'coco' });
     const p = doc.frames[i].people[0];
     const m = Math.max(...p.joints3d!.flat().map((v, k) => Math.abs(v - r!.joints3d[k])));
     assert.ok(m <= 1, `photo ${i}: max difference ${m.toFixed(3)} mm`);

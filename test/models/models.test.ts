@@ -219,19 +219,25 @@ const LIMITS = {
   detMrpe: { coco17: GATES.projected_slices.limit.coco17_mrpe, mpii16: GATES.projected_slices.limit.mpii16_mrpe },
 };
 
-test('each kind of 2D goes to its PoseNet: posenet for ground-truth-like and (by default) COCO-style keypoints, posenet-detected for MPII-style, posenet-coco for COCO-style when asked; a missing posenet-coco.onnx is one clear error', async () => {
+test('each kind of 2D goes to its PoseNet: posenet for ground-truth-like keypoints and adapted COCO-style ones, posenet-coco for COCO-style keypoints no adapter moved, posenet-detected for MPII-style; a missing posenet-coco.onnx is one clear error only when asked for', async () => {
   const lifter = await Lifter.load(MODELS);
+  assert.equal(lifter.cocoPosenet, 'unadapted');
   assert.match(lifter.versionsFor(undefined, 'joints').posenet, /^posenet-\d/);
+  // a detector with a calibrated adapter (run's photos and videos) keeps posenet; without the adapter, posenet-coco
   assert.equal(lifter.versionsFor('blazepose').posenet, lifter.versionsFor(undefined, 'joints').posenet);
+  assert.match(lifter.versionsFor('blazepose', 'coco', { adapted: false }).posenet, /^posenet-coco-/);
+  assert.match(lifter.versionsFor(undefined, 'coco').posenet, /^posenet-coco-/);
+  assert.match(lifter.versionsFor(undefined, 'coco').rootnet, /^rootnet-\d/);
   assert.match(lifter.versionsFor(undefined, 'mpii').posenet, /^posenet-detected-/);
   const coco = await Lifter.load(MODELS, { cocoPosenet: 'coco' });
-  assert.match(coco.versionsFor(undefined, 'coco').posenet, /^posenet-coco-/);
   assert.match(coco.versionsFor('blazepose').posenet, /^posenet-coco-/);
   assert.match(coco.versionsFor(undefined, 'joints').posenet, /^posenet-\d/);
-  assert.match(coco.versionsFor(undefined, 'coco').rootnet, /^rootnet-\d/);
+  const plain = await Lifter.load(MODELS, { cocoPosenet: 'posenet' });
+  assert.match(plain.versionsFor(undefined, 'coco').posenet, /^posenet-\d/);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'poselift-no-coco-'));
   try {
-    // `poselift lift --coco-posenet coco` (and `run`'s option): a COCO-17 file lifted by it, named in the document
+    // `poselift lift`: a COCO-17 file as given goes to posenet-coco, with `--adapter blazepose` to posenet, with
+    // `--coco-posenet posenet` to posenet; each document names the network
     const csv = path.join(dir, 'person.csv');
     const xy: Record<string, [number, number]> = {
       nose: [500, 300], left_shoulder: [550, 340], right_shoulder: [450, 340], left_elbow: [570, 420], right_elbow: [430, 420],
@@ -240,12 +246,18 @@ test('each kind of 2D goes to its PoseNet: posenet for ground-truth-like and (by
     };
     fs.writeFileSync(csv, 'frame,person,joint,x,y,score\n' + Object.entries(xy).map(([j, [x, y]]) => `0,1,${j},${x},${y},0.9`).join('\n') + '\n');
     const base = { format: 'csv' as const, layout: 'coco17', width: 1000, height: 1000, models: MODELS };
-    const [plainDoc, cocoDoc] = await Promise.all([liftKeypointFile(csv, base), liftKeypointFile(csv, { ...base, cocoPosenet: 'coco' })]);
+    const [asGiven, adapted, plainDoc] = await Promise.all([
+      liftKeypointFile(csv, base), liftKeypointFile(csv, { ...base, adapter: 'blazepose' }), liftKeypointFile(csv, { ...base, cocoPosenet: 'posenet' }),
+    ]);
+    assert.match(asGiven.models.posenet, /^posenet-coco-/);
+    assert.match(adapted.models.posenet, /^posenet-\d/);
+    assert.ok(adapted.models.keypoint_adapter);
     assert.match(plainDoc.models.posenet, /^posenet-\d/);
-    assert.match(cocoDoc.models.posenet, /^posenet-coco-/);
-    assert.notDeepEqual(cocoDoc.frames[0].people[0].joints3d, plainDoc.frames[0].people[0].joints3d);
+    assert.notDeepEqual(asGiven.frames[0].people[0].joints3d, plainDoc.frames[0].people[0].joints3d);
     for (const f of ['posenet.onnx', 'rootnet.onnx']) fs.copyFileSync(path.join(MODELS, f), path.join(dir, f));
     await assert.rejects(Lifter.load(dir, { cocoPosenet: 'coco' }), /posenet-coco\.onnx: model file missing; train it with `poselift train posenet-coco`/);
+    // a folder without it lifts unadapted COCO-style keypoints with posenet
+    assert.match((await Lifter.load(dir)).versionsFor(undefined, 'coco').posenet, /^posenet-\d/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

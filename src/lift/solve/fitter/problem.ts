@@ -67,6 +67,11 @@ export interface SequenceOptions extends FitOptions {
   overlap?: number;
   /** LM iteration cap per window. Default 4. */
   sequenceIterations?: number;
+  /**
+   * LM iteration cap of each frame's own fit before the windows (their starting point). Default:
+   * maxIterations.
+   */
+  initIterations?: number;
 }
 
 export interface FitResult {

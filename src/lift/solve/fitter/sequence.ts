@@ -26,6 +26,7 @@ export function fitSequence(frames: readonly FitFrame[], fps: number, opts: Sequ
   const Wn = Math.max(3, Math.floor(opts.window ?? 64));
   const overlap = Math.min(Wn - 1, Math.max(0, Math.floor(opts.overlap ?? 16)));
   const seqIter = opts.sequenceIterations ?? 4;
+  const initIter = Math.max(0, Math.floor(opts.initIterations ?? r.maxIter));
   const accSigma = (opts.accelSigmaMmS2 ?? 5000) / (fps * fps);
   const wAcc = 1 / (accSigma * accSigma);
 
@@ -52,7 +53,7 @@ export function fitSequence(frames: readonly FitFrame[], fps: number, opts: Sequ
     const p = makeProblem(frames[t], r, lengths);
     if (r.fixHinges) mirrorHinges(p);
     const s = initState(p);
-    iters[t] = solveFrame(p, s, false, r.maxIter, w);
+    iters[t] = solveFrame(p, s, false, initIter, w);
     probs.push(p); states.push(s);
   }
   if (N < 3 || !(wAcc > 0) || !Number.isFinite(wAcc)) {
