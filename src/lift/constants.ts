@@ -42,7 +42,9 @@ export const LIFT_DEFAULTS: LiftSequenceOptions = {
  * `cocoModels: 'detected'`): a tighter prior toward PoseNet's pose (the fitter's `relSigmaMm`, 40 mm by
  * default), as detections pull the fit away from it. Chosen on held-out S1's Stacked Hourglass detections
  * (every 10th frame; `node --import tsx experiments/detection-sweep.ts`): MPJPE / MRPE 71.4 / 146.6 mm with the
- * defaults, 69.4 / 145.9 at 25 mm, 69.3 / 145.5 at 15, 69.8 / 164.1 without the fitter.
+ * defaults, 69.4 / 145.9 at 25 mm, 69.3 / 145.5 at 15, 69.8 / 164.1 without the fitter. The RootNet prior stays
+ * LIFT_DEFAULTS' 50 mm: 100 mm was 5.7 mm better in MRPE on S1's detections as tracks but 23 mm worse on the
+ * novel-pose MPII-16 tracks (mixed), 75 mm 11.5 mm worse there (2026-12-05, night).
  * Decision: docs/decisions/real-detections.md.
  */
 export const DETECTED_LIFT_OPTIONS: LiftSequenceOptions = { relSigmaMm: 25 };
