@@ -25,8 +25,8 @@ export const DEFINITION_JOINTS: Record<Exclude<KeypointKind, 'joints'>, readonly
  * 25 fps, MPJPE unchanged), and two window iterations of the temporal fit are as good as four at 2/3
  * of the time (1.15 vs 1.79 ms per person-frame, accel 1.30 mm/frame^2 either way). Since 2026-12-05 (night) a
  * track's frames start the windows from 3 LM iterations each (not 20) and a window is 192 frames (a video's
- * whole track window, not 64): the fit 0.61 -> 0.41 ms per frame (`npm run bench`'s 192-frame track), held-out
- * S1's rows within 0.3 mm (MRPE) of before (docs/decisions/lift-defaults.md).
+ * whole track window, not 64): the fit of a 192-frame S8 track at 25 fps 0.61 -> 0.41 ms per frame (a timing
+ * script), held-out S1's rows within 0.3 mm (MRPE) of before (docs/decisions/lift-defaults.md).
  * Decision: docs/decisions/lift-defaults.md.
  */
 export const LIFT_DEFAULTS: LiftSequenceOptions = {

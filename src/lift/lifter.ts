@@ -185,7 +185,9 @@ export class Lifter {
     };
     const pc = path.join(modelsDir, MODEL_FILES.posenetCoco);
     const cocoPosenet = o.cocoPosenet ?? COCO_POSENET;
-    const wantCoco = cocoPosenet === 'coco' || (cocoPosenet === 'unadapted' && fs.existsSync(pc));
+    const cocoModels = o.cocoModels ?? COCO_MODELS;
+    // unadapted COCO keypoints reach posenet-coco only when the truth-trained networks lift COCO keypoints
+    const wantCoco = cocoPosenet === 'coco' || (cocoPosenet === 'unadapted' && cocoModels === 'joints' && fs.existsSync(pc));
     if (cocoPosenet === 'coco' && !fs.existsSync(pc)) throw new Error(`${pc}: model file missing; train it with \`poselift train posenet-coco\`, or lift COCO-style keypoints with posenet.onnx (leave out --coco-posenet coco)`);
     const [posenet, rootnet, posenetD, rootnetD, temporal, temporalD, posenetC] = await Promise.all([
       PoseNet.load(p), RootNet.load(r), hasPd ? PoseNet.load(pd) : undefined, hasRd ? RootNet.load(rd) : undefined,
@@ -193,7 +195,6 @@ export class Lifter {
       wantCoco ? PoseNet.load(pc) : undefined,
     ]);
     const detected = posenetD && rootnetD ? { posenet: posenetD, rootnet: rootnetD } : undefined;
-    const cocoModels = o.cocoModels ?? COCO_MODELS;
     // detector keypoints lifted by the detection-trained models are moved to the reference's definitions (with
     // posenet-coco, to Human3.6M's as for posenet: relative to the COCO form was worse on S1, decisions/real-detections.md)
     const relative = cocoModels === 'detected' && detected !== undefined;
