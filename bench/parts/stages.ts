@@ -21,7 +21,7 @@ import { Lifter, LIFT_DEFAULTS, TEMPORAL_FLIP_TEST, type LiftCallOptions } from 
 import { normalisedH36m } from '../../src/lift/normalise.js';
 import { kindOfLayout } from '../../src/lift/posenet/features.js';
 import { liftPerson, liftSequence, placePerson, type LiftInput } from '../../src/lift/solve/lift.js';
-import { runInputs } from '../../src/app/run.js';
+import { runInputs, type RunSummary } from '../../src/app/run.js';
 import { TRACK_WINDOW, WindowedTrackLifter } from '../../src/track/track-lift.js';
 import { personClip } from '../lib/media.js';
 import { fmt, perSecond, ratio, scale, stats, timeRuns, type BenchContext, type PartResult, type Stats } from '../lib/common.js';
@@ -45,9 +45,16 @@ function realPoses(n: number): { people: Float64Array[]; cam: Intrinsics } {
   }
 }
 
+/** The detector of the end-to-end rows whose lifting share is measured: the fast one. */
+const E2E_DETECTOR = 'movenet-lightning';
+
+/** The networks the video path lifts a detector's adapted COCO-style keypoints with. */
+const videoNets = (lifter: Lifter) => lifter.netsFor('coco', true);
+
 /** What Lifter.prepare builds: PoseNet + RootNet answers as depth-search / fitter inputs. */
 async function liftInputs(lifter: Lifter, people: Float64Array[], cam: Intrinsics): Promise<LiftInput[]> {
-  const [rels, roots] = await Promise.all([lifter.netsFor('coco', true).posenet.predict(people, { kind: 'coco' }), lifter.netsFor('coco', true).rootnet.predict(people, { kind: 'coco' })]);
+  const nets = videoNets(lifter);
+  const [rels, roots] = await Promise.all([nets.posenet.predict(people, { kind: 'coco' }), nets.rootnet.predict(people, { kind: 'coco' })]);
   return people.map((kp, n) => {
     const kp2d = new Float64Array(34), conf = new Float64Array(17);
     for (let j = 0; j < 17; j++) {
@@ -128,8 +135,9 @@ export async function stagesPart(ctx: BenchContext): Promise<PartResult> {
   const lifter = await Lifter.load(ctx.models);
   const W = TRACK_WINDOW;
   const { people, cam } = realPoses(W);
-  const nets1 = stats(await timeRuns(() => Promise.all([lifter.netsFor('coco', true).posenet.predict([people[0]], { kind: 'coco' }), lifter.netsFor('coco', true).rootnet.predict([people[0]], { kind: 'coco' })]), runs, quick ? 5 : 100, 3));
-  const netsW = scale(stats(await timeRuns(() => Promise.all([lifter.netsFor('coco', true).posenet.predict(people, { kind: 'coco' }), lifter.netsFor('coco', true).rootnet.predict(people, { kind: 'coco' })]), runs, quick ? 1 : 10, 1)), 1 / W);
+  const nets = videoNets(lifter);
+  const nets1 = stats(await timeRuns(() => Promise.all([nets.posenet.predict([people[0]], { kind: 'coco' }), nets.rootnet.predict([people[0]], { kind: 'coco' })]), runs, quick ? 5 : 100, 3));
+  const netsW = scale(stats(await timeRuns(() => Promise.all([nets.posenet.predict(people, { kind: 'coco' }), nets.rootnet.predict(people, { kind: 'coco' })]), runs, quick ? 1 : 10, 1)), 1 / W);
   const inputs = await liftInputs(lifter, people, cam);
   const nFit = quick ? 16 : W;
   const search = scale(stats(await timeRuns(() => { for (let i = 0; i < nFit; i++) placePerson(inputs[i], LIFT_DEFAULTS); }, runs, 1, 1)), 1 / nFit);
@@ -157,15 +165,23 @@ export async function stagesPart(ctx: BenchContext): Promise<PartResult> {
   const outDir = path.join(ctx.tmp, 'e2e');
   fs.mkdirSync(outDir, { recursive: true });
   const whole: number[] = [], steady: number[] = [], liftMs: number[] = [], liftMsFlip: number[] = [];
+  /** ms per frame of the long clip whole, and per extra frame over the short one (the steady state) */
+  const timing = (results: RunSummary[]) => {
+    const n = results[1].frames, ns = results[0].frames;
+    return { whole: results[1].seconds * 1000 / n, steady: (results[1].seconds - results[0].seconds) * 1000 / (n - ns) };
+  };
+  // the video path applies the detector's keypoint adapter; the lifting alone does the same
+  const adapter = lifter.adapterFor(E2E_DETECTOR);
   let framesDone = 0, framesShort = 0, framesWithPerson = 0;
   const e2eRuns = Math.min(runs, 3);
   for (let r = 0; r < e2eRuns; r++) {
-    const results = await runInputs([shortC, longC], { detector: 'movenet-lightning', models: ctx.models, out: outDir, fps });
+    const results = await runInputs([shortC, longC], { detector: E2E_DETECTOR, models: ctx.models, out: outDir, fps });
     const doc = results[1].doc;
     framesDone = doc.frames.length;
     framesShort = results[0].doc.frames.length;
-    whole.push(results[1].seconds * 1000 / framesDone);
-    steady.push((results[1].seconds - results[0].seconds) * 1000 / (framesDone - framesShort));
+    const t = timing(results);
+    whole.push(t.whole);
+    steady.push(t.steady);
     // the lifting alone on this run's keypoints: the same WindowedTrackLifter the video path uses
     const c = doc.camera;
     const vcam: Intrinsics = { fx: c.fx, fy: c.fy, cx: c.cx, cy: c.cy, width: c.width, height: c.height };
@@ -175,8 +191,6 @@ export async function stagesPart(ctx: BenchContext): Promise<PartResult> {
     const layout = kps.find(Boolean)?.layout;
     const liftAlone = async (o: LiftCallOptions): Promise<number> => {
       const t0 = performance.now();
-      // with the detector's keypoint adapter, as the video path applies it
-      const adapter = lifter.adapterFor('movenet-lightning');
       const tl = new WindowedTrackLifter<number>(lifter, vcam, doc.fps, () => {}, layout ? { kind: kindOfLayout(layout), adapted: adapter !== undefined, ...o } : o);
       for (let i = 0; i < kps.length; i++) {
         const k = kps[i];
@@ -192,12 +206,11 @@ export async function stagesPart(ctx: BenchContext): Promise<PartResult> {
   // the default video path (no --detector: DEFAULT_VIDEO_DETECTOR), the same clips, timed the same way (issue 19's
   // frames/s target is on the default path)
   const defWhole: number[] = [], defSteady: number[] = [];
-  if (DEFAULT_VIDEO_DETECTOR !== 'movenet-lightning') {
+  if (DEFAULT_VIDEO_DETECTOR !== E2E_DETECTOR) {
     for (let r = 0; r < e2eRuns; r++) {
-      const results = await runInputs([shortC, longC], { models: ctx.models, out: outDir, fps });
-      const n = results[1].doc.frames.length, ns = results[0].doc.frames.length;
-      defWhole.push(results[1].seconds * 1000 / n);
-      defSteady.push((results[1].seconds - results[0].seconds) * 1000 / (n - ns));
+      const t = timing(await runInputs([shortC, longC], { models: ctx.models, out: outDir, fps }));
+      defWhole.push(t.whole);
+      defSteady.push(t.steady);
     }
   }
   const wholeS = stats(whole), steadyS = stats(steady), liftS = stats(liftMs);

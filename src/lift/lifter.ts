@@ -187,8 +187,9 @@ export class Lifter {
     const cocoPosenet = o.cocoPosenet ?? COCO_POSENET;
     const cocoModels = o.cocoModels ?? COCO_MODELS;
     // unadapted COCO keypoints reach posenet-coco only when the truth-trained networks lift COCO keypoints
-    const wantCoco = cocoPosenet === 'coco' || (cocoPosenet === 'unadapted' && cocoModels === 'joints' && fs.existsSync(pc));
-    if (cocoPosenet === 'coco' && !fs.existsSync(pc)) throw new Error(`${pc}: model file missing; train it with \`poselift train posenet-coco\`, or lift COCO-style keypoints with posenet.onnx (leave out --coco-posenet coco)`);
+    const hasPc = fs.existsSync(pc);
+    const wantCoco = cocoPosenet === 'coco' || (cocoPosenet === 'unadapted' && cocoModels === 'joints' && hasPc);
+    if (cocoPosenet === 'coco' && !hasPc) throw new Error(`${pc}: model file missing; train it with \`poselift train posenet-coco\`, or lift COCO-style keypoints with posenet.onnx (leave out --coco-posenet coco)`);
     const [posenet, rootnet, posenetD, rootnetD, temporal, temporalD, posenetC] = await Promise.all([
       PoseNet.load(p), RootNet.load(r), hasPd ? PoseNet.load(pd) : undefined, hasRd ? RootNet.load(rd) : undefined,
       temporalIn(MODEL_FILES.temporal), temporalIn(MODEL_FILES.temporalDetected),
