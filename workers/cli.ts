@@ -57,6 +57,9 @@ export async function workerCommand(o: { concurrency?: number; threads?: number;
     process.once('SIGINT', () => void stop('SIGINT'));
   });
   await w.presence.stop(500);
+  // a job left running still has detection threads: end them between frames (an exit inside onnxruntime aborts)
+  const { endAllDetectThreads } = await import('../src/detect/stream.js');
+  await endAllDetectThreads();
   process.exit(code);
 }
 

@@ -21,7 +21,7 @@ import { Lifter, type CocoPosenet, type LiftedPerson } from '../lift/lifter.js';
 import { kindOfLayout } from '../lift/posenet/features.js';
 import { normalisedH36m } from '../lift/normalise.js';
 import type { DefinitionAdapter } from '../lift/adapter.js';
-import type { Detector, DetectorName, DetectedPerson, RgbFrame, ImageExif, VideoInfo } from '../detect/index.js';
+import type { Detector, DetectorName, DetectorRuntime, DetectedPerson, RgbFrame, ImageExif, VideoInfo } from '../detect/index.js';
 import { DEFAULT_DETECTOR, DEFAULT_VIDEO_DETECTOR } from '../detect/types.js';
 import { loadCameraFile, resolveCamera } from '../camera/resolve.js';
 import type { Intrinsics, Keypoints2D, ResolvedIntrinsics } from '../contracts/types.js';
@@ -60,6 +60,8 @@ export interface RunOptions {
   detectSize?: number;
   /** apply the detector's calibrated keypoint-definition adapter (models/keypoint-adapter.json; default true) */
   adapter?: boolean;
+  /** where single-person MoveNet's network runs: 'onnx' (default, onnxruntime-node) or 'tfjs' (TF.js wasm; src/detect/movenet-ort.ts) */
+  detectorRuntime?: DetectorRuntime;
   /** photos: detect on the image and its mirror and fuse them (src/detect/flip.ts; default false; not for video frames) */
   flipTest?: boolean;
   /**
@@ -191,7 +193,7 @@ class Session {
   async det(): Promise<Detector> {
     if (!this.detector) {
       const { createDetector } = await import('../detect/index.js');
-      this.detector = await createDetector(this.photo.name, { maxPoses: this.o.maxPeople, flipTest: this.o.flipTest });
+      this.detector = await createDetector(this.photo.name, { maxPoses: this.o.maxPeople, flipTest: this.o.flipTest, runtime: this.o.detectorRuntime });
     }
     return this.detector;
   }
@@ -280,7 +282,7 @@ async function runVideo(s: Session, input: string, w: DocumentWriter): Promise<D
   const total = expectedFrames(info, fps, start, s.o.duration);
   const head = videoHead(input, info, cam, s.video.name, s.lifter.versionsFor(s.video.adapter ? s.video.name : undefined, 'coco', { track: true, fps }), fps, start, s.o.duration);
   s.o.progressStart?.(total, input);
-  const detect = { fps, start, duration: s.o.duration, detector: s.video.name, maxPeople: s.o.maxPeople, threads: s.o.threads, detectSize: s.o.detectSize };
+  const detect = { fps, start, duration: s.o.duration, detector: s.video.name, maxPeople: s.o.maxPeople, threads: s.o.threads, detectSize: s.o.detectSize, detectorRuntime: s.o.detectorRuntime };
   await liftVideoFrames(detectVideoFrames(input, info, detect), { lifter: s.lifter, cam, fps, adapter: s.video.adapter }, (f) => w.frame(f), {
     signal: s.o.signal,
     each: (f) => s.o.progress?.(f.index + 1, Math.max(total, f.index + 1), input),

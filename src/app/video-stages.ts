@@ -20,6 +20,7 @@ import { normalisedH36m } from '../lift/normalise.js';
 import type { DefinitionAdapter } from '../lift/adapter.js';
 import { DEFAULT_VIDEO_DETECTOR, fromJsonPeople, toJsonPeople, type DetectedPersonJson, type DetectorName } from '../detect/types.js';
 import type { VideoInfo } from '../detect/video.js';
+import type { DetectorRuntime } from '../detect/detector.js';
 import { scaledSize, videoSpan } from '../detect/video.js';
 import { KEYFRAME_INTERVAL, type DetectedFrame } from '../detect/stream.js';
 import { loadCameraFile, resolveCamera } from '../camera/resolve.js';
@@ -205,6 +206,8 @@ export interface DetectVideoOptions {
   threads?: number;
   /** as RunOptions.detectSize */
   detectSize?: number;
+  /** as RunOptions.detectorRuntime */
+  detectorRuntime?: DetectorRuntime;
   /** stop at the next frame when aborted (the reason is thrown) */
   signal?: AbortSignal;
   progress?: (done: number, total: number) => void;
@@ -228,7 +231,7 @@ export async function* detectVideoFrames(
       yield { index, timeS: origin + index / o.fps, frame: vf.frame };
     }
   }
-  yield* detectFrames(frames(), { detector: o.detector ?? DEFAULT_VIDEO_DETECTOR, maxPeople: o.maxPeople, threads: o.threads, scale });
+  yield* detectFrames(frames(), { detector: o.detector ?? DEFAULT_VIDEO_DETECTOR, maxPeople: o.maxPeople, threads: o.threads, scale, runtime: o.detectorRuntime });
 }
 
 /** Stage 1 on [start, start + duration): decoded and detected, frames with global indices. */

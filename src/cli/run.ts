@@ -4,7 +4,7 @@ import { DETECTOR_NAMES } from '../detect/types.js';
 import { runInputs, type RunOptions } from '../app/run.js';
 
 /** The command's options: RunOptions as commander gives them (the detector not yet checked). */
-export type RunCliOptions = Pick<RunOptions, 'camera' | 'fps' | 'start' | 'duration' | 'out' | 'overlay' | 'models' | 'maxPeople' | 'threads' | 'detectSize' | 'adapter' | 'flipTest' | 'temporal' | 'cocoPosenet'> & {
+export type RunCliOptions = Pick<RunOptions, 'camera' | 'fps' | 'start' | 'duration' | 'out' | 'overlay' | 'models' | 'maxPeople' | 'threads' | 'detectSize' | 'detectorRuntime' | 'adapter' | 'flipTest' | 'temporal' | 'cocoPosenet'> & {
   /** absent: the default of each input's kind (photos DEFAULT_DETECTOR, videos DEFAULT_VIDEO_DETECTOR) */
   detector?: string;
 };
@@ -16,7 +16,7 @@ export async function runCommand(inputs: string[], o: RunCliOptions): Promise<vo
   const log = (s: string) => process.stderr.write(`${s}\n`);
   const opts: RunOptions = {
     camera: o.camera, detector: o.detector as DetectorName, fps: o.fps, start: o.start, duration: o.duration,
-    out: o.out, overlay: o.overlay, models: o.models, maxPeople: o.maxPeople, threads: o.threads, detectSize: o.detectSize, adapter: o.adapter, flipTest: o.flipTest, temporal: o.temporal, cocoPosenet: o.cocoPosenet, warn: (m) => log(`poselift: warning: ${m}`),
+    out: o.out, overlay: o.overlay, models: o.models, maxPeople: o.maxPeople, threads: o.threads, detectSize: o.detectSize, detectorRuntime: o.detectorRuntime, adapter: o.adapter, flipTest: o.flipTest, temporal: o.temporal, cocoPosenet: o.cocoPosenet, warn: (m) => log(`poselift: warning: ${m}`),
     // documents are streamed to their files, never held whole (docs/decisions/streamed-documents.md)
     keepDocuments: false,
   };

@@ -3,7 +3,7 @@ export type { RgbFrame, DetectedPerson, DetectorName } from './types.js';
 export { DETECTOR_NAMES, checkFrame } from './types.js';
 export {
   createDetector, personBox, BOX_KEYPOINT_SCORE, BOX_PAD,
-  type Detector, type DetectorOptions, type DetectOptions,
+  type Detector, type DetectorOptions, type DetectorRuntime, type DetectOptions,
 } from './detector.js';
 export { FLIP_AGREE, flipPermutation, fuseFlipped, mirrorFrame, unmirrorKeypoints } from './flip.js';
 export { readImage, parseExifFocal, type DecodedImage, type ImageExif } from './image.js';

@@ -13,7 +13,7 @@
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { Detector } from './detector.js';
+import type { Detector, DetectorRuntime } from './detector.js';
 import { fromJsonPeople, type DetectedPerson, type DetectedPersonJson, type DetectorName, type RgbFrame } from './types.js';
 import { KEYFRAME_INTERVAL, TRACK_MIN_SCORE } from './constants.js';
 export { KEYFRAME_INTERVAL, TRACK_MIN_SCORE };
@@ -36,6 +36,8 @@ export interface DetectStreamOptions {
   /** worker threads (default: one per core, at most 4; 1 = detect on this thread) */
   threads?: number;
   keyframeInterval?: number;
+  /** where single-person MoveNet's network runs (DetectorOptions.runtime; default 'onnx') */
+  runtime?: DetectorRuntime;
   /** multiply the detections' x / y (keypoints and boxes) by these: frames decoded smaller than the video */
   scale?: { x: number; y: number };
 }
@@ -80,14 +82,24 @@ interface WorkerReply { index: number; people?: DetectedPersonJson[]; error?: st
  */
 export const DETECT_THREAD_YOUNG_MB = 24;
 
+/** Every detection thread of this process that has not exited (idle or busy). */
+const liveThreads = new Set<Worker>();
+
 /** The thread's entry: the compiled .js, or under tsx (tests, bench) the .ts with tsx's loader registered. */
 function startThread(workerData: unknown): Worker {
   const resourceLimits = { maxYoungGenerationSizeMb: DETECT_THREAD_YOUNG_MB };
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./stream-worker.js', import.meta.url), { workerData, resourceLimits });
-  const api = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./stream-worker.ts', import.meta.url).href;
-  const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(boot, { eval: true, workerData, resourceLimits });
+  let w: Worker;
+  if (!import.meta.url.endsWith('.ts')) {
+    w = new Worker(new URL('./stream-worker.js', import.meta.url), { workerData, resourceLimits });
+  } else {
+    const api = import.meta.resolve('tsx/esm/api');
+    const entry = new URL('./stream-worker.ts', import.meta.url).href;
+    const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+    w = new Worker(boot, { eval: true, workerData, resourceLimits });
+  }
+  liveThreads.add(w);
+  w.once('exit', () => liveThreads.delete(w));
+  return w;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -111,13 +123,33 @@ function acquireThreads(key: string, n: number, workerData: unknown): Worker[] {
   return Array.from({ length: n }, () => startThread(workerData));
 }
 
+/** How long a detection thread asked to close may take to finish its frame before it is terminated. */
+const CLOSE_GRACE_MS = 10_000;
+
+/**
+ * End a detection thread: it finishes the frame it is on, skips the frames queued behind it, releases its
+ * detector and exits. Not `terminate()` at once: a thread stopped inside an onnxruntime call takes the whole
+ * process down (onnxruntime-node throws from its native code into a closing thread); terminated only if it
+ * has not exited after CLOSE_GRACE_MS.
+ */
+async function endThread(w: Worker): Promise<void> {
+  if (w.threadId < 0) return; // already exited
+  const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+  w.ref(); // an idle pooled thread is unref'd: keep the process up until it has exited
+  w.postMessage({ close: true });
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), CLOSE_GRACE_MS); timer.unref(); });
+  if ((await Promise.race([exited, late])) === 'late') await w.terminate();
+  clearTimeout(timer);
+}
+
 /**
  * Back to the pool after a clean run (one idle set per configuration); otherwise ended. `detach` removes
  * the run's own listeners (after termination, so a dying thread's events still have a listener).
  */
 async function releaseThreads(key: string, workers: Worker[], clean: boolean, detach: () => void): Promise<void> {
   if (!clean || idleThreads.has(key)) {
-    await Promise.all(workers.map((w) => w.terminate()));
+    await Promise.all(workers.map(endThread));
     detach();
     return;
   }
@@ -128,7 +160,7 @@ async function releaseThreads(key: string, workers: Worker[], clean: boolean, de
     onExit: () => {
       if (idleThreads.get(key) !== set) return;
       idleThreads.delete(key);
-      for (const w of workers) { w.off('exit', set.onExit); void w.terminate(); }
+      for (const w of workers) { w.off('exit', set.onExit); void endThread(w); }
     },
   };
   for (const w of workers) { w.on('exit', set.onExit); w.unref(); }
@@ -139,7 +171,17 @@ async function releaseThreads(key: string, workers: Worker[], clean: boolean, de
 export async function closeDetectThreads(): Promise<void> {
   const sets = [...idleThreads.values()];
   idleThreads.clear();
-  await Promise.all(sets.flatMap((s) => s.workers.map((w) => { w.off('exit', s.onExit); return w.terminate(); })));
+  await Promise.all(sets.flatMap((s) => s.workers.map((w) => { w.off('exit', s.onExit); return endThread(w); })));
+}
+
+/**
+ * End every detection thread of the process, the busy ones too, each after the frame it is on (a queue worker
+ * about to `process.exit` while a job still runs: exiting with a thread inside onnxruntime aborts the process).
+ * A stream whose threads are ended this way does not finish; call it only on the way out.
+ */
+export async function endAllDetectThreads(): Promise<void> {
+  await closeDetectThreads();
+  await Promise.all([...liveThreads].map(endThread));
 }
 
 /** Idle pooled thread sets (tests). */
@@ -160,7 +202,7 @@ export async function* detectFrames(
   if (threads <= 1) {
     // tfjs is loaded only here and in the threads (importing this module stays cheap)
     const { createDetector } = await import('./detector.js');
-    const det = await createDetector(o.detector, { maxPoses: o.maxPeople });
+    const det = await createDetector(o.detector, { maxPoses: o.maxPeople, runtime: o.runtime });
     try {
       let prev: number | undefined;
       for await (const f of frames) {
@@ -174,8 +216,8 @@ export async function* detectFrames(
     return;
   }
 
-  const key = JSON.stringify([o.detector, o.maxPeople ?? null, interval, threads]);
-  const workers = acquireThreads(key, threads, { detector: o.detector, maxPeople: o.maxPeople, interval });
+  const key = JSON.stringify([o.detector, o.maxPeople ?? null, interval, threads, o.runtime ?? null]);
+  const workers = acquireThreads(key, threads, { detector: o.detector, maxPeople: o.maxPeople, interval, runtime: o.runtime });
   let clean = false;
   const inFlight = new Array<number>(threads).fill(0);
   const times = new Map<number, number>();

@@ -1,0 +1,77 @@
+/**
+ * Single-person MoveNet's network on onnxruntime-node instead of TF.js wasm (`DetectorOptions.runtime`,
+ * default 'onnx'): measured 4x faster per call on one core (`npm run bench -- --parts stages` prints both in
+ * one run), the same keypoints up to float rounding.
+ *
+ * pose-detection's MoveNet detector keeps everything around the network (the crop region from the previous
+ * pose, the crop and resize, the keypoints mapped back to the image, the next crop region); only its one
+ * network call, `runSinglePersonPoseModel(croppedInt32Image) -> Pose` (pose-detection 2.1.x, crop-normalised
+ * keypoints), is replaced on the detector instance by the same call through onnxruntime. The TF.js model it
+ * loaded is disposed. The ONNX graph is converted from the same model.json in memory (movenet-onnx.ts) once
+ * per process and model file; sessions run on one intra-op thread, so a frame's keypoints do not depend on
+ * the machine's core count or on which thread detects it (video chunks, docs/decisions/video-threads-chunks.md).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as poseDetection from '@tensorflow-models/pose-detection';
+import { ort, cpuSessionOptions } from '../nn/ort-session.js';
+import { moveNetToOnnx } from './movenet-onnx.js';
+import { readModelArtifacts } from './models.js';
+
+/** pose-detection's keypoint score threshold for the pose score (movenet/constants.js MIN_CROP_KEYPOINT_SCORE). */
+const MIN_CROP_KEYPOINT_SCORE = 0.2;
+const NUM_KEYPOINTS = 17;
+
+/** The converted graphs of this process (a detection thread converts each model it uses once). */
+const converted = new Map<string, Uint8Array>();
+
+/** The ONNX form of the MoveNet graph model at `jsonPath` (cached per process). */
+export function moveNetOnnxBytes(jsonPath: string): Uint8Array {
+  let bytes = converted.get(jsonPath);
+  if (!bytes) {
+    bytes = moveNetToOnnx(readModelArtifacts(jsonPath));
+    converted.set(jsonPath, bytes);
+  }
+  return bytes;
+}
+
+/** The parts of pose-detection's MoveNetDetector that are replaced (not in its public typings). */
+interface MoveNetInternals {
+  runSinglePersonPoseModel?: (input: tf.Tensor4D) => Promise<poseDetection.Pose>;
+  moveNetModel?: { dispose(): void; execute(x: tf.Tensor): tf.Tensor | tf.Tensor[] };
+}
+
+/**
+ * Make `det` (a single-person MoveNet detector of pose-detection) run its network through onnxruntime. Throws
+ * when the detector does not have the method this replaces (another pose-detection version): a clear error,
+ * never a silent fall back to the slower runtime.
+ */
+export async function useOnnxRuntime(det: poseDetection.PoseDetector, jsonPath: string): Promise<void> {
+  const d = det as unknown as MoveNetInternals;
+  if (typeof d.runSinglePersonPoseModel !== 'function' || !d.moveNetModel) {
+    throw new Error('detect: this @tensorflow-models/pose-detection has no MoveNetDetector.runSinglePersonPoseModel; ' +
+      'install the version in package-lock.json (npm ci) or pass runtime: "tfjs"');
+  }
+  const session = await ort.InferenceSession.create(moveNetOnnxBytes(jsonPath), { ...cpuSessionOptions({ threads: 1, spinning: false }), logSeverityLevel: 3 });
+  d.moveNetModel.dispose();
+  d.moveNetModel = {
+    dispose: () => { void session.release(); },
+    execute: () => { throw new Error('detect: the MoveNet TF.js model was replaced by its onnxruntime session'); },
+  };
+  d.runSinglePersonPoseModel = async (input: tf.Tensor4D): Promise<poseDetection.Pose> => {
+    const pixels = (await input.data()) as Int32Array;
+    const out = await session.run({ input: new ort.Tensor('int32', pixels, input.shape) });
+    const r = out.output.data as Float32Array;
+    if (r.length !== NUM_KEYPOINTS * 3) throw new Error(`detect: MoveNet gave ${r.length} values, expected ${NUM_KEYPOINTS * 3}`);
+    // as pose-detection's own runSinglePersonPoseModel: y, x, score per keypoint (crop-normalised), and the
+    // pose score = the mean score of the keypoints above MIN_CROP_KEYPOINT_SCORE
+    const pose: poseDetection.Pose = { keypoints: [], score: 0 };
+    let valid = 0;
+    for (let i = 0; i < NUM_KEYPOINTS; i++) {
+      const k = { y: r[i * 3], x: r[i * 3 + 1], score: r[i * 3 + 2] };
+      pose.keypoints.push(k);
+      if (k.score > MIN_CROP_KEYPOINT_SCORE) { valid++; pose.score! += k.score; }
+    }
+    if (valid > 0) pose.score! /= valid;
+    return pose;
+  };
+}
