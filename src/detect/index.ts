@@ -12,6 +12,6 @@ export {
   type VideoInfo, type VideoFrame, type ReadVideoOptions,
 } from './video.js';
 export {
-  initBackend, backendName, modelDir, modelJsonPath, diskModelHandler, modelHandler, readModelArtifacts, wasmFiles,
+  initBackend, backendName, modelDir, modelJsonPath, diskModelHandler, modelHandler, readModelArtifacts, readModelTopology, wasmFiles,
   MODEL_FILES, type ModelFile,
 } from './models.js';

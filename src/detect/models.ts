@@ -75,11 +75,12 @@ function exactArrayBuffer(buf: Buffer): ArrayBuffer {
   return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
 }
 
-/**
- * Read a TF.js graph model (model.json + its weight shards, resolved next to it) into ModelArtifacts.
- * Throws an Error naming the file when it is missing or malformed.
- */
-export function readModelArtifacts(jsonPath: string): tf.io.ModelArtifacts {
+/** The `modelTopology` of a TF.js graph model's model.json (the weights not read). */
+export function readModelTopology(jsonPath: string): unknown {
+  return readModelJson(jsonPath).modelTopology;
+}
+
+function readModelJson(jsonPath: string): ModelJson {
   let json: ModelJson;
   try {
     json = JSON.parse(readFileSync(jsonPath, 'utf8')) as ModelJson;
@@ -90,10 +91,19 @@ export function readModelArtifacts(jsonPath: string): tf.io.ModelArtifacts {
   if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
     throw new Error(`detect: ${jsonPath} is not a TF.js graph model (no modelTopology / weightsManifest)`);
   }
+  return json;
+}
+
+/**
+ * Read a TF.js graph model (model.json + its weight shards, resolved next to it) into ModelArtifacts.
+ * Throws an Error naming the file when it is missing or malformed.
+ */
+export function readModelArtifacts(jsonPath: string): tf.io.ModelArtifacts {
+  const json = readModelJson(jsonPath);
   const dir = path.dirname(jsonPath);
   const weightSpecs: tf.io.WeightsManifestEntry[] = [];
   const shards: Buffer[] = [];
-  for (const group of json.weightsManifest) {
+  for (const group of json.weightsManifest!) {
     weightSpecs.push(...group.weights);
     for (const p of group.paths) {
       const file = path.join(dir, p);

@@ -46,15 +46,18 @@ function attrInts(n: TfNode, key: string): number[] {
   return (n.attr?.[key]?.list?.i ?? []).map(Number);
 }
 
+/** A constant's values by node name: the weights of a loaded `GraphModel` (`model.weights`) or decoded ones. */
+export type WeightMap = Record<string, tf.Tensor | tf.Tensor[]>;
+
 /**
- * Convert a single-person MoveNet graph model (as `readModelArtifacts` reads it) to ONNX bytes. The
- * ONNX graph has the same input (`input`, int32 [1, S, S, 3]) and output (`output`, float32 [1, 1, 17, 3]:
- * y, x, score per keypoint, normalised to the input) as the TF.js graph.
+ * Convert a single-person MoveNet graph model to ONNX bytes: its topology (model.json's `modelTopology`) and
+ * its constants, e.g. the `weights` of the `GraphModel` already loaded from it (no second copy of them is
+ * decoded). The ONNX graph has the same input (`input`, int32 [1, S, S, 3]) and output (`output`, float32
+ * [1, 1, 17, 3]: y, x, score per keypoint, normalised to the input) as the TF.js graph.
  */
-export function moveNetToOnnx(a: tf.io.ModelArtifacts): Uint8Array {
-  const topology = a.modelTopology as { node?: TfNode[] } | undefined;
-  if (!topology?.node || !a.weightSpecs || !a.weightData) throw new Error('movenet-onnx: not a TF.js graph model with its weights');
-  const decoded = tf.io.decodeWeights(a.weightData, a.weightSpecs);
+export function moveNetToOnnx(modelTopology: unknown, weights: WeightMap): Uint8Array {
+  const topology = modelTopology as { node?: TfNode[] } | undefined;
+  if (!topology?.node) throw new Error('movenet-onnx: not a TF.js graph model (no modelTopology.node)');
   const g = new GraphBuilder('float');
   const values = new Map<string, Value>();
   const transposed = new Map<string, string>();
@@ -89,13 +92,21 @@ export function moveNetToOnnx(a: tf.io.ModelArtifacts): Uint8Array {
     const out = n.name;
     switch (n.op) {
       case 'Const': {
-        const t = decoded[n.name];
+        const w = weights[n.name];
+        const t = Array.isArray(w) ? w[0] : w;
         if (!t) throw new Error(`movenet-onnx: constant ${n.name} has no weights`);
         const data = t.dataSync() as Float32Array | Int32Array;
-        const int = t.dtype === 'int32';
-        const copy = int ? Int32Array.from(data) : Float32Array.from(data);
-        g.initializer(out, t.shape, copy, int ? 'int32' : 'float');
-        set(out, { layout: 'tf', int, data: copy, dims: t.shape });
+        const int = t.dtype === 'int32', dims = t.shape;
+        // the graph initializer is made only when the value is used by name: filters, shapes and axes are
+        // read by the mapping (data) and never become initializers themselves (a second copy of the weights)
+        let made = false;
+        values.set(out, {
+          layout: 'tf', int, data, dims,
+          get name() {
+            if (!made) { made = true; g.initializer(out, dims, data, int ? 'int32' : 'float'); }
+            return out;
+          },
+        });
         break;
       }
       case 'Placeholder': {
@@ -178,7 +189,7 @@ export function moveNetToOnnx(a: tf.io.ModelArtifacts): Uint8Array {
           else w[((o * ci + i) * kh + y) * kw + x] = src;
         }
         const wName = g.tmp('w');
-        g.initializer(wName, [outC, inC, kh, kw], w, 'float');
+        g.initializerOwned(wName, [outC, inC, kh, kw], w);
         const convIns = [as(ins[0], 'nchw'), wName];
         if (fused[0] === 'BiasAdd') convIns.push(ins[2].name);
         else if (fused.length) throw new Error(`movenet-onnx: ${n.name}: fused ops ${fused.join(', ')} are not mapped`);
@@ -228,13 +239,8 @@ export function moveNetToOnnx(a: tf.io.ModelArtifacts): Uint8Array {
         throw new Error(`movenet-onnx: op ${n.op} (${n.name}) is not mapped; only single-person MoveNet graphs convert`);
     }
   }
-  for (const t of Object.values(decoded)) t.dispose();
   if (!output) throw new Error('movenet-onnx: the graph has no Identity output');
   g.nodes.push({ opType: 'Identity', input: [output], output: ['output'], name: 'output' });
   g.output('output', [1, 1, 17, 3], 'float');
-  // constants the mapping folded (filters, shapes, axes) are not the graph's initializers
-  const used = new Set(g.nodes.flatMap((nd) => nd.input ?? []));
-  const kept = g.initializers.filter((t) => used.has(t.name ?? ''));
-  g.initializers.splice(0, g.initializers.length, ...kept);
   return g.toModel({ source: 'MoveNet TF.js graph model, converted by poselift (src/detect/movenet-onnx.ts)' }, 'movenet');
 }

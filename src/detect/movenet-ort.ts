@@ -7,37 +7,30 @@
  * pose, the crop and resize, the keypoints mapped back to the image, the next crop region); only its one
  * network call, `runSinglePersonPoseModel(croppedInt32Image) -> Pose` (pose-detection 2.1.x, crop-normalised
  * keypoints), is replaced on the detector instance by the same call through onnxruntime. The TF.js model it
- * loaded is disposed. The ONNX graph is converted from the same model.json in memory (movenet-onnx.ts) once
- * per process and model file; sessions run on one intra-op thread, so a frame's keypoints do not depend on
+ * loaded is disposed. The ONNX graph is converted from the same model.json in memory (movenet-onnx.ts) when the
+ * detector is created; sessions run on one intra-op thread, so a frame's keypoints do not depend on
  * the machine's core count or on which thread detects it (video chunks, docs/decisions/video-threads-chunks.md).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as poseDetection from '@tensorflow-models/pose-detection';
 import { ort, cpuSessionOptions } from '../nn/ort-session.js';
-import { moveNetToOnnx } from './movenet-onnx.js';
-import { readModelArtifacts } from './models.js';
+import { moveNetToOnnx, type WeightMap } from './movenet-onnx.js';
+import { readModelTopology } from './models.js';
+
+/** An onnxruntime session for a converted MoveNet graph: one intra-op thread, no spinning, warnings off. */
+export function moveNetSession(bytes: Uint8Array): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(bytes, { ...cpuSessionOptions({ threads: 1, spinning: false }), logSeverityLevel: 3 });
+}
 
 /** pose-detection's keypoint score threshold for the pose score (movenet/constants.js MIN_CROP_KEYPOINT_SCORE). */
 const MIN_CROP_KEYPOINT_SCORE = 0.2;
 const NUM_KEYPOINTS = 17;
 
-/** The converted graphs of this process (a detection thread converts each model it uses once). */
-const converted = new Map<string, Uint8Array>();
-
-/** The ONNX form of the MoveNet graph model at `jsonPath` (cached per process). */
-export function moveNetOnnxBytes(jsonPath: string): Uint8Array {
-  let bytes = converted.get(jsonPath);
-  if (!bytes) {
-    bytes = moveNetToOnnx(readModelArtifacts(jsonPath));
-    converted.set(jsonPath, bytes);
-  }
-  return bytes;
-}
 
 /** The parts of pose-detection's MoveNetDetector that are replaced (not in its public typings). */
 interface MoveNetInternals {
   runSinglePersonPoseModel?: (input: tf.Tensor4D) => Promise<poseDetection.Pose>;
-  moveNetModel?: { dispose(): void; execute(x: tf.Tensor): tf.Tensor | tf.Tensor[] };
+  moveNetModel?: { dispose(): void; execute(x: tf.Tensor): tf.Tensor | tf.Tensor[]; weights?: WeightMap };
 }
 
 /**
@@ -47,11 +40,13 @@ interface MoveNetInternals {
  */
 export async function useOnnxRuntime(det: poseDetection.PoseDetector, jsonPath: string): Promise<void> {
   const d = det as unknown as MoveNetInternals;
-  if (typeof d.runSinglePersonPoseModel !== 'function' || !d.moveNetModel) {
+  if (typeof d.runSinglePersonPoseModel !== 'function' || !d.moveNetModel?.weights) {
     throw new Error('detect: this @tensorflow-models/pose-detection has no MoveNetDetector.runSinglePersonPoseModel; ' +
       'install the version in package-lock.json (npm ci) or pass runtime: "tfjs"');
   }
-  const session = await ort.InferenceSession.create(moveNetOnnxBytes(jsonPath), { ...cpuSessionOptions({ threads: 1, spinning: false }), logSeverityLevel: 3 });
+  // converted from model.json's topology and the weights of the GraphModel pose-detection loaded from it (not
+  // decoded a second time), then that model is disposed
+  const session = await moveNetSession(moveNetToOnnx(readModelTopology(jsonPath), d.moveNetModel.weights));
   d.moveNetModel.dispose();
   d.moveNetModel = {
     dispose: () => { void session.release(); },

@@ -66,6 +66,13 @@ export class GraphBuilder {
     return name;
   }
 
+  /** Float32 initializer that takes `data`'s buffer as its raw data, without a copy: `data` must own its whole buffer and not change after. */
+  initializerOwned(name: string, dims: number[], data: Float32Array): string {
+    if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) throw new Error(`initializer ${name}: the array must own its whole buffer`);
+    this.initializers.push({ name, dims, dataType: ELEM.float, rawData: new Uint8Array(data.buffer) });
+    return name;
+  }
+
   /** Cached scalar (rank 0) constant of the graph dtype (or another elem type). */
   scalar(v: number, elem: ElemType = this.dtype): string {
     return this.constant([v], [], elem);

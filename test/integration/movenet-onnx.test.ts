@@ -11,9 +11,9 @@ import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfconv from '@tensorflow/tfjs-converter';
 import { ort } from '../../src/nn/ort-session.js';
-import { createDetector, initBackend, modelHandler, modelJsonPath, readImage, readModelArtifacts } from '../../src/detect/index.js';
+import { createDetector, initBackend, modelHandler, modelJsonPath, readImage, readModelTopology } from '../../src/detect/index.js';
 import { moveNetToOnnx } from '../../src/detect/movenet-onnx.js';
-import { moveNetOnnxBytes, useOnnxRuntime } from '../../src/detect/movenet-ort.js';
+import { moveNetSession, useOnnxRuntime } from '../../src/detect/movenet-ort.js';
 import { DATA } from '../helpers.js';
 
 const IMAGES = path.join(DATA, 'h36m-images');
@@ -24,7 +24,7 @@ for (const [name, size] of [['movenet-thunder', 256], ['movenet-lightning', 192]
   test(`${name}: the ONNX graph gives the TF.js graph's output on the photos (within 1e-4)`, async () => {
     await initBackend();
     const model = await tfconv.loadGraphModel(modelHandler(name));
-    const session = await ort.InferenceSession.create(moveNetOnnxBytes(modelJsonPath(name)), { logSeverityLevel: 3 });
+    const session = await moveNetSession(moveNetToOnnx(readModelTopology(modelJsonPath(name)), model.weights));
     try {
       for (const file of photoFiles) {
         // the whole photo squeezed to the network's input, as a still's first pass sees it
@@ -73,10 +73,16 @@ test('movenet-thunder: the detector on onnxruntime finds the TF.js detector\'s k
 });
 
 test('movenet-onnx: an op it does not map, or a detector without the replaced method, is a clear error', async () => {
-  const art = readModelArtifacts(modelJsonPath('movenet-lightning'));
-  const topo = structuredClone(art.modelTopology) as { node: { name: string; op: string }[] };
-  topo.node.find((n) => n.op === 'Sigmoid')!.op = 'Softplus';
-  assert.throws(() => moveNetToOnnx({ ...art, modelTopology: topo }), /op Softplus .* is not mapped/);
-  assert.throws(() => moveNetToOnnx({ ...art, weightData: undefined }), /not a TF\.js graph model/);
+  await initBackend();
+  const model = await tfconv.loadGraphModel(modelHandler('movenet-lightning'));
+  try {
+    const topo = structuredClone(readModelTopology(modelJsonPath('movenet-lightning'))) as { node: { name: string; op: string }[] };
+    topo.node.find((n) => n.op === 'Sigmoid')!.op = 'Softplus';
+    assert.throws(() => moveNetToOnnx(topo, model.weights), /op Softplus .* is not mapped/);
+    assert.throws(() => moveNetToOnnx(readModelTopology(modelJsonPath('movenet-lightning')), {}), /constant .* has no weights/);
+    assert.throws(() => moveNetToOnnx({}, model.weights), /not a TF\.js graph model/);
+  } finally {
+    model.dispose();
+  }
   await assert.rejects(useOnnxRuntime({} as never, modelJsonPath('movenet-lightning')), /runSinglePersonPoseModel.*runtime: "tfjs"/);
 });
