@@ -49,7 +49,7 @@ export interface DetectorOptions {
   /**
    * Where single-person MoveNet's network runs: 'onnx' (default: onnxruntime-node's native kernels on one
    * thread, the graph converted from the same model files; movenet-ort.ts) or 'tfjs' (TF.js wasm, as
-   * pose-detection loads it). The same keypoints up to float rounding; 'onnx' ~4x faster. MultiPose and
+   * pose-detection loads it). The same keypoints up to float rounding; 'onnx' ~3x faster per detection. MultiPose and
    * BlazePose always run on TF.js.
    */
   runtime?: DetectorRuntime;

@@ -1,7 +1,7 @@
 /**
  * Single-person MoveNet's network on onnxruntime-node instead of TF.js wasm (`DetectorOptions.runtime`,
- * default 'onnx'): measured 4x faster per call on one core (`npm run bench -- --parts stages` prints both in
- * one run), the same keypoints up to float rounding.
+ * default 'onnx'): about 3x faster per detection on one core, 4x for the network call alone (`npm run bench --
+ * --parts stages` prints both runtimes in one run), the same keypoints up to float rounding.
  *
  * pose-detection's MoveNet detector keeps everything around the network (the crop region from the previous
  * pose, the crop and resize, the keypoints mapped back to the image, the next crop region); only its one
@@ -25,7 +25,6 @@ export function moveNetSession(bytes: Uint8Array): Promise<ort.InferenceSession>
 /** pose-detection's keypoint score threshold for the pose score (movenet/constants.js MIN_CROP_KEYPOINT_SCORE). */
 const MIN_CROP_KEYPOINT_SCORE = 0.2;
 const NUM_KEYPOINTS = 17;
-
 
 /** The parts of pose-detection's MoveNetDetector that are replaced (not in its public typings). */
 interface MoveNetInternals {

@@ -17,7 +17,7 @@ parentPort!.on('message', (m: Message) => {
   // detector is released and the thread exits (never stopped inside an onnxruntime call)
   if ('close' in m) closing = true;
   queue = queue.then(async () => {
-    if ('close' in m) { det.dispose(); process.exit(0); }
+    if ('close' in m) { try { det.dispose(); } finally { process.exit(0); } }
     if (closing) return;
     if ('reset' in m) { prev = undefined; return; } // a new stream: no state carries over
     try {
