@@ -140,6 +140,9 @@ try {
     `segmenting overhead (1 worker, segments vs one job): ${pct(oneSeg.s / one.s - 1)} wall, ${pct(oneSeg.cpu / one.cpu - 1)} CPU`,
     `load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (wall times on a shared machine move with it)`,
     `scaling: 2 workers vs 1 worker one job ${(one.s / two.s).toFixed(2)}x, vs 1 worker same segments ${(oneSeg.s / two.s).toFixed(2)}x (target >= 1.8x)`,
+    // one worker overlaps decoding (ffmpeg), detection (its thread) and lifting (its main thread), so it already
+    // keeps more than one core busy: two workers can at best share the machine's cores between them
+    `one worker keeps ${(oneSeg.cpu / oneSeg.s).toFixed(2)} cores busy (CPU s / wall s, segments); on ${os.cpus().length} cores two workers can be at most ${Math.min(2, os.cpus().length / (oneSeg.cpu / oneSeg.s)).toFixed(2)}x faster than one`,
     `documents identical to in-process: ${same ? 'yes' : 'NO'}`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
