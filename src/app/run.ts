@@ -232,7 +232,13 @@ function docHead(input: string, kind: InputKind, cam: ResolvedIntrinsics, s: Ses
   const head = makeDocHead(input, kind, cam, s.photo.name, s.photo.versions, fps);
   // photos only (video frames never use it); MultiPose ignores it
   if (s.o.flipTest && s.photo.name !== 'movenet-multipose') head.detector.flip_test = true;
+  markRuntime(head, s.photo.name, s.o.detectorRuntime);
   return head;
+}
+
+/** `detector.runtime` 'tfjs' when single-person MoveNet ran on TF.js (the default, onnxruntime, is not written). */
+function markRuntime(head: DocHead, detector: DetectorName, runtime: DetectorRuntime | undefined): void {
+  if (runtime === 'tfjs' && (detector === 'movenet-thunder' || detector === 'movenet-lightning')) head.detector.runtime = 'tfjs';
 }
 
 async function runImage(s: Session, input: string, w: DocumentWriter): Promise<DocHead> {
@@ -281,6 +287,7 @@ async function runVideo(s: Session, input: string, w: DocumentWriter): Promise<D
   }
   const total = expectedFrames(info, fps, start, s.o.duration);
   const head = videoHead(input, info, cam, s.video.name, s.lifter.versionsFor(s.video.adapter ? s.video.name : undefined, 'coco', { track: true, fps }), fps, start, s.o.duration);
+  markRuntime(head, s.video.name, s.o.detectorRuntime);
   s.o.progressStart?.(total, input);
   const detect = { fps, start, duration: s.o.duration, detector: s.video.name, maxPeople: s.o.maxPeople, threads: s.o.threads, detectSize: s.o.detectSize, detectorRuntime: s.o.detectorRuntime };
   await liftVideoFrames(detectVideoFrames(input, info, detect), { lifter: s.lifter, cam, fps, adapter: s.video.adapter }, (f) => w.frame(f), {

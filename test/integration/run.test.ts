@@ -52,6 +52,25 @@ test('run --flip-test (S5, MoveNet Thunder): recorded in the document, and its 2
   assert.ok(one > 80 && flip < 25, `one pass ${one.toFixed(0)} px, flip test ${flip.toFixed(0)} px`);
 });
 
+test('run --detector-runtime tfjs (S1, MoveNet Thunder): recorded in the document; the default onnxruntime path gives the same answer', async () => {
+  const i = photos.findIndex((p: { id: string }) => p.id.startsWith('S1'));
+  const doc = async (detectorRuntime?: 'tfjs') => {
+    const [r] = await runInputs([photos[i].file], { ...base, detector: 'movenet-thunder', camera: camFile(i), detectorRuntime, out: path.join(tmp, `runtime-${detectorRuntime ?? 'default'}.json`) });
+    const d = JSON.parse(readFileSync(r.out, 'utf8')) as PoseliftDoc;
+    assertValid(d);
+    return d;
+  };
+  const [onnx, tfjs] = [await doc(), await doc('tfjs')];
+  assert.equal(onnx.detector.runtime, undefined);
+  assert.equal(tfjs.detector.runtime, 'tfjs');
+  const a = onnx.frames[0].people[0], b = tfjs.frames[0].people[0];
+  const d2 = Math.max(...a.keypoints2d.map((k, j) => Math.hypot(k[0] - b.keypoints2d[j][0], k[1] - b.keypoints2d[j][1])));
+  const [ja, jb] = [a.joints3d!, b.joints3d!];
+  const d3 = Math.max(...ja.map((k, j) => Math.hypot(k[0] - jb[j][0], k[1] - jb[j][1], k[2] - jb[j][2])));
+  console.log(`onnxruntime vs TF.js detector on S1: 2D ${d2.toFixed(3)} px, 3D ${d3.toFixed(2)} mm at most`);
+  assert.ok(d2 < 0.5 && d3 < 5, `2D ${d2} px, 3D ${d3} mm`);
+});
+
 test('two people in one photo (S7 and S8 side by side, one camera): both found, each at its own place', async () => {
   // S7 and S8 were taken by the same camera. A 500 px wide strip around each person, side by side: a
   // strip moved by d px is seen by that camera as the body with X' = X + d Z / fx (exact for a pinhole;

@@ -27,7 +27,7 @@ const CAMERA = {
   fx: 'required', fy: 'required', cx: 'required', cy: 'required', k: 'optional', p: 'optional',
   width: 'required', height: 'required', source: 'required',
 } as const satisfies Presence<CameraOut>;
-const DETECTOR = { name: 'required', layout: 'required', flip_test: 'optional' } as const satisfies Presence<PoseliftDoc['detector']>;
+const DETECTOR = { name: 'required', layout: 'required', flip_test: 'optional', runtime: 'optional' } as const satisfies Presence<PoseliftDoc['detector']>;
 const MODELS = { posenet: 'required', rootnet: 'required', keypoint_adapter: 'optional', temporal: 'optional' } as const satisfies Presence<PoseliftDoc['models']>;
 const FRAME = { index: 'required', time_s: 'required', file: 'optional', camera: 'optional', people: 'required' } as const satisfies Presence<FrameOut>;
 const PERSON = {
