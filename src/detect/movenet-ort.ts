@@ -1,5 +1,5 @@
 /**
- * Single-person MoveNet's network on onnxruntime-node instead of TF.js wasm (`DetectorOptions.runtime`,
+ * MoveNet's network (Lightning, Thunder, MultiPose) on onnxruntime-node instead of TF.js wasm (`DetectorOptions.runtime`,
  * default 'onnx'): about 3x faster per detection on one core, 4x for the network call alone (`npm run bench --
  * --parts stages` prints both runtimes in one run), the same keypoints up to float rounding.
  *
@@ -26,31 +26,54 @@ export function moveNetSession(bytes: Uint8Array): Promise<ort.InferenceSession>
 const MIN_CROP_KEYPOINT_SCORE = 0.2;
 const NUM_KEYPOINTS = 17;
 
+/** MultiPose's output per person: 17 x (y, x, score), then the box (yMin, xMin, yMax, xMax) and its score. */
+const MULTIPOSE_INSTANCE_SIZE = NUM_KEYPOINTS * 3 + 5;
+
 /** The parts of pose-detection's MoveNetDetector that are replaced (not in its public typings). */
 interface MoveNetInternals {
   runSinglePersonPoseModel?: (input: tf.Tensor4D) => Promise<poseDetection.Pose>;
+  runMultiPersonPoseModel?: (input: tf.Tensor4D) => Promise<poseDetection.Pose[]>;
   moveNetModel?: { dispose(): void; execute(x: tf.Tensor): tf.Tensor | tf.Tensor[]; weights?: WeightMap };
 }
 
 /**
- * Make `det` (a single-person MoveNet detector of pose-detection) run its network through onnxruntime. Throws
+ * Make `det` (a MoveNet detector of pose-detection; `multi` for MultiPose) run its network through onnxruntime. Throws
  * when the detector does not have the method this replaces (another pose-detection version): a clear error,
  * never a silent fall back to the slower runtime.
  */
-export async function useOnnxRuntime(det: poseDetection.PoseDetector, jsonPath: string): Promise<void> {
+export async function useOnnxRuntime(det: poseDetection.PoseDetector, jsonPath: string, multi = false): Promise<void> {
   const d = det as unknown as MoveNetInternals;
-  if (typeof d.runSinglePersonPoseModel !== 'function' || !d.moveNetModel?.weights) {
-    throw new Error('detect: this @tensorflow-models/pose-detection has no MoveNetDetector.runSinglePersonPoseModel; ' +
+  const method = multi ? 'runMultiPersonPoseModel' : 'runSinglePersonPoseModel';
+  if (typeof d[method] !== 'function' || !d.moveNetModel?.weights) {
+    throw new Error(`detect: this @tensorflow-models/pose-detection has no MoveNetDetector.${method}; ` +
       'install the version in package-lock.json (npm ci) or pass runtime: "tfjs"');
   }
   // converted from model.json's topology and the weights of the GraphModel pose-detection loaded from it (not
   // decoded a second time), then that model is disposed
-  const session = await moveNetSession(moveNetToOnnx(readModelTopology(jsonPath), d.moveNetModel.weights));
+  const session = await moveNetSession(moveNetToOnnx(readModelTopology(jsonPath), d.moveNetModel.weights, multi ? [1, 'people', MULTIPOSE_INSTANCE_SIZE] : undefined));
   d.moveNetModel.dispose();
   d.moveNetModel = {
     dispose: () => { void session.release(); },
     execute: () => { throw new Error('detect: the MoveNet TF.js model was replaced by its onnxruntime session'); },
   };
+  if (multi) {
+    d.runMultiPersonPoseModel = async (input: tf.Tensor4D): Promise<poseDetection.Pose[]> => {
+      const pixels = (await input.data()) as Int32Array;
+      const out = (await session.run({ input: new ort.Tensor('int32', pixels, input.shape) })).output;
+      const r = out.data as Float32Array;
+      if (out.dims.length !== 3 || out.dims[2] !== MULTIPOSE_INSTANCE_SIZE) throw new Error(`detect: MoveNet MultiPose gave [${out.dims.join(', ')}], expected [1, n, ${MULTIPOSE_INSTANCE_SIZE}]`);
+      // as pose-detection's own runMultiPersonPoseModel: keypoints (input-normalised), box and its score per person
+      const poses: poseDetection.Pose[] = [];
+      for (let i = 0; i < out.dims[1]; i++) {
+        const o = i * MULTIPOSE_INSTANCE_SIZE, b = o + NUM_KEYPOINTS * 3;
+        const keypoints = Array.from({ length: NUM_KEYPOINTS }, (_, j) => ({ y: r[o + j * 3], x: r[o + j * 3 + 1], score: r[o + j * 3 + 2] }));
+        const box = { yMin: r[b], xMin: r[b + 1], yMax: r[b + 2], xMax: r[b + 3], width: r[b + 3] - r[b + 1], height: r[b + 2] - r[b] };
+        poses.push({ keypoints, box, score: r[b + 4] });
+      }
+      return poses;
+    };
+    return;
+  }
   d.runSinglePersonPoseModel = async (input: tf.Tensor4D): Promise<poseDetection.Pose> => {
     const pixels = (await input.data()) as Int32Array;
     const out = await session.run({ input: new ort.Tensor('int32', pixels, input.shape) });

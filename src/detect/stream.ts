@@ -36,7 +36,7 @@ export interface DetectStreamOptions {
   /** worker threads (default: one per core, at most 4; 1 = detect on this thread) */
   threads?: number;
   keyframeInterval?: number;
-  /** where single-person MoveNet's network runs (DetectorOptions.runtime; default 'onnx') */
+  /** where MoveNet's network runs (DetectorOptions.runtime; default 'onnx') */
   runtime?: DetectorRuntime;
   /** multiply the detections' x / y (keypoints and boxes) by these: frames decoded smaller than the video */
   scale?: { x: number; y: number };

@@ -20,27 +20,43 @@ const IMAGES = path.join(DATA, 'h36m-images');
 const photoFiles = (JSON.parse(fs.readFileSync(path.join(IMAGES, 'index.json'), 'utf8')).sequences as { views: { images: string[] }[] }[])
   .map((s) => path.join(IMAGES, s.views[0].images[0]));
 
-for (const [name, size] of [['movenet-thunder', 256], ['movenet-lightning', 192]] as const) {
-  test(`${name}: the ONNX graph gives the TF.js graph's output on the photos (within 1e-4)`, async () => {
+/** The photo squeezed to h x w (as a still's first pass sees it), through the TF.js graph and the ONNX session. */
+async function bothOn(model: tfconv.GraphModel, session: ort.InferenceSession, file: string, h: number, w: number) {
+  const px = await sharp(file).resize(w, h, { fit: 'fill' }).removeAlpha().raw().toBuffer();
+  const input = Int32Array.from(px);
+  const y = model.execute(tf.tensor4d(input, [1, h, w, 3], 'int32')) as tf.Tensor;
+  const want = (await y.data()) as Float32Array;
+  y.dispose();
+  const out = (await session.run({ input: new ort.Tensor('int32', input, [1, h, w, 3]) })).output;
+  return { want, got: out.data as Float32Array, dims: out.dims };
+}
+
+const cases = [
+  { name: 'movenet-thunder', shapes: [[256, 256]], dims: [1, 1, 17, 3] },
+  { name: 'movenet-lightning', shapes: [[192, 192]], dims: [1, 1, 17, 3] },
+  { name: 'movenet-multipose', shapes: [[256, 256], [160, 256]], dims: [1, 6, 56] },
+] as const;
+
+for (const c of cases) {
+  test(`${c.name}: the ONNX graph gives the TF.js graph's output on the photos (within 1e-4)`, async () => {
     await initBackend();
-    const model = await tfconv.loadGraphModel(modelHandler(name));
-    const session = await moveNetSession(moveNetToOnnx(readModelTopology(modelJsonPath(name)), model.weights));
+    const model = await tfconv.loadGraphModel(modelHandler(c.name));
+    const multi = c.name === 'movenet-multipose';
+    const session = await moveNetSession(moveNetToOnnx(readModelTopology(modelJsonPath(c.name)), model.weights, multi ? [1, 'people', 56] : undefined));
     try {
       for (const file of photoFiles) {
-        // the whole photo squeezed to the network's input, as a still's first pass sees it
-        const px = await sharp(file).resize(size, size, { fit: 'fill' }).removeAlpha().raw().toBuffer();
-        const input = Int32Array.from(px);
-        const y = model.execute(tf.tensor4d(input, [1, size, size, 3], 'int32')) as tf.Tensor;
-        const want = (await y.data()) as Float32Array;
-        y.dispose();
-        const got = (await session.run({ input: new ort.Tensor('int32', input, [1, size, size, 3]) })).output;
-        assert.deepEqual(got.dims, [1, 1, 17, 3]);
-        let worst = 0;
-        for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs((got.data as Float32Array)[i] - want[i]));
-        assert.ok(worst < 1e-4, `${name} on ${path.basename(file)}: largest difference ${worst}`);
-        // a real person: confident keypoints
-        const best = Math.max(...Array.from({ length: 17 }, (_, k) => want[k * 3 + 2]));
-        assert.ok(best > 0.3, `${name} on ${path.basename(file)}: best keypoint score ${best}`);
+        for (const [h, w] of c.shapes) {
+          const { want, got, dims } = await bothOn(model, session, file, h, w);
+          assert.deepEqual(dims, c.dims);
+          // MultiPose: the people it reports (box score above 0.05; the empty slots' keypoints are arg-max near-ties of noise)
+          const counted = (i: number) => !multi || want[Math.floor(i / 56) * 56 + 55] > 0.05;
+          let worst = 0;
+          for (let i = 0; i < want.length; i++) if (counted(i)) worst = Math.max(worst, Math.abs(got[i] - want[i]));
+          assert.ok(worst < 1e-4, `${c.name} ${h}x${w} on ${path.basename(file)}: largest difference ${worst}`);
+          // a real person: confident keypoints (single pose), a confident box (MultiPose)
+          const best = multi ? want[55] : Math.max(...Array.from({ length: 17 }, (_, k) => want[k * 3 + 2]));
+          assert.ok(best > 0.3, `${c.name} on ${path.basename(file)}: best score ${best}`);
+        }
       }
     } finally {
       model.dispose();
@@ -49,9 +65,9 @@ for (const [name, size] of [['movenet-thunder', 256], ['movenet-lightning', 192]
   });
 }
 
-test('movenet-thunder: the detector on onnxruntime finds the TF.js detector\'s keypoints on the photos (within 0.5 px)', async () => {
-  const onnx = await createDetector('movenet-thunder');
-  const tfjs = await createDetector('movenet-thunder', { runtime: 'tfjs' });
+for (const name of ['movenet-thunder', 'movenet-multipose'] as const) test(`${name}: the detector on onnxruntime finds the TF.js detector's keypoints on the photos (within 0.5 px)`, async () => {
+  const onnx = await createDetector(name);
+  const tfjs = await createDetector(name, { runtime: 'tfjs' });
   try {
     for (const file of photoFiles) {
       const frame = await readImage(file);
