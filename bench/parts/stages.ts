@@ -17,7 +17,7 @@ import type { PoseliftDoc } from '../../src/contracts/document.js';
 import { openDataset } from '../../src/data/dataset.js';
 import { defaultDataDir } from '../../src/util/paths.js';
 import { createDetector, readVideoFrames, DETECTOR_NAMES, type RgbFrame, type DetectorName, type DetectorRuntime } from '../../src/detect/index.js';
-import { DEFAULT_VIDEO_DETECTOR } from '../../src/detect/types.js';
+import { DEFAULT_VIDEO_DETECTOR, hasRuntimeChoice } from '../../src/detect/types.js';
 import { Lifter, LIFT_DEFAULTS, TEMPORAL_FLIP_TEST, type LiftCallOptions } from '../../src/lift/lifter.js';
 import { normalisedH36m } from '../../src/lift/normalise.js';
 import { kindOfLayout } from '../../src/lift/posenet/features.js';
@@ -85,10 +85,9 @@ export async function stagesPart(ctx: BenchContext): Promise<PartResult> {
   const frames = await videoFrames(clip10, nFrames, 2);
   const detRows: string[][] = [];
   const detMs: Record<string, Stats> = {};
-  const trackMs: Record<string, Stats> = {};
   // MoveNet runs on onnxruntime by default; its TF.js wasm runtime is timed beside it
   const variants = DETECTOR_NAMES.flatMap((name): { name: DetectorName; runtime?: DetectorRuntime; label: string }[] => (
-    name !== 'blazepose'
+    hasRuntimeChoice(name)
       ? [{ name, label: name }, { name, runtime: 'tfjs', label: `${name} (--detector-runtime tfjs)` }]
       : [{ name, label: name }]));
   for (const { name, runtime, label } of variants) {
@@ -121,7 +120,6 @@ export async function stagesPart(ctx: BenchContext): Promise<PartResult> {
     }
     const s = scale(stats(fresh), 1 / frames.length), t = stats(tracked);
     detMs[label] = s;
-    trackMs[label] = t;
     detRows.push([label, fmt(s, 1), fmt(perSecond(s), 1), `${found}/${frames.length}`, fmt(t, 1), `${foundT}/${frames.length - 1}`, flip]);
   }
   const missed = detRows.filter((r) => !r[3].startsWith(`${frames.length}/`)).map((r) => `${r[0]} (${r[3]})`);
@@ -226,6 +224,7 @@ export async function stagesPart(ctx: BenchContext): Promise<PartResult> {
     }
   }
   const wholeS = stats(whole), steadyS = stats(steady), liftS = stats(liftMs);
+  const defSteadyS = stats(defSteady), defShare = stats(defSteady.map((ms, i) => defLiftMs[i] / ms));
   const share = stats(steady.map((ms, i) => liftMs[i] / ms));
   const shareFlip = stats(steady.map((ms, i) => liftMsFlip[i] / ms));
   const flipName = `the temporal lifter ${TEMPORAL_FLIP_TEST ? 'without' : 'with'} test-time mirroring (the default ${TEMPORAL_FLIP_TEST ? 'with' : 'without'})`;
@@ -245,12 +244,12 @@ export async function stagesPart(ctx: BenchContext): Promise<PartResult> {
       ['frames with a person', `${framesWithPerson}/${framesDone}`],
       ['fresh Lightning detection on one thread (table above) / steady-state frame', ratio(light, steadyS.median)],
       ...(defSteady.length ? [
-        [`frames/s, steady state, the default video detector (${DEFAULT_VIDEO_DETECTOR}, no --detector)`, fmt(perSecond(stats(defSteady)), 1)],
+        [`frames/s, steady state, the default video detector (${DEFAULT_VIDEO_DETECTOR}, no --detector)`, fmt(perSecond(defSteadyS), 1)],
         [`frames/s, whole ${framesDone}-frame video, ${DEFAULT_VIDEO_DETECTOR}`, fmt(perSecond(stats(defWhole)), 1)],
         [`ms/frame, lifting alone, ${DEFAULT_VIDEO_DETECTOR}'s keypoints`, fmt(stats(defLiftMs), 2)],
-        [`lifting share of the steady-state frame time, ${DEFAULT_VIDEO_DETECTOR} (same run)`, pct(stats(defSteady.map((ms, i) => defLiftMs[i] / ms)))],
+        [`lifting share of the steady-state frame time, ${DEFAULT_VIDEO_DETECTOR} (same run)`, pct(defShare)],
         [`frames/s, steady state, ${DEFAULT_VIDEO_DETECTOR} with --detector-runtime tfjs`, fmt(perSecond(stats(defSteadyTfjs)), 1)],
-        ['default video path: onnxruntime detector vs TF.js wasm detector (steady state, same run)', ratio(stats(defSteadyTfjs).median, stats(defSteady).median)],
+        ['default video path: onnxruntime detector vs TF.js wasm detector (steady state, same run)', ratio(stats(defSteadyTfjs).median, defSteadyS.median)],
       ] : []),
     ],
   });
@@ -259,8 +258,7 @@ export async function stagesPart(ctx: BenchContext): Promise<PartResult> {
     { target: 'end to end ≥ 25 frames/s with MoveNet Lightning (720p, one person)', measured: `${fpsSteady.median.toFixed(1)} frames/s steady state (${fpsWhole.median.toFixed(1)} over the whole ${framesDone}-frame video)`, met: quick ? null : fpsSteady.median >= 25 },
   );
   if (defSteady.length) {
-    const d = perSecond(stats(defSteady));
-    const defShare = stats(defSteady.map((ms, i) => defLiftMs[i] / ms));
+    const d = perSecond(defSteadyS);
     res.targets.push(
       { target: `end to end ≥ 25 frames/s on the default video path (${DEFAULT_VIDEO_DETECTOR}; 720p, one person)`, measured: `${d.median.toFixed(1)} frames/s steady state`, met: quick ? null : d.median >= 25 },
       { target: `lifting + fitting < 10 % of the frame time (video, the default path: ${DEFAULT_VIDEO_DETECTOR})`, measured: `${(defShare.median * 100).toFixed(1)} %`, met: quick ? null : defShare.median < 0.1 },

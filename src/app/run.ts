@@ -22,7 +22,7 @@ import { kindOfLayout } from '../lift/posenet/features.js';
 import { normalisedH36m } from '../lift/normalise.js';
 import type { DefinitionAdapter } from '../lift/adapter.js';
 import type { Detector, DetectorName, DetectorRuntime, DetectedPerson, RgbFrame, ImageExif, VideoInfo } from '../detect/index.js';
-import { DEFAULT_DETECTOR, DEFAULT_VIDEO_DETECTOR } from '../detect/types.js';
+import { DEFAULT_DETECTOR, DEFAULT_VIDEO_DETECTOR, hasRuntimeChoice } from '../detect/types.js';
 import { loadCameraFile, resolveCamera } from '../camera/resolve.js';
 import type { Intrinsics, Keypoints2D, ResolvedIntrinsics } from '../contracts/types.js';
 import { detectVideoFrames, expectedFrames, liftVideoFrames } from './video-stages.js';
@@ -238,7 +238,7 @@ function docHead(input: string, kind: InputKind, cam: ResolvedIntrinsics, s: Ses
 
 /** `detector.runtime` 'tfjs' when MoveNet ran on TF.js (the default, onnxruntime, is not written). */
 function markRuntime(head: DocHead, detector: DetectorName, runtime: DetectorRuntime | undefined): void {
-  if (runtime === 'tfjs' && detector !== 'blazepose') head.detector.runtime = 'tfjs';
+  if (runtime === 'tfjs' && hasRuntimeChoice(detector)) head.detector.runtime = 'tfjs';
 }
 
 async function runImage(s: Session, input: string, w: DocumentWriter): Promise<DocHead> {

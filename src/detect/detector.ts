@@ -17,7 +17,7 @@ import { BLAZEPOSE33_NAMES, COCO17_NAMES } from '../contracts/layouts.js';
 import { flipPermutation, fuseFlipped, mirrorFrame, unmirrorKeypoints } from './flip.js';
 import { initBackend, modelHandler, modelJsonPath } from './models.js';
 import { useOnnxRuntime } from './movenet-ort.js';
-import { checkFrame, DETECTOR_NAMES, type DetectedPerson, type DetectorName, type RgbFrame } from './types.js';
+import { checkFrame, DETECTOR_NAMES, hasRuntimeChoice, type DetectedPerson, type DetectorName, type DetectorRuntime, type RgbFrame } from './types.js';
 import { keypointExtent } from '../util/box.js';
 import { BOX_KEYPOINT_SCORE, BOX_PAD } from './constants.js';
 export { BOX_KEYPOINT_SCORE, BOX_PAD };
@@ -55,7 +55,7 @@ export interface DetectorOptions {
   runtime?: DetectorRuntime;
 }
 
-export type DetectorRuntime = 'onnx' | 'tfjs';
+export type { DetectorRuntime };
 
 export interface DetectOptions {
   /** treat this frame as the next frame of a video: reuse the previous frame's crop / region of interest */
@@ -170,7 +170,7 @@ export async function createDetector(name: DetectorName, opts: DetectorOptions =
     };
     if (opts.minPoseScore !== undefined) cfg.minPoseScore = opts.minPoseScore;
     det = await poseDetection.createDetector(poseDetection.SupportedModels.MoveNet, cfg);
-    if ((opts.runtime ?? 'onnx') === 'onnx') {
+    if (hasRuntimeChoice(name) && (opts.runtime ?? 'onnx') === 'onnx') {
       try {
         await useOnnxRuntime(det, modelJsonPath(name, dir), name === 'movenet-multipose');
       } catch (e) {

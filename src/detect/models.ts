@@ -80,7 +80,7 @@ export function readModelTopology(jsonPath: string): unknown {
   return readModelJson(jsonPath).modelTopology;
 }
 
-function readModelJson(jsonPath: string): ModelJson {
+function readModelJson(jsonPath: string): ModelJson & { modelTopology: unknown; weightsManifest: WeightsGroup[] } {
   let json: ModelJson;
   try {
     json = JSON.parse(readFileSync(jsonPath, 'utf8')) as ModelJson;
@@ -91,7 +91,7 @@ function readModelJson(jsonPath: string): ModelJson {
   if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
     throw new Error(`detect: ${jsonPath} is not a TF.js graph model (no modelTopology / weightsManifest)`);
   }
-  return json;
+  return json as ModelJson & { modelTopology: unknown; weightsManifest: WeightsGroup[] };
 }
 
 /**
@@ -103,7 +103,7 @@ export function readModelArtifacts(jsonPath: string): tf.io.ModelArtifacts {
   const dir = path.dirname(jsonPath);
   const weightSpecs: tf.io.WeightsManifestEntry[] = [];
   const shards: Buffer[] = [];
-  for (const group of json.weightsManifest!) {
+  for (const group of json.weightsManifest) {
     weightSpecs.push(...group.weights);
     for (const p of group.paths) {
       const file = path.join(dir, p);

@@ -56,17 +56,19 @@ export async function useOnnxRuntime(det: poseDetection.PoseDetector, jsonPath: 
     dispose: () => { void session.release(); },
     execute: () => { throw new Error('detect: the MoveNet TF.js model was replaced by its onnxruntime session'); },
   };
+  /** the network on pose-detection's int32 input image (its crop, or the resized frame for MultiPose) */
+  const infer = async (input: tf.Tensor4D): Promise<ort.Tensor> =>
+    (await session.run({ input: new ort.Tensor('int32', (await input.data()) as Int32Array, input.shape) })).output;
   if (multi) {
     d.runMultiPersonPoseModel = async (input: tf.Tensor4D): Promise<poseDetection.Pose[]> => {
-      const pixels = (await input.data()) as Int32Array;
-      const out = (await session.run({ input: new ort.Tensor('int32', pixels, input.shape) })).output;
+      const out = await infer(input);
       const r = out.data as Float32Array;
       if (out.dims.length !== 3 || out.dims[2] !== MULTIPOSE_INSTANCE_SIZE) throw new Error(`detect: MoveNet MultiPose gave [${out.dims.join(', ')}], expected [1, n, ${MULTIPOSE_INSTANCE_SIZE}]`);
       // as pose-detection's own runMultiPersonPoseModel: keypoints (input-normalised), box and its score per person
       const poses: poseDetection.Pose[] = [];
       for (let i = 0; i < out.dims[1]; i++) {
         const o = i * MULTIPOSE_INSTANCE_SIZE, b = o + NUM_KEYPOINTS * 3;
-        const keypoints = Array.from({ length: NUM_KEYPOINTS }, (_, j) => ({ y: r[o + j * 3], x: r[o + j * 3 + 1], score: r[o + j * 3 + 2] }));
+        const keypoints = keypointsAt(r, o);
         const box = { yMin: r[b], xMin: r[b + 1], yMax: r[b + 2], xMax: r[b + 3], width: r[b + 3] - r[b + 1], height: r[b + 2] - r[b] };
         poses.push({ keypoints, box, score: r[b + 4] });
       }
@@ -75,20 +77,18 @@ export async function useOnnxRuntime(det: poseDetection.PoseDetector, jsonPath: 
     return;
   }
   d.runSinglePersonPoseModel = async (input: tf.Tensor4D): Promise<poseDetection.Pose> => {
-    const pixels = (await input.data()) as Int32Array;
-    const out = await session.run({ input: new ort.Tensor('int32', pixels, input.shape) });
-    const r = out.output.data as Float32Array;
+    const r = (await infer(input)).data as Float32Array;
     if (r.length !== NUM_KEYPOINTS * 3) throw new Error(`detect: MoveNet gave ${r.length} values, expected ${NUM_KEYPOINTS * 3}`);
-    // as pose-detection's own runSinglePersonPoseModel: y, x, score per keypoint (crop-normalised), and the
-    // pose score = the mean score of the keypoints above MIN_CROP_KEYPOINT_SCORE
-    const pose: poseDetection.Pose = { keypoints: [], score: 0 };
-    let valid = 0;
-    for (let i = 0; i < NUM_KEYPOINTS; i++) {
-      const k = { y: r[i * 3], x: r[i * 3 + 1], score: r[i * 3 + 2] };
-      pose.keypoints.push(k);
-      if (k.score > MIN_CROP_KEYPOINT_SCORE) { valid++; pose.score! += k.score; }
-    }
-    if (valid > 0) pose.score! /= valid;
-    return pose;
+    // as pose-detection's own runSinglePersonPoseModel: the pose score = the mean score of the keypoints above
+    // MIN_CROP_KEYPOINT_SCORE
+    const keypoints = keypointsAt(r, 0);
+    let score = 0, valid = 0;
+    for (const k of keypoints) if (k.score > MIN_CROP_KEYPOINT_SCORE) { valid++; score += k.score; }
+    return { keypoints, score: valid > 0 ? score / valid : 0 };
   };
+}
+
+/** The 17 keypoints (y, x, score; normalised to the network's input) of a MoveNet output from `offset`. */
+function keypointsAt(r: Float32Array, offset: number): { y: number; x: number; score: number }[] {
+  return Array.from({ length: NUM_KEYPOINTS }, (_, j) => ({ y: r[offset + j * 3], x: r[offset + j * 3 + 1], score: r[offset + j * 3 + 2] }));
 }

@@ -41,6 +41,14 @@ export function fromJsonPeople(people: DetectedPersonJson[]): DetectedPerson[] {
 
 export { DETECTOR_NAMES, type DetectorName } from '../contracts/types.js';
 
+/** Where a MoveNet detector's network runs (`DetectorOptions.runtime`): onnxruntime-node (default) or TF.js wasm. */
+export type DetectorRuntime = 'onnx' | 'tfjs';
+
+/** Whether `runtime` applies to this detector: every MoveNet; BlazePose always runs on TF.js. */
+export function hasRuntimeChoice(name: DetectorName): boolean {
+  return name !== 'blazepose';
+}
+
 /** Throws unless `frame` is a well-formed RgbFrame. */
 export function checkFrame(frame: RgbFrame, where: string): void {
   const { width, height, data } = frame ?? ({} as RgbFrame);
