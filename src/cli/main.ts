@@ -73,6 +73,9 @@ function probability(v: string): number {
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
+/** The models `poselift train` trains. */
+const TRAIN_MODELS = 'posenet, posenet-coco, rootnet, posenet-detected, rootnet-detected, temporal, temporal-detected or temporal-truth';
+
 /** `poselift train` without --data (every model, temporal included). */
 export const TRAIN_DATA_REQUIRED = 'train: --data DIR is required: the pose-dataset/1 folder to train on, e.g. ../shared/data/h36m-train';
 
@@ -84,7 +87,7 @@ export function buildProgram(): Command {
   program
     .command('train')
     .description('train a model on a pose-dataset/1 folder and write <out>/<model>.onnx and its model card')
-    .argument('<model>', 'posenet (for ground-truth-like keypoints) | posenet-coco (for COCO-style keypoints) | rootnet (for ground-truth-like and COCO-style keypoints) | posenet-detected | rootnet-detected (for MPII-style detector keypoints) | temporal (tracks of COCO-style keypoints) | temporal-detected (tracks of MPII-style keypoints)')
+    .argument('<model>', 'posenet (for ground-truth-like keypoints) | posenet-coco (for COCO-style keypoints) | rootnet (for ground-truth-like and COCO-style keypoints) | posenet-detected | rootnet-detected (for MPII-style detector keypoints) | temporal (tracks of COCO-style keypoints) | temporal-detected (tracks of MPII-style keypoints) | temporal-truth (tracks of ground-truth-like keypoints)')
     // no default: a training run names its data (a folder beside the checkout is one lab machine's layout)
     .option('--data <dir>', 'pose-dataset/1 training folder (required), e.g. ../shared/data/h36m-train')
     .option('--epochs <n>', 'epochs (an epoch = every 5th frame x all views)', positiveInt)
@@ -108,8 +111,9 @@ export function buildProgram(): Command {
     })
     .action(async (model: string, o) => {
       if (o.data === undefined) throw new Error(TRAIN_DATA_REQUIRED);
-      if (model === 'temporal' || model === 'temporal-detected') {
-        const { trainTemporalCommand } = await import('./train-temporal.js');
+      if (model.startsWith('temporal')) {
+        const { isTemporalModel, trainTemporalCommand } = await import('./train-temporal.js');
+        if (!isTemporalModel(model)) throw new Error(`train: unknown model "${model}"; use ${TRAIN_MODELS}`);
         const args = process.argv.slice(2).map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ');
         await trainTemporalCommand(o, model, `poselift ${args}`, log);
         return;
@@ -119,7 +123,7 @@ export function buildProgram(): Command {
         'posenet-detected': POSENET_DETECTED_DEFAULTS, 'rootnet-detected': ROOTNET_DETECTED_DEFAULTS,
       };
       const base = bases[model];
-      if (!base) throw new Error(`train: unknown model "${model}"; use posenet, posenet-coco, rootnet, posenet-detected, rootnet-detected, temporal or temporal-detected`);
+      if (!base) throw new Error(`train: unknown model "${model}"; use ${TRAIN_MODELS}`);
       const isPosenet = model.startsWith('posenet');
       const cfg = {
         ...base,

@@ -125,12 +125,14 @@ export interface LiftNets { posenet: PoseNet; rootnet: RootNet }
  * (`cocoPosenet`, COCO_POSENET). Held-out S1 decided the split (README, Validation). The temporal
  * lifters pair the same way: `temporal.onnx` (the projected truth, `poselift train temporal`) lifts the tracks of
  * the kinds the truth-trained networks lift, and of every kind when the folder has no `temporal-detected.onnx`
- * (`poselift train temporal-detected`), which lifts those of the kinds the detection-trained networks lift.
+ * (`poselift train temporal-detected`), which lifts those of the kinds the detection-trained networks lift;
+ * `temporal-truth.onnx` (the projected truth without detector-like noise, `poselift train temporal-truth`), when
+ * present, lifts those of ground-truth-like keypoints (the `joints` kind).
  */
 export const MODEL_FILES = {
   posenet: 'posenet.onnx', rootnet: 'rootnet.onnx', posenetCoco: 'posenet-coco.onnx',
   posenetDetected: 'posenet-detected.onnx', rootnetDetected: 'rootnet-detected.onnx',
-  temporal: 'temporal.onnx', temporalDetected: 'temporal-detected.onnx',
+  temporal: 'temporal.onnx', temporalDetected: 'temporal-detected.onnx', temporalTruth: 'temporal-truth.onnx',
 } as const;
 
 export interface LifterLoadOptions {
@@ -163,6 +165,7 @@ export class Lifter {
     readonly cocoRoots: 'joints' | 'detected' = COCO_ROOTS,
     readonly posenetCoco?: PoseNet,
     readonly cocoPosenet: CocoPosenet = COCO_POSENET,
+    readonly temporalTruth?: TemporalLifter,
   ) {}
 
   static async load(modelsDir: string, o: LifterLoadOptions = {}): Promise<Lifter> {
@@ -190,25 +193,27 @@ export class Lifter {
     const hasPc = fs.existsSync(pc);
     const wantCoco = cocoPosenet === 'coco' || (cocoPosenet === 'unadapted' && cocoModels === 'joints' && hasPc);
     if (cocoPosenet === 'coco' && !hasPc) throw new Error(`${pc}: model file missing; train it with \`poselift train posenet-coco\`, or lift COCO-style keypoints with posenet.onnx (leave out --coco-posenet coco)`);
-    const [posenet, rootnet, posenetD, rootnetD, temporal, temporalD, posenetC] = await Promise.all([
+    const [posenet, rootnet, posenetD, rootnetD, temporal, temporalD, temporalT, posenetC] = await Promise.all([
       PoseNet.load(p), RootNet.load(r), hasPd ? PoseNet.load(pd) : undefined, hasRd ? RootNet.load(rd) : undefined,
-      temporalIn(MODEL_FILES.temporal), temporalIn(MODEL_FILES.temporalDetected),
+      temporalIn(MODEL_FILES.temporal), temporalIn(MODEL_FILES.temporalDetected), temporalIn(MODEL_FILES.temporalTruth),
       wantCoco ? PoseNet.load(pc) : undefined,
     ]);
     const detected = posenetD && rootnetD ? { posenet: posenetD, rootnet: rootnetD } : undefined;
     // detector keypoints lifted by the detection-trained models are moved to the reference's definitions (with
     // posenet-coco, to Human3.6M's as for posenet: relative to the COCO form was worse on S1, decisions/real-detections.md)
     const relative = cocoModels === 'detected' && detected !== undefined;
-    return new Lifter(posenet, rootnet, loadAdapters(path.join(modelsDir, ADAPTER_FILE), relative), detected, cocoModels, temporal, o.temporalKinds, temporalD, o.cocoRoots, posenetC, cocoPosenet);
+    return new Lifter(posenet, rootnet, loadAdapters(path.join(modelsDir, ADAPTER_FILE), relative), detected, cocoModels, temporal, o.temporalKinds, temporalD, o.cocoRoots, posenetC, cocoPosenet, temporalT);
   }
 
   /**
    * The temporal lifter for tracks of this kind of 2D, if the folder has one for it: `temporal-detected.onnx`
-   * for the kinds the detection-trained networks lift (`liftsWithDetected`), `temporal.onnx` for the others and
-   * for every kind when there is no detected one (`MODEL_FILES`).
+   * for the kinds the detection-trained networks lift (`liftsWithDetected`), `temporal-truth.onnx` for
+   * ground-truth-like keypoints, `temporal.onnx` for the others and for every kind that has none of its own
+   * (`MODEL_FILES`).
    */
   temporalFor(kind: KeypointKind): TemporalLifter | undefined {
-    return this.liftsWithDetected(kind) ? this.temporalDetected ?? this.temporal : this.temporal;
+    if (this.liftsWithDetected(kind)) return this.temporalDetected ?? this.temporal;
+    return (kind === 'joints' ? this.temporalTruth : undefined) ?? this.temporal;
   }
 
   /**

@@ -10,7 +10,7 @@ import { DEFAULT_AUGMENT } from './augment.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
 export interface ExportInfo {
-  name: 'posenet' | 'posenet-coco' | 'rootnet' | 'posenet-detected' | 'rootnet-detected' | 'temporal' | 'temporal-detected';
+  name: 'posenet' | 'posenet-coco' | 'rootnet' | 'posenet-detected' | 'rootnet-detected' | 'temporal' | 'temporal-detected' | 'temporal-truth';
   description: string;
   command: string;
   config: Record<string, unknown>;

@@ -95,6 +95,21 @@ export const TEMPORAL_DETECTED_DEFAULTS: Omit<TemporalConfig, 'data'> = {
 };
 
 /**
+ * `temporal-truth`, the temporal lifter for ground-truth-like keypoints (the joints kind: complete h36m17
+ * keypoint files, e.g. projected motion capture): the projected truth only, part mixing per window and mirroring
+ * kept, no detector-like noise, outliers or missing-joint patterns (those belong to the detector kinds, which have
+ * their own lifters), 3 % random joint drop-outs. 4-epoch pilots at 512 channels (2026-12-06; the network alone on
+ * S1's projected truth, every 25th frame): `temporal`'s truth-only recipe (noise, COCO / MPII patterns) 70.0 mm,
+ * without noise and patterns 62.8, without part mixing too 59.8 (docs/decisions/temporal-lifter.md).
+ */
+export const TEMPORAL_TRUTH_DEFAULTS: Omit<TemporalConfig, 'data'> = {
+  ...TEMPORAL_DEFAULTS,
+  epochs: 24,
+  detected: NO_DETECTED,
+  augment: { ...DEFAULT_AUGMENT, noisy: 0, outlier: 0, cocoPattern: 0, mpiiPattern: 0 },
+};
+
+/**
  * Validation windows centred on every kept frame of a bank (its entries: every `valFrameStride`th frame) in
  * every view: the clean projected truth ('joints'), or (`detections`) the views' stored detections ('mpii');
  * neighbours from all frames of the sequence, missing ones by the window rule.
