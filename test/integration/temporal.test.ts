@@ -18,7 +18,7 @@ import {
   assembleWindow, encodeFrames, encodeWindow, FRAME_DIM, temporalInputDim, windowOfInputDim, windowSlots,
 } from '../../src/lift/temporal/features.js';
 import { mirrorPose3d, NO_FRAME_DROP, WindowStream } from '../../src/train/temporal-sampler.js';
-import { TEMPORAL_DETECTED_DEFAULTS, trainTemporal } from '../../src/train/temporal.js';
+import { TEMPORAL_DETECTED_DEFAULTS, TEMPORAL_TRUTH_DEFAULTS, trainTemporal } from '../../src/train/temporal.js';
 import { TemporalLifter } from '../../src/lift/temporal/model.js';
 import { evaluateTemporal } from '../../src/eval/temporal.js';
 import { saveTrainedModel, type ExportInfo } from '../../src/train/export.js';
@@ -253,6 +253,28 @@ test('training windows: the noise level and the missing-joint pattern are the wi
   }
   assert.ok(patterns > 5 && patterns < 35, `windows with a missing-joint pattern: ${patterns} of 40`);
   assert.ok(independent > 30, `windows whose first two frames have different noise: ${independent} of 40`);
+});
+
+test('training windows of temporal-truth: the projected truth (or its mirror image) of every frame, the joints kind, no noise and no missing-joint pattern', () => {
+  const bank = syntheticBank();
+  const cfg = TEMPORAL_TRUTH_DEFAULTS;
+  assert.equal(cfg.detected?.prob ?? 0, 0);
+  const stream = new WindowStream(bank, new Rng(5), 9, 2, { ...DEFAULT_AUGMENT, ...cfg.augment, dropJoint: 0 }, cfg.detected ?? NO_DETECTED, NO_FRAME_DROP, cfg.truthKinds);
+  const seen = { plain: 0, mirrored: 0 };
+  for (let i = 0; i < 60; i++) {
+    const smp = stream.next();
+    assert.equal(smp.kind, 'joints');
+    const { centre, state } = centreOf(smp.target);
+    for (let k = 0; k < 9; k++) {
+      const f = centre + (k - 4) * 2;
+      if (f < 0 || f >= 40) continue;
+      const kp = smp.frames[k]!;
+      for (let j = 0; j < J; j++) assert.ok(kp[j * 3 + 2] > 0, `window ${i}, frame ${k}: joint ${j} present`);
+      assert.equal(mirrorState(kp, person(20 * f, 0.3 * f), 0), state, `window ${i}, frame ${k}: the exact projected truth`);
+    }
+    seen[state]++;
+  }
+  assert.ok(seen.plain > 15 && seen.mirrored > 15, JSON.stringify(seen));
 });
 
 test('training windows: part mixing per window gives a limb one donor window\'s motion, keeping the torso and every bone length', () => {
@@ -491,6 +513,13 @@ async function wired(onnx: string, net: TemporalLifter): Promise<void> {
     const all = ['joints', 'mpii', 'coco'] as const;
     const every = await Lifter.load(dir, { temporalKinds: all });
     for (const kind of all) assert.equal(every.temporalFor(kind)?.version, net.version, kind);
+    // temporal-truth.onnx, when present, lifts ground-truth-like keypoints' tracks; the other kinds keep theirs
+    fs.copyFileSync(onnx, path.join(dir, MODEL_FILES.temporalTruth));
+    const withTruth = await Lifter.load(dir, { temporalKinds: all });
+    assert.equal(withTruth.temporalFor('joints'), withTruth.temporalTruth);
+    assert.notEqual(withTruth.temporalTruth, withTruth.temporal);
+    for (const kind of ['mpii', 'coco'] as const) assert.equal(withTruth.temporalFor(kind), withTruth.temporal, kind);
+    fs.rmSync(path.join(dir, MODEL_FILES.temporalTruth));
     fs.renameSync(path.join(dir, MODEL_FILES.temporal), path.join(dir, MODEL_FILES.temporalDetected));
     const detectedOnly = await Lifter.load(dir, { temporalKinds: all });
     assert.equal(detectedOnly.temporalFor('mpii')?.version, net.version);
