@@ -104,7 +104,9 @@ export const TEMPORAL_DETECTED_DEFAULTS: Omit<TemporalConfig, 'data'> = {
  */
 export const TEMPORAL_TRUTH_DEFAULTS: Omit<TemporalConfig, 'data'> = {
   ...TEMPORAL_DEFAULTS,
-  // 16 epochs (~200 s each at 1024 channels on 2 cores, 54 min): the length one working session allowed
+  // 16 epochs (~210 s each at 1024 channels on 2 cores, 56 min): the length one working session allowed. That run
+  // (2026-12-06; 48.9 mm alone, as posenet) lifted S1's projected truth as 10 fps tracks 42.06 / 34.2 / 103.4 mm
+  // against posenet's 42.1 / 33.2 / 105.1: not shipped (bar: 1.5 mm better); still falling at epoch 16
   epochs: 16,
   detected: NO_DETECTED,
   augment: { ...DEFAULT_AUGMENT, noisy: 0, outlier: 0, cocoPattern: 0, mpiiPattern: 0 },
