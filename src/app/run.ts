@@ -327,7 +327,8 @@ export async function runInputs(inputs: string[], o: RunOptions): Promise<RunSum
   for (const i of inputs) kinds.push(await classify(i));
   const outs = outputPaths(inputs, o.out);
   if (o.overlay) fs.mkdirSync(o.overlay, { recursive: true });
-  const lifter = await Lifter.load(o.models, { temporal: o.temporal, cocoPosenet: o.cocoPosenet });
+  // every detector gives COCO-style keypoints (coco17, blazepose33): the other kinds' networks are not loaded
+  const lifter = await Lifter.load(o.models, { temporal: o.temporal, cocoPosenet: o.cocoPosenet, kinds: ['coco'] });
   const s = new Session(lifter, o, fileCam);
   const results: RunSummary[] = [];
   try {

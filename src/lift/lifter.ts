@@ -11,7 +11,7 @@ import { median } from '../util/numeric.js';
 import { checkIntrinsics } from '../camera/geometry.js';
 import { liftPerson, liftSequence, placePerson, type LiftInput, type LiftResult, type LiftSequenceOptions } from './solve/lift.js';
 import type { Vec3 } from './solve/depth-search.js';
-import type { KeypointKind } from './posenet/features.js';
+import { KEYPOINT_KINDS, type KeypointKind } from './posenet/features.js';
 import { PoseNet } from './posenet/model.js';
 import { RootNet } from './rootnet/model.js';
 import { TemporalLifter } from './temporal/model.js';
@@ -150,6 +150,12 @@ export interface LifterLoadOptions {
   temporal?: boolean;
   /** the kinds of 2D whose tracks the temporal lifter lifts (default TEMPORAL_KINDS; tuning) */
   temporalKinds?: readonly KeypointKind[];
+  /**
+   * the kinds of 2D this lifter will be given (default every kind): the networks none of them reaches are not
+   * loaded, and lifting another kind is an error. `run`'s detectors all give COCO-style keypoints, which need
+   * neither the detection-trained networks nor the other kinds' temporal lifters (~200 MB less memory).
+   */
+  kinds?: readonly KeypointKind[];
 }
 
 export class Lifter {
@@ -166,6 +172,7 @@ export class Lifter {
     readonly posenetCoco?: PoseNet,
     readonly cocoPosenet: CocoPosenet = COCO_POSENET,
     readonly temporalTruth?: TemporalLifter,
+    readonly kinds: readonly KeypointKind[] = KEYPOINT_KINDS,
   ) {}
 
   static async load(modelsDir: string, o: LifterLoadOptions = {}): Promise<Lifter> {
@@ -181,28 +188,35 @@ export class Lifter {
       throw new Error(`${hasPd ? rd : pd}: model file missing; the detector models come as a pair (${MODEL_FILES.posenetDetected} and ${MODEL_FILES.rootnetDetected}): ` +
         `train the missing one with \`poselift train ${hasPd ? 'rootnet' : 'posenet'}-detected\`, or remove the other`);
     }
-    // a temporal lifter the folder has, unless the caller asked for none
-    const temporalIn = (file: string) => {
-      const f = path.join(modelsDir, file);
-      return o.temporal !== false && fs.existsSync(f) ? TemporalLifter.load(f) : undefined;
-    };
-    const pc = path.join(modelsDir, MODEL_FILES.posenetCoco);
+    const kinds = o.kinds ?? KEYPOINT_KINDS;
     const cocoPosenet = o.cocoPosenet ?? COCO_POSENET;
     const cocoModels = o.cocoModels ?? COCO_MODELS;
+    const coco = kinds.includes('coco');
+    // the detection-trained pair (and its temporal lifter) for the kinds that reach it
+    const wantDetected = hasPd && hasRd && (kinds.includes('mpii') || (coco && (cocoModels === 'detected' || o.cocoRoots === 'detected')));
+    // a temporal lifter the folder has, unless the caller asked for none or none of its kinds comes
+    const temporalIn = (file: string, wanted: boolean) => {
+      const f = path.join(modelsDir, file);
+      return o.temporal !== false && wanted && fs.existsSync(f) ? TemporalLifter.load(f) : undefined;
+    };
+    const hasTd = fs.existsSync(path.join(modelsDir, MODEL_FILES.temporalDetected));
+    const pc = path.join(modelsDir, MODEL_FILES.posenetCoco);
     // unadapted COCO keypoints reach posenet-coco only when the truth-trained networks lift COCO keypoints
     const hasPc = fs.existsSync(pc);
-    const wantCoco = cocoPosenet === 'coco' || (cocoPosenet === 'unadapted' && cocoModels === 'joints' && hasPc);
-    if (cocoPosenet === 'coco' && !hasPc) throw new Error(`${pc}: model file missing; train it with \`poselift train posenet-coco\`, or lift COCO-style keypoints with posenet.onnx (leave out --coco-posenet coco)`);
+    const wantCoco = coco && (cocoPosenet === 'coco' || (cocoPosenet === 'unadapted' && cocoModels === 'joints' && hasPc));
+    if (coco && cocoPosenet === 'coco' && !hasPc) throw new Error(`${pc}: model file missing; train it with \`poselift train posenet-coco\`, or lift COCO-style keypoints with posenet.onnx (leave out --coco-posenet coco)`);
     const [posenet, rootnet, posenetD, rootnetD, temporal, temporalD, temporalT, posenetC] = await Promise.all([
-      PoseNet.load(p), RootNet.load(r), hasPd ? PoseNet.load(pd) : undefined, hasRd ? RootNet.load(rd) : undefined,
-      temporalIn(MODEL_FILES.temporal), temporalIn(MODEL_FILES.temporalDetected), temporalIn(MODEL_FILES.temporalTruth),
+      PoseNet.load(p), RootNet.load(r), wantDetected ? PoseNet.load(pd) : undefined, wantDetected ? RootNet.load(rd) : undefined,
+      // temporal.onnx: every kind but the detection-trained networks', and theirs too without temporal-detected.onnx
+      temporalIn(MODEL_FILES.temporal, kinds.some((k) => k !== 'mpii') || !hasTd || !wantDetected),
+      temporalIn(MODEL_FILES.temporalDetected, wantDetected), temporalIn(MODEL_FILES.temporalTruth, kinds.includes('joints')),
       wantCoco ? PoseNet.load(pc) : undefined,
     ]);
     const detected = posenetD && rootnetD ? { posenet: posenetD, rootnet: rootnetD } : undefined;
     // detector keypoints lifted by the detection-trained models are moved to the reference's definitions (with
     // posenet-coco, to Human3.6M's as for posenet: relative to the COCO form was worse on S1, decisions/real-detections.md)
     const relative = cocoModels === 'detected' && detected !== undefined;
-    return new Lifter(posenet, rootnet, loadAdapters(path.join(modelsDir, ADAPTER_FILE), relative), detected, cocoModels, temporal, o.temporalKinds, temporalD, o.cocoRoots, posenetC, cocoPosenet, temporalT);
+    return new Lifter(posenet, rootnet, loadAdapters(path.join(modelsDir, ADAPTER_FILE), relative), detected, cocoModels, temporal, o.temporalKinds, temporalD, o.cocoRoots, posenetC, cocoPosenet, temporalT, kinds);
   }
 
   /**
@@ -251,6 +265,9 @@ export class Lifter {
    * and `rootnet-detected` with `cocoRoots` 'detected' (COCO_ROOTS).
    */
   netsFor(kind: KeypointKind, adapted = false): LiftNets {
+    if (!this.kinds.includes(kind)) {
+      throw new Error(`this lifter was loaded for ${this.kinds.join(', ')} keypoints (LifterLoadOptions.kinds), not ${kind}: load it with that kind too`);
+    }
     if (this.liftsWithDetected(kind)) return this.detected!;
     if (kind !== 'coco') return { posenet: this.posenet, rootnet: this.rootnet };
     const rootnet = this.cocoRoots === 'detected' && this.detected ? this.detected.rootnet : this.rootnet;

@@ -262,3 +262,29 @@ test('each kind of 2D goes to its PoseNet: posenet for ground-truth-like keypoin
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a lifter loaded for COCO-style keypoints only (run\'s) loads only the networks they reach, lifts them as the full lifter does and refuses other kinds', async () => {
+  const [full, coco] = await Promise.all([Lifter.load(MODELS), Lifter.load(MODELS, { kinds: ['coco'] })]);
+  assert.ok(full.netsFor('mpii').posenet !== full.posenet && full.temporalDetected, 'the full lifter has the detection-trained networks');
+  assert.equal(coco.netsFor('coco').posenet.version, full.netsFor('coco').posenet.version);
+  assert.equal(coco.liftsWithDetected('mpii'), false);
+  assert.equal(coco.temporalDetected, undefined);
+  assert.ok(coco.temporal && coco.posenetCoco);
+  for (const detector of ['blazepose', 'movenet-thunder', undefined]) {
+    assert.deepEqual(coco.versionsFor(detector, 'coco', { track: true, fps: 25 }), full.versionsFor(detector, 'coco', { track: true, fps: 25 }), String(detector));
+  }
+  // a COCO-style track (a standing person 4 m away walking sideways, normalised camera coordinates, no spine or
+  // head top): the same answer from both
+  const cam = { fx: 1000, fy: 1000, cx: 500, cy: 500 };
+  const body = [[0, 0], [-130, 0], [-130, 450], [-130, 900], [130, 0], [130, 450], [130, 900], [0, -230], [0, -480], [0, -580],
+    [0, -700], [170, -450], [200, -200], [220, 30], [-170, -450], [-200, -200], [-220, 30]];
+  const track = Array.from({ length: 30 }, (_, f) => {
+    const kp = new Float64Array(17 * 3);
+    body.forEach(([x, y], j) => { kp[j * 3] = (x + 10 * f) / 4000; kp[j * 3 + 1] = y / 4000; kp[j * 3 + 2] = j === 7 || j === 10 ? 0 : 1; });
+    return kp;
+  });
+  const [a, b] = await Promise.all([full, coco].map((l) => l.liftTrack(track, cam, 25, { kind: 'coco', adapted: true })));
+  assert.ok(a.every((p) => p !== null && Number.isFinite(p.root[2])), 'every frame lifted');
+  assert.deepEqual(a.map((p) => p && Array.from(p.joints3d)), b.map((p) => p && Array.from(p.joints3d)));
+  await assert.rejects(coco.liftBatch([track[0]], cam, { kind: 'mpii' }), /loaded for coco keypoints \(LifterLoadOptions\.kinds\), not mpii/);
+});
