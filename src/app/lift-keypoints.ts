@@ -73,7 +73,8 @@ export async function liftKeypointFile(input: string, o: LiftKeypointOptions): P
   const fileCam = o.camera ? loadCameraFile(o.camera) : undefined;
   const kf = readKeypointFile(input, o.format, o.layout);
   const cams = kf.frames.map((fr) => frameCamera(input, fr, o, fileCam));
-  const lifter = o.lifter ?? await Lifter.load(o.models ?? defaultModelsDir(), { temporal: o.temporal, cocoPosenet: o.cocoPosenet });
+  // one file, one layout: only the networks its kind of 2D reaches are loaded
+  const lifter = o.lifter ?? await Lifter.load(o.models ?? defaultModelsDir(), { temporal: o.temporal, cocoPosenet: o.cocoPosenet, kinds: [kindOfLayout(kf.layout)] });
   const adapter = lifter.adapterFor(o.adapter);
   if (o.adapter !== undefined && !adapter) {
     throw new Error(`${input}: --adapter ${o.adapter}: the models folder has no keypoint adapter for that detector; use one of ${lifter.adapterNames().join(', ') || '(none: run `poselift calibrate`)'}`);
