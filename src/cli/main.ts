@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { POSENET_COCO_DEFAULTS, POSENET_DEFAULTS, POSENET_DETECTED_DEFAULTS, trainPosenet } from '../train/posenet.js';
 import { ROOTNET_DEFAULTS, ROOTNET_DETECTED_DEFAULTS, trainRootnet } from '../train/rootnet.js';
-import { TEMPORAL_DEFAULTS } from '../train/temporal.js';
+import { isTemporalModel, TEMPORAL_BASES, TEMPORAL_DEFAULTS } from '../train/temporal.js';
 import { saveTrainedModel } from '../train/export.js';
 import { DEFAULT_AUGMENT, DEFAULT_DETECTED, DEFAULT_VIEW, DEFAULT_MIX } from '../train/augment.js';
 import { POSENET_BASE_DIM, POSENET_INPUT_DIM } from '../lift/posenet/features.js';
@@ -73,8 +73,14 @@ function probability(v: string): number {
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
-/** The models `poselift train` trains. */
-const TRAIN_MODELS = 'posenet, posenet-coco, rootnet, posenet-detected, rootnet-detected, temporal, temporal-detected or temporal-truth';
+/** The single-frame models `poselift train` trains, and the recipe each starts from. */
+const SINGLE_FRAME_BASES: Readonly<Record<string, Omit<TrainConfig, 'data'>>> = {
+  posenet: POSENET_DEFAULTS, 'posenet-coco': POSENET_COCO_DEFAULTS, rootnet: ROOTNET_DEFAULTS,
+  'posenet-detected': POSENET_DETECTED_DEFAULTS, 'rootnet-detected': ROOTNET_DETECTED_DEFAULTS,
+};
+
+/** Every model `poselift train` trains, for its unknown-model error. */
+const TRAIN_MODELS = [...Object.keys(SINGLE_FRAME_BASES), ...Object.keys(TEMPORAL_BASES)].join(', ');
 
 /** `poselift train` without --data (every model, temporal included). */
 export const TRAIN_DATA_REQUIRED = 'train: --data DIR is required: the pose-dataset/1 folder to train on, e.g. ../shared/data/h36m-train';
@@ -111,18 +117,13 @@ export function buildProgram(): Command {
     })
     .action(async (model: string, o) => {
       if (o.data === undefined) throw new Error(TRAIN_DATA_REQUIRED);
-      if (model.startsWith('temporal')) {
-        const { isTemporalModel, trainTemporalCommand } = await import('./train-temporal.js');
-        if (!isTemporalModel(model)) throw new Error(`train: unknown model "${model}"; use ${TRAIN_MODELS}`);
+      if (isTemporalModel(model)) {
+        const { trainTemporalCommand } = await import('./train-temporal.js');
         const args = process.argv.slice(2).map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ');
         await trainTemporalCommand(o, model, `poselift ${args}`, log);
         return;
       }
-      const bases: Record<string, Omit<TrainConfig, 'data'>> = {
-        posenet: POSENET_DEFAULTS, 'posenet-coco': POSENET_COCO_DEFAULTS, rootnet: ROOTNET_DEFAULTS,
-        'posenet-detected': POSENET_DETECTED_DEFAULTS, 'rootnet-detected': ROOTNET_DETECTED_DEFAULTS,
-      };
-      const base = bases[model];
+      const base = Object.hasOwn(SINGLE_FRAME_BASES, model) ? SINGLE_FRAME_BASES[model] : undefined;
       if (!base) throw new Error(`train: unknown model "${model}"; use ${TRAIN_MODELS}`);
       const isPosenet = model.startsWith('posenet');
       const cfg = {

@@ -7,22 +7,9 @@ import { saveTrainedModel } from '../train/export.js';
 import { DEFAULT_DETECTED, DEFAULT_MIX } from '../train/augment.js';
 import { commonTrainOverrides, type CommonTrainOptions } from '../train/loop.js';
 import { FRAME_DIM, TEMPORAL_FPS, temporalInputDim } from '../lift/temporal/features.js';
-import { TEMPORAL_DEFAULTS, TEMPORAL_DETECTED_DEFAULTS, TEMPORAL_TRUTH_DEFAULTS, trainTemporal, type TemporalConfig } from '../train/temporal.js';
+import { TEMPORAL_BASES, trainTemporal, type TemporalConfig, type TemporalModel } from '../train/temporal.js';
 
-/**
- * The temporal lifters `poselift train` knows: for tracks of COCO-style keypoints, of MPII-style detector
- * keypoints, and of ground-truth-like keypoints.
- */
-export type TemporalModel = 'temporal' | 'temporal-detected' | 'temporal-truth';
-
-/** The training recipe each temporal lifter starts from. */
-const TEMPORAL_BASES: Record<TemporalModel, Omit<TemporalConfig, 'data'>> = {
-  temporal: TEMPORAL_DEFAULTS, 'temporal-detected': TEMPORAL_DETECTED_DEFAULTS, 'temporal-truth': TEMPORAL_TRUTH_DEFAULTS,
-};
-
-export function isTemporalModel(model: string): model is TemporalModel {
-  return Object.hasOwn(TEMPORAL_BASES, model);
-}
+export type { TemporalModel };
 
 /** The `train` command's parsed options that the temporal lifter reads. */
 export interface TrainTemporalOptions extends CommonTrainOptions {

@@ -158,6 +158,11 @@ export interface LifterLoadOptions {
   kinds?: readonly KeypointKind[];
 }
 
+/** Whether 2D of this kind goes to the detection-trained PoseNet when a folder has the pair (MODEL_FILES, COCO_MODELS). */
+function detectedPose(kind: KeypointKind, cocoModels: 'joints' | 'detected'): boolean {
+  return kind === 'mpii' || (kind === 'coco' && cocoModels === 'detected');
+}
+
 export class Lifter {
   private constructor(
     readonly posenet: PoseNet,
@@ -193,7 +198,7 @@ export class Lifter {
     const cocoModels = o.cocoModels ?? COCO_MODELS;
     const coco = kinds.includes('coco');
     // the detection-trained pair (and its temporal lifter) for the kinds that reach it
-    const wantDetected = hasPd && hasRd && (kinds.includes('mpii') || (coco && (cocoModels === 'detected' || o.cocoRoots === 'detected')));
+    const wantDetected = hasPd && hasRd && kinds.some((k) => detectedPose(k, cocoModels) || (k === 'coco' && o.cocoRoots === 'detected'));
     // a temporal lifter the folder has, unless the caller asked for none or none of its kinds comes
     const temporalIn = (file: string, wanted: boolean) => {
       const f = path.join(modelsDir, file);
@@ -255,7 +260,7 @@ export class Lifter {
 
   /** Whether 2D of this kind is lifted by the detection-trained networks (`MODEL_FILES`, `COCO_MODELS`). */
   liftsWithDetected(kind: KeypointKind): boolean {
-    return this.detected !== undefined && (kind === 'mpii' || (kind === 'coco' && this.cocoModels === 'detected'));
+    return this.detected !== undefined && detectedPose(kind, this.cocoModels);
   }
 
   /**

@@ -112,6 +112,18 @@ export const TEMPORAL_TRUTH_DEFAULTS: Omit<TemporalConfig, 'data'> = {
   augment: { ...DEFAULT_AUGMENT, noisy: 0, outlier: 0, cocoPattern: 0, mpiiPattern: 0 },
 };
 
+/** The temporal lifters `poselift train` knows: for tracks of COCO-style, MPII-style and ground-truth-like keypoints. */
+export type TemporalModel = 'temporal' | 'temporal-detected' | 'temporal-truth';
+
+/** The training recipe each temporal lifter starts from. */
+export const TEMPORAL_BASES: Readonly<Record<TemporalModel, Omit<TemporalConfig, 'data'>>> = {
+  temporal: TEMPORAL_DEFAULTS, 'temporal-detected': TEMPORAL_DETECTED_DEFAULTS, 'temporal-truth': TEMPORAL_TRUTH_DEFAULTS,
+};
+
+export function isTemporalModel(model: string): model is TemporalModel {
+  return Object.hasOwn(TEMPORAL_BASES, model);
+}
+
 /**
  * Validation windows centred on every kept frame of a bank (its entries: every `valFrameStride`th frame) in
  * every view: the clean projected truth ('joints'), or (`detections`) the views' stored detections ('mpii');
