@@ -105,7 +105,10 @@ function startThread(workerData: unknown): Worker {
 // ---------------------------------------------------------------------------------------------------
 // Thread pool: a process that detects several videos (a queue worker, a folder of clips) keeps one idle
 // set of detection threads per configuration, so each video does not start threads and load the model
-// again (~1-2 s). Idle threads are unref'd: they never keep the process alive.
+// again (~1-2 s). Idle threads are unref'd: they never keep the process alive, but they are closed before
+// the process exits on its own (beforeExit), never left for Node to tear down: a thread torn down with its
+// onnxruntime sessions still open can abort the process after its work is done (`terminate called after
+// throwing an instance of 'Napi::Error'`, exit 134; seen once in `npm run bench -- --quick` under load).
 
 // (Only the listeners added here are ever removed: Node's Worker keeps internal 'newListener' /
 // 'removeListener' handlers that ref its message port, and removing those breaks later runs.)
@@ -165,6 +168,15 @@ async function releaseThreads(key: string, workers: Worker[], clean: boolean, de
   };
   for (const w of workers) { w.on('exit', set.onExit); w.unref(); }
   idleThreads.set(key, set);
+  closeBeforeExit();
+}
+
+let exitHook = false;
+/** Once per time the pool fills: close the idle threads when the event loop is about to empty (not on process.exit). */
+function closeBeforeExit(): void {
+  if (exitHook) return;
+  exitHook = true;
+  process.once('beforeExit', () => { exitHook = false; void closeDetectThreads(); });
 }
 
 /** End every idle detection thread (a worker process shutting down; tests). */

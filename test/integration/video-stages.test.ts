@@ -83,6 +83,19 @@ test('thread pool: a second video reuses the idle detection threads and gets the
   assert.equal(idleDetectThreadSets(), 0);
 });
 
+test('a process that ends on its own closes its idle detection threads first (never torn down with their onnxruntime sessions open)', () => {
+  const src = (f: string) => JSON.stringify(new URL(`../../src/${f}`, import.meta.url).href);
+  const script = `import { detectVideo } from ${src('app/video-stages.ts')};
+import { idleDetectThreadSets } from ${src('detect/stream.ts')};
+const r = await detectVideo(${JSON.stringify(video)}, { detector: 'movenet-lightning', threads: 2, duration: 0.64 });
+console.log('frames', r.frames.length, 'pooled', idleDetectThreadSets());
+process.on('exit', () => console.log('at exit', idleDetectThreadSets()));`;
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(child.status, 0, child.stderr);
+  assert.match(child.stdout, /^frames 16 pooled 1$/m, 'the threads were pooled when the work ended');
+  assert.match(child.stdout, /^at exit 0$/m, 'and closed before the process exited');
+});
+
 test('frames decoded smaller for detection: keypoints come back in the video\'s own pixels', async () => {
   const full = await detectVideo(video, { detector: 'movenet-lightning', threads: 1, detectSize: 0, duration: 0.64 });
   const half = await detectVideo(video, { detector: 'movenet-lightning', threads: 1, detectSize: 320, duration: 0.64 });
