@@ -223,6 +223,7 @@ export function buildProgram(): Command {
       (v: string) => v.split(',').map((k) => k.trim()).filter(Boolean).map(keypointKindArg))
     .option('--temporal-depth <which>', 'the pose the depth search places to find the root with the temporal lifter: single-frame PoseNet\'s (posenet, the default) or the temporal lifter\'s (temporal)', oneOf('posenet', 'temporal'))
     .option('--temporal-flip-test <on|off>', 'the temporal lifter\'s test-time mirroring (tuning; default: the shipped TEMPORAL_FLIP_TEST)', oneOf('on', 'off'))
+    .option('--temporal-blend <w>', 'the share of single-frame PoseNet\'s pose in each frame\'s pose where the temporal lifter lifts, 0-1 (tuning; default 0)', probability)
     .action(async (dataset: string, o) => {
       const subjects = o.subjects ? String(o.subjects).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined;
       const temporalFlipTest = o.temporalFlipTest === undefined ? undefined : o.temporalFlipTest === 'on';

@@ -73,6 +73,8 @@ export interface EvalOptions {
   temporalKinds?: readonly KeypointKind[];
   /** the pose the depth search places with the temporal lifter: single-frame PoseNet's ('posenet', default) or its own */
   temporalDepth?: 'posenet' | 'temporal';
+  /** the share of single-frame PoseNet's pose where the temporal lifter lifts (LiftCallOptions.temporalBlend; tuning) */
+  temporalBlend?: number;
 }
 
 export interface EvalReport extends Omit<MetricsSummary, 'accel'> {
@@ -230,7 +232,7 @@ export async function evaluateDataset(dir: string, o: EvalOptions, progress?: (s
         // what the 2D points are: the layout's kind (gt2d = joints, points2d mpii16 = MPII-style, detectors COCO-style)
         const layout = kps.find((k) => k)?.layout ?? 'h36m17';
         lastLayout = layout;
-        const call = { fit: o.fit !== false, lift: o.lift, flipTest: o.flipTest, temporalFlipTest: o.temporalFlipTest, kind: kindOfLayout(layout), adapted: adapter !== undefined, definitionWeight: o.definitionWeight, temporalSize: o.temporalSize, temporalDepth: o.temporalDepth };
+        const call = { fit: o.fit !== false, lift: o.lift, flipTest: o.flipTest, temporalFlipTest: o.temporalFlipTest, kind: kindOfLayout(layout), adapted: adapter !== undefined, definitionWeight: o.definitionWeight, temporalSize: o.temporalSize, temporalDepth: o.temporalDepth, temporalBlend: o.temporalBlend };
         const out = o.singleFrame ? await lifter.liftBatch(norm, cam, call)
           : scoreEvery > 1 && fps > 0 ? await liftAsVideo(lifter, norm, cam, fps, call)
             : fps > 0 && frames.length > 2 ? await lifter.liftTrack(norm, cam, fps, call) : await lifter.liftBatch(norm, cam, call);

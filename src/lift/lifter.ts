@@ -72,6 +72,12 @@ export interface LiftCallOptions {
    */
   temporalDepth?: 'posenet' | 'temporal';
   /**
+   * with the temporal lifter: the share of single-frame PoseNet's pose in each frame's root-relative pose, the
+   * rest the temporal lifter's (after `temporalSize`); default 0, the temporal lifter's alone (tuning:
+   * docs/decisions/temporal-lifter.md)
+   */
+  temporalBlend?: number;
+  /**
    * tracks (`liftTrack`): the root-relative pose from the temporal lifter (`temporalFor(kind)`, a window of frames
    * around each one) instead of single-frame PoseNet, for the kinds in TEMPORAL_KINDS (default true; ignored
    * when the models folder has no temporal lifter)
@@ -329,7 +335,9 @@ export class Lifter {
     // with the temporal lifter, single-frame PoseNet runs beside it: its size (temporalSize) and its root (temporalDepth)
     const sizeFromPosenet = (o.temporalSize ?? 'posenet') === 'posenet';
     const searchPosenet = (o.temporalDepth ?? 'posenet') === 'posenet';
-    const single = temporal && (sizeFromPosenet || searchPosenet) ? nets.posenet.predict(kps, { flipTest: o.flipTest, kind }) : null;
+    const blend = o.temporalBlend ?? 0;
+    if (!(blend >= 0 && blend <= 1)) throw new Error(`temporalBlend must be between 0 and 1, got ${blend}`);
+    const single = temporal && (sizeFromPosenet || searchPosenet || blend > 0) ? nets.posenet.predict(kps, { flipTest: o.flipTest, kind }) : null;
     // awaited below; if the temporal lifter fails first, its failure is the one reported
     single?.catch(() => undefined);
     const relsOf = async (): Promise<(Float64Array | null)[]> => {
@@ -346,6 +354,13 @@ export class Lifter {
         rels.forEach((r, n) => { const q = sing[n]; if (r && q) ratios.push(rmsRadius(q) / rmsRadius(r)); });
         const k = ratios.length ? median(ratios) : 1;
         for (const r of rels) if (r) for (let i = 0; i < r.length; i++) r[i] *= k;
+      }
+      if (blend > 0) {
+        const sing = await single!;
+        rels.forEach((r, n) => {
+          const q = sing[n];
+          if (r && q) for (let i = 0; i < r.length; i++) r[i] = (1 - blend) * r[i] + blend * q[i];
+        });
       }
       return rels;
     };

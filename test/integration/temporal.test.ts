@@ -474,6 +474,19 @@ async function wired(onnx: string, net: TemporalLifter): Promise<void> {
     });
     const ratios = sized.flatMap((r, f) => (r && single[f] ? [radius(single[f]!.rel3d) / radius(r.rel3d)] : [])).sort((a, b) => a - b);
     assert.ok(Math.abs(ratios[Math.floor(ratios.length / 2)] - 1) < 0.02, `median size ratio ${ratios[Math.floor(ratios.length / 2)]}`);
+    // temporalBlend w: each frame's pose is (1 - w) x the sized temporal pose + w x single-frame PoseNet's
+    const unfitted = { kind: 'mpii' as const, flipTest: false, fit: false };
+    const [sizedPlaced, blended] = await Promise.all([
+      lifter.liftTrack(frames, cam, 25, unfitted), lifter.liftTrack(frames, cam, 25, { ...unfitted, temporalBlend: 0.25 }),
+    ]);
+    blended.forEach((r, f) => {
+      if (!r) return;
+      for (let i = 0; i < J * 3; i++) {
+        const w = 0.75 * sizedPlaced[f]!.rel3d[i] + 0.25 * single[f]!.rel3d[i];
+        assert.ok(Math.abs(r.rel3d[i] - w) < 1e-6, `frame ${f}: the blended pose`);
+      }
+    });
+    await assert.rejects(lifter.liftTrack(frames, cam, 25, { ...unfitted, temporalBlend: 1.5 }), /temporalBlend must be between 0 and 1, got 1.5/);
     // the depth search places single-frame PoseNet's pose by default (temporalDepth 'posenet'): without the
     // fitter each frame's root is the single-frame track's; with 'temporal' it places the temporal pose
     const placedSingle = await without.liftTrack(frames, cam, 25, { ...o, fit: false });
