@@ -11,7 +11,8 @@ import { withJobTimeout } from '../src/contracts/limits.js';
 import { defaultModelsDir } from '../src/util/paths.js';
 import { DETECTOR_NAMES, type DetectorName } from '../src/detect/types.js';
 import { KEYPOINT_FORMATS } from '../src/formats/keypoints.js';
-import { Lifter } from '../src/lift/lifter.js';
+import { Lifter, SharedNetworks } from '../src/lift/lifter.js';
+import type { KeypointKind } from '../src/lift/posenet/features.js';
 import { isInputError, JobInputError } from './errors.js';
 import type { PoseliftJobData, PoseliftJobResult, PoseliftProgress, SegmentSpec, VideoJob, KeypointsJob } from './queue.js';
 import type { VideoDetections } from '../src/app/video-stages.js';
@@ -102,16 +103,18 @@ export function removeStaleTemps(dir: string, jobId: string): void {
 }
 
 const lifters = new Map<string, Promise<Lifter>>();
+const shared = new SharedNetworks();
 /**
- * One loaded lifter per models folder (with or without its temporal lifters: a job's `temporal`) for the
- * worker's life (loading the ONNX models per small job costs more than the job); a failed load is not kept.
+ * One loaded lifter per models folder, kind of 2D and `temporal` (a job's) for the worker's life (loading the
+ * ONNX models per small job costs more than the job), loading only the networks that kind reaches (videos and
+ * photos: COCO-style keypoints) and sharing the ones the kinds have in common; a failed load is not kept.
  */
-function cachedLifter(models: string, temporal = true): Promise<Lifter> {
+function cachedLifter(models: string, kind: KeypointKind, temporal = true): Promise<Lifter> {
   const dir = path.resolve(models);
-  const key = `${temporal}:${dir}`;
+  const key = `${temporal}:${kind}:${dir}`;
   let p = lifters.get(key);
   if (!p) {
-    p = Lifter.load(dir, { temporal });
+    p = Lifter.load(dir, { temporal, kinds: [kind], shared });
     lifters.set(key, p);
     p.catch(() => lifters.delete(key));
   }
@@ -156,7 +159,8 @@ export async function runJob(d: PoseliftJobData, c: ProcessContext): Promise<Pos
     const inputs = d.kind === 'video' ? [d.input] : d.inputs;
     const multi = inputs.length > 1;
     const results = await runInputs(inputs, {
-      camera: d.camera, detector: d.detector as DetectorName | undefined, models, maxPeople: d.maxPeople, threads: c.threads, signal: c.signal,
+      camera: d.camera, detector: d.detector as DetectorName | undefined, models,
+      lifter: await cachedLifter(models, 'coco', d.kind === 'video' ? d.temporal : undefined), maxPeople: d.maxPeople, threads: c.threads, signal: c.signal,
       ...(d.kind === 'video' ? { fps: d.fps, start: d.start, duration: d.duration, temporal: d.temporal } : {}),
       out: multi ? base + path.sep : `${base}.poselift.json`,
       keepDocuments: false, // streamed to the result file, never held whole
@@ -173,7 +177,7 @@ export async function runJob(d: PoseliftJobData, c: ProcessContext): Promise<Pos
     report(0, 0, 0);
     const doc = await liftKeypointFile(d.input, {
       format: d.format, layout: d.layout, camera: d.camera, width: d.width, height: d.height, fps: d.fps, adapter: d.adapter, models,
-      lifter: await cachedLifter(models, d.temporal),
+      lifter: (kind) => cachedLifter(models, kind, d.temporal),
     });
     const out = `${base}.poselift.json`;
     writeFileAtomic(out, JSON.stringify(doc) + '\n');
@@ -226,7 +230,7 @@ async function joinSegments(
     for (const x of order) yield* read(x.f).frames;
   }
   await writeVideoDetections({ ...order[0].head, start: d.start ?? 0, duration: d.duration ?? null }, frames(), out, {
-    camera: d.camera, models, lifter: await cachedLifter(models, d.temporal),
+    camera: d.camera, models, lifter: await cachedLifter(models, 'coco', d.temporal),
   });
   for (const f of parts) fs.rmSync(f, { force: true });
   report(total, total, 100);

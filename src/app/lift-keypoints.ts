@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { defaultModelsDir } from '../util/paths.js';
 import { Lifter, type CocoPosenet, type LiftedPerson } from '../lift/lifter.js';
 import { normalisedH36m } from '../lift/normalise.js';
-import { kindOfLayout } from '../lift/posenet/features.js';
+import { kindOfLayout, type KeypointKind } from '../lift/posenet/features.js';
 import { loadCameraFile, resolveCamera } from '../camera/resolve.js';
 import type { Intrinsics, ResolvedIntrinsics } from '../contracts/types.js';
 import { cameraOut, liftedOut, personOut, r4, type FrameOut, type PersonOut, type PoseliftDoc } from './output.js';
@@ -37,8 +37,11 @@ export interface LiftKeypointOptions {
   temporal?: boolean;
   /** the PoseNet of COCO-style keypoints: `posenet`, `coco` (posenet-coco.onnx) or `unadapted` (posenet-coco for keypoints no adapter moved; default COCO_POSENET); ignored when `lifter` is given */
   cocoPosenet?: CocoPosenet;
-  /** an already loaded lifter (workers keep one) */
-  lifter?: Lifter;
+  /**
+   * an already loaded lifter, or one for the file's kind of 2D (workers keep one per kind: `(kind) =>
+   * Lifter.load(dir, { kinds: [kind], shared })`)
+   */
+  lifter?: Lifter | ((kind: KeypointKind) => Promise<Lifter>);
   /**
    * the 2D detector the keypoints came from, to apply its calibrated keypoint-definition adapter
    * (models/keypoint-adapter.json); default none: a file's keypoints are lifted as given
@@ -74,7 +77,9 @@ export async function liftKeypointFile(input: string, o: LiftKeypointOptions): P
   const kf = readKeypointFile(input, o.format, o.layout);
   const cams = kf.frames.map((fr) => frameCamera(input, fr, o, fileCam));
   // one file, one layout: only the networks its kind of 2D reaches are loaded
-  const lifter = o.lifter ?? await Lifter.load(o.models ?? defaultModelsDir(), { temporal: o.temporal, cocoPosenet: o.cocoPosenet, kinds: [kindOfLayout(kf.layout)] });
+  const kind = kindOfLayout(kf.layout);
+  const lifter = typeof o.lifter === 'function' ? await o.lifter(kind)
+    : o.lifter ?? await Lifter.load(o.models ?? defaultModelsDir(), { temporal: o.temporal, cocoPosenet: o.cocoPosenet, kinds: [kind] });
   const adapter = lifter.adapterFor(o.adapter);
   if (o.adapter !== undefined && !adapter) {
     throw new Error(`${input}: --adapter ${o.adapter}: the models folder has no keypoint adapter for that detector; use one of ${lifter.adapterNames().join(', ') || '(none: run `poselift calibrate`)'}`);

@@ -43,6 +43,11 @@ export interface RunOptions {
   out?: string;
   overlay?: string;
   models: string;
+  /**
+   * an already loaded lifter that lifts COCO-style keypoints (workers keep one); `models`, `temporal` and
+   * `cocoPosenet` are then its, not read again
+   */
+  lifter?: Lifter;
   maxPeople?: number;
   /** progress per input: frames done, total (0 = unknown) */
   progress?: (done: number, total: number, label: string) => void;
@@ -328,7 +333,7 @@ export async function runInputs(inputs: string[], o: RunOptions): Promise<RunSum
   const outs = outputPaths(inputs, o.out);
   if (o.overlay) fs.mkdirSync(o.overlay, { recursive: true });
   // every detector gives COCO-style keypoints (coco17, blazepose33): the other kinds' networks are not loaded
-  const lifter = await Lifter.load(o.models, { temporal: o.temporal, cocoPosenet: o.cocoPosenet, kinds: ['coco'] });
+  const lifter = o.lifter ?? await Lifter.load(o.models, { temporal: o.temporal, cocoPosenet: o.cocoPosenet, kinds: ['coco'] });
   const s = new Session(lifter, o, fileCam);
   const results: RunSummary[] = [];
   try {

@@ -162,6 +162,35 @@ export interface LifterLoadOptions {
    * neither the detection-trained networks nor the other kinds' temporal lifters (~200 MB less memory).
    */
   kinds?: readonly KeypointKind[];
+  /**
+   * networks already loaded by other lifters of this process, shared by file path (a queue worker keeps one
+   * lifter per kind of 2D and loads the networks they have in common once)
+   */
+  shared?: SharedNetworks;
+}
+
+/**
+ * The networks loaded for lifters of one process, by file path: `Lifter.load` with `shared` takes a network
+ * from here when another lifter loaded it, and adds the ones it loads. A failed load is not kept.
+ */
+export class SharedNetworks {
+  private readonly loaded = new Map<string, Promise<unknown>>();
+
+  get<T>(file: string, load: (file: string) => Promise<T>): Promise<T> {
+    const key = path.resolve(file);
+    let p = this.loaded.get(key) as Promise<T> | undefined;
+    if (!p) {
+      p = load(key);
+      this.loaded.set(key, p);
+      p.catch(() => { if (this.loaded.get(key) === p) this.loaded.delete(key); });
+    }
+    return p;
+  }
+
+  /** how many networks are loaded (or loading) */
+  get size(): number {
+    return this.loaded.size;
+  }
 }
 
 /** Whether 2D of this kind goes to the detection-trained PoseNet when a folder has the pair (MODEL_FILES, COCO_MODELS). */
@@ -206,9 +235,11 @@ export class Lifter {
     // the detection-trained pair (and its temporal lifter) for the kinds that reach it
     const wantDetected = hasPd && hasRd && kinds.some((k) => detectedPose(k, cocoModels) || (k === 'coco' && o.cocoRoots === 'detected'));
     // a temporal lifter the folder has, unless the caller asked for none or none of its kinds comes
+    const load = <T>(f: string, fn: (f: string) => Promise<T>): Promise<T> => (o.shared ? o.shared.get(f, fn) : fn(f));
+    const loadPosenet = (f: string) => load(f, (x) => PoseNet.load(x)), loadRootnet = (f: string) => load(f, (x) => RootNet.load(x));
     const temporalIn = (file: string, wanted: boolean) => {
       const f = path.join(modelsDir, file);
-      return o.temporal !== false && wanted && fs.existsSync(f) ? TemporalLifter.load(f) : undefined;
+      return o.temporal !== false && wanted && fs.existsSync(f) ? load(f, (x) => TemporalLifter.load(x)) : undefined;
     };
     const hasTd = fs.existsSync(path.join(modelsDir, MODEL_FILES.temporalDetected));
     const pc = path.join(modelsDir, MODEL_FILES.posenetCoco);
@@ -217,11 +248,11 @@ export class Lifter {
     const wantCoco = coco && (cocoPosenet === 'coco' || (cocoPosenet === 'unadapted' && cocoModels === 'joints' && hasPc));
     if (coco && cocoPosenet === 'coco' && !hasPc) throw new Error(`${pc}: model file missing; train it with \`poselift train posenet-coco\`, or lift COCO-style keypoints with posenet.onnx (leave out --coco-posenet coco)`);
     const [posenet, rootnet, posenetD, rootnetD, temporal, temporalD, temporalT, posenetC] = await Promise.all([
-      PoseNet.load(p), RootNet.load(r), wantDetected ? PoseNet.load(pd) : undefined, wantDetected ? RootNet.load(rd) : undefined,
+      loadPosenet(p), loadRootnet(r), wantDetected ? loadPosenet(pd) : undefined, wantDetected ? loadRootnet(rd) : undefined,
       // temporal.onnx: every kind but the detection-trained networks', and theirs too without temporal-detected.onnx
       temporalIn(MODEL_FILES.temporal, kinds.some((k) => k !== 'mpii') || !hasTd || !wantDetected),
       temporalIn(MODEL_FILES.temporalDetected, wantDetected), temporalIn(MODEL_FILES.temporalTruth, kinds.includes('joints')),
-      wantCoco ? PoseNet.load(pc) : undefined,
+      wantCoco ? loadPosenet(pc) : undefined,
     ]);
     const detected = posenetD && rootnetD ? { posenet: posenetD, rootnet: rootnetD } : undefined;
     // detector keypoints lifted by the detection-trained models are moved to the reference's definitions (with

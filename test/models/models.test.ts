@@ -11,7 +11,7 @@ import { after, test } from 'node:test';
 import { promisify } from 'node:util';
 import { CLI, DATA, MODELS } from '../helpers.js';
 import { writeNovelPoseWorld, writeProjectedSlice } from '../projected-points.js';
-import { Lifter } from '../../src/lift/lifter.js';
+import { Lifter, SharedNetworks } from '../../src/lift/lifter.js';
 import { liftKeypointFile } from '../../src/app/lift-keypoints.js';
 import { kindOfLayout } from '../../src/lift/posenet/features.js';
 
@@ -287,4 +287,27 @@ test('a lifter loaded for COCO-style keypoints only (run\'s) loads only the netw
   assert.ok(a.every((p) => p !== null && Number.isFinite(p.root[2])), 'every frame lifted');
   assert.deepEqual(a.map((p) => p && Array.from(p.joints3d)), b.map((p) => p && Array.from(p.joints3d)));
   await assert.rejects(coco.liftBatch([track[0]], cam, { kind: 'mpii' }), /loaded for coco keypoints \(LifterLoadOptions\.kinds\), not mpii/);
+});
+
+test('lifters for different kinds of 2D loaded with one SharedNetworks (a queue worker\'s) share the networks they have in common', async () => {
+  const shared = new SharedNetworks();
+  const coco = await Lifter.load(MODELS, { kinds: ['coco'], shared });
+  const loadedForCoco = shared.size;
+  const [joints, mpii, again] = await Promise.all([
+    Lifter.load(MODELS, { kinds: ['joints'], shared }), Lifter.load(MODELS, { kinds: ['mpii'], shared }), Lifter.load(MODELS, { kinds: ['coco'], shared }),
+  ]);
+  // the truth-trained pair is loaded once for both kinds; the COCO lifter's networks again are the same objects
+  assert.equal(joints.posenet, coco.posenet);
+  assert.equal(joints.rootnet, coco.rootnet);
+  assert.equal(again.temporal, coco.temporal);
+  assert.equal(again.posenetCoco, coco.posenetCoco);
+  // mpii's own networks are new: the detection-trained pair and its temporal lifter
+  assert.ok(mpii.netsFor('mpii').posenet !== coco.posenet && mpii.temporalDetected);
+  assert.equal(shared.size, loadedForCoco + 3, 'posenet-detected, rootnet-detected and temporal-detected added, nothing else');
+  // a lifter without `shared` loads its own
+  assert.notEqual((await Lifter.load(MODELS, { kinds: ['joints'] })).posenet, coco.posenet);
+  // a failed load is not kept: the next lifter tries again
+  const missing = path.join(os.tmpdir(), 'poselift-no-such-model.onnx');
+  await assert.rejects(shared.get(missing, async (f) => { throw new Error(`${f}: gone`); }), /gone/);
+  assert.equal(await shared.get(missing, async () => 'loaded'), 'loaded');
 });
