@@ -7,7 +7,7 @@
  * rise from unmixed to mixed measures how a lifter copes with poses away from Human3.6M's scripted ones (the
  * question the four photos' still-track check asked of one photo; docs/decisions/temporal-lifter.md).
  *
- *   node --import tsx experiments/novel-poses.ts [--models DIR] [--sequences 30] [--frames 500] [--stride 5] [--layouts coco17,mpii16] [--seed 1] [--coco-models joints|detected] [--temporal-flip-test on|off] [--coco-roots joints|detected] [--coco-posenet posenet|coco|unadapted]
+ *   node --import tsx experiments/novel-poses.ts [--models DIR] [--sequences 30] [--frames 500] [--stride 5] [--layouts coco17,mpii16] [--seed 1] [--coco-models joints|detected] [--temporal-flip-test on|off] [--coco-roots joints|detected] [--coco-posenet posenet|coco|unadapted] [--temporal-blend W]
  *
  * DIR holds the networks under test plus a `temporal.onnx` (COCO-17) and / or `temporal-detected.onnx` (MPII-16)
  * (default: the shipped models). Nothing here is a
@@ -34,6 +34,7 @@ const { values } = parseArgs({
     'temporal-flip-test': { type: 'string' },
     'coco-roots': { type: 'string' },
     'coco-posenet': { type: 'string' },
+    'temporal-blend': { type: 'string' },
   },
 });
 /** An option's value, one of `allowed` (or undefined when not given). */
@@ -50,7 +51,10 @@ const src = defaultDataDir('h36m-train');
 
 const CONFIGS: Record<string, Partial<EvalOptions>> = {
   'single-frame PoseNet (tracks)': { temporal: false },
-  'temporal lifter': tf === undefined ? {} : { temporalFlipTest: tf === 'on' },
+  'temporal lifter': {
+    ...(tf === undefined ? {} : { temporalFlipTest: tf === 'on' }),
+    ...(values['temporal-blend'] === undefined ? {} : { temporalBlend: Number(values['temporal-blend']) }),
+  },
 };
 for (const mix of [false, true]) {
   const world = writeNovelPoseWorld(src, { subject: 'S1', sequences: nSeq, frames: nFrames, mix, seed });
