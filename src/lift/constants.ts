@@ -106,12 +106,14 @@ export type CocoPosenet = 'posenet' | 'coco' | 'unadapted';
  * 38.0 / 133.2 against 63.7 / 135.2, S1's sequences with limbs swapped between actions (experiments/novel-poses.ts)
  * 52.9 against 77.8; COCO-17, S1's detections as COCO-17 71.6 / 383.8 against 83.2 / 376.6, clean COCO-17 36.7
  * against 44.7, the novel-pose tracks 42.8 / 50.4 (unmixed / mixed) against 46.7 / 52.4 (bars set before the
- * run: no worse than PoseNet on the last and on the detections as COCO-17). Ground-truth-like keypoints stay with
- * `posenet` (the truth-trained lifters so far: 42.6 at best against 42.1 mm). Known weakness (the four photos
+ * run: no worse than PoseNet on the last and on the detections as COCO-17). Since 2026-12-06 ground-truth-like
+ * keypoints too (h36m17 keypoint files, projected motion capture), by `temporal-truth.onnx` (the projected truth
+ * without detector-like noise, 512 channels x 48 epochs): S1's projected truth 39.6 / 102.6 against 42.1 / 105.1,
+ * the novel-pose h36m17 tracks 38.0 / 41.8 (unmixed / mixed) against 40.0 / 45.2 (bars written first). Known weakness (the four photos
  * held still as tracks, a smoke test): S5's seated frontal pose 135.9 against PoseNet's 65.0.
  * Decision: docs/decisions/temporal-lifter.md.
  */
-export const TEMPORAL_KINDS: readonly KeypointKind[] = ['mpii', 'coco'];
+export const TEMPORAL_KINDS: readonly KeypointKind[] = ['joints', 'mpii', 'coco'];
 
 /**
  * Whether the temporal lifters average their answers for a track and for its mirror image (test-time

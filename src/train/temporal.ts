@@ -104,10 +104,12 @@ export const TEMPORAL_DETECTED_DEFAULTS: Omit<TemporalConfig, 'data'> = {
  */
 export const TEMPORAL_TRUTH_DEFAULTS: Omit<TemporalConfig, 'data'> = {
   ...TEMPORAL_DEFAULTS,
-  // 16 epochs (~210 s each at 1024 channels on 2 cores, 56 min): the length one working session allowed. That run
-  // (2026-12-06; 48.9 mm alone, as posenet) lifted S1's projected truth as 10 fps tracks 42.06 / 34.2 / 103.4 mm
-  // against posenet's 42.1 / 33.2 / 105.1: not shipped (bar: 1.5 mm better); still falling at epoch 16
-  epochs: 16,
+  // 512 channels x 48 epochs (2.2 M parameters, 11.3 M windows, 89 min on 2 cores; 46.3 mm alone against posenet's
+  // 48.9), shipped 2026-12-06 as models/temporal-truth.onnx: S1's projected truth as 10 fps tracks 39.6 / 31.9 / 102.6
+  // mm against posenet's 42.1 / 33.2 / 105.1. The first run, 1024 channels x 16 epochs (3.8 M windows, 56 min; 48.9
+  // alone), was level with posenet (42.06): length mattered more than width (docs/decisions/temporal-lifter.md)
+  hidden: 512,
+  epochs: 48,
   detected: NO_DETECTED,
   augment: { ...DEFAULT_AUGMENT, noisy: 0, outlier: 0, cocoPattern: 0, mpiiPattern: 0 },
 };

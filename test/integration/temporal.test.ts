@@ -500,14 +500,17 @@ async function wired(onnx: string, net: TemporalLifter): Promise<void> {
       moved = Math.max(moved, Math.abs(placedOwn[f]!.root[2] - r.root[2]));
     });
     assert.ok(moved > 1, `temporalDepth 'temporal' searches with the temporal pose (largest root change ${moved} mm)`);
-    // COCO-style keypoints' tracks (run's videos) take temporal.onnx too; ground-truth-like keypoints, outside
-    // TEMPORAL_KINDS, keep PoseNet
-    for (const kind of ['joints', 'coco'] as const) {
+    // COCO-style keypoints' tracks (run's videos) take temporal.onnx too, and so do ground-truth-like keypoints'
+    // (in TEMPORAL_KINDS since 2026-12-06) in a folder without a temporal-truth.onnx; outside the temporal kinds
+    // a kind keeps PoseNet
+    assert.deepEqual([...TEMPORAL_KINDS].sort(), ['coco', 'joints', 'mpii']);
+    const cocoOnly = await Lifter.load(dir, { temporalKinds: ['mpii', 'coco'] });
+    for (const [kind, l] of [['joints', cocoOnly], ['coco', lifter]] as const) {
       const temporal = kind === 'coco';
-      assert.equal(TEMPORAL_KINDS.includes(kind), temporal, kind);
-      assert.equal(lifter.trackContext(25, { kind }), temporal ? 4 : 0, kind);
-      assert.equal(lifter.versionsFor(undefined, kind, { track: true }).temporal, temporal ? net.version : undefined, kind);
-      const a = await lifter.liftTrack(frames, cam, 25, { kind, flipTest: false });
+      assert.equal(l.temporalKinds.includes(kind), temporal, kind);
+      assert.equal(l.trackContext(25, { kind }), temporal ? 4 : 0, kind);
+      assert.equal(l.versionsFor(undefined, kind, { track: true }).temporal, temporal ? net.version : undefined, kind);
+      const a = await l.liftTrack(frames, cam, 25, { kind, flipTest: false });
       const b = await without.liftTrack(frames, cam, 25, { kind, flipTest: false });
       if (temporal) assert.notDeepEqual(Array.from(a[10]!.rel3d), Array.from(b[10]!.rel3d), kind);
       else assert.deepEqual(Array.from(a[10]!.rel3d), Array.from(b[10]!.rel3d), kind);

@@ -141,11 +141,12 @@ function novelWorld(mix: boolean): { dir: string } {
 }
 after(() => { for (const w of novelWorlds.values()) fs.rmSync(w.dir, { recursive: true, force: true }); });
 
-for (const layout of ['coco17', 'mpii16'] as const) {
+for (const layout of ['coco17', 'mpii16', 'h36m17'] as const) {
   test(`${layout} tracks of poses nobody made (S1's limbs swapped between its sequences) lift nearly as well as the real ones`, async () => {
     // coco17: temporal.onnx since 2026-12-05 evening (shipped on experiments/novel-poses.ts's mixed row, 50.4
     // against single-frame PoseNet's 52.4); mpii16: temporal-detected.onnx, trained with part mixing per window
     // since 2026-12-05 (without it 43.1 -> 71.6 mm)
+    // h36m17 (ground-truth-like keypoints): temporal-truth.onnx since 2026-12-06
     // (docs/decisions/temporal-lifter.md, "Novel poses")
     const g = GATES[`s1_novel_poses_${layout}`].limit;
     const [plain, mixed] = await Promise.all([false, true].map(async (mix) => {
@@ -160,7 +161,8 @@ for (const layout of ['coco17', 'mpii16'] as const) {
     }));
     assert.equal(plain.frames, 8 * 4 * 60);
     assert.equal(mixed.frames, plain.frames);
-    // each layout's tracks have their own temporal lifter: temporal.onnx (coco17), temporal-detected.onnx (mpii16)
+    // each layout's tracks have their own temporal lifter: temporal.onnx (coco17), temporal-detected.onnx (mpii16),
+    // temporal-truth.onnx (h36m17)
     const own = (await Lifter.load(MODELS)).temporalFor(kindOfLayout(layout))?.version;
     assert.match(own ?? '', /^temporal-/);
     assert.equal(mixed.models.temporal, own, `the ${layout} tracks' temporal lifter`);
@@ -194,7 +196,7 @@ test('bad inputs: one clear error naming the file and the field, non-zero exit',
 });
 
 test('the committed models carry a model card with the licence and the training command', () => {
-  for (const name of ['posenet', 'rootnet', 'posenet-detected', 'rootnet-detected', 'temporal', 'temporal-detected']) {
+  for (const name of ['posenet', 'rootnet', 'posenet-detected', 'rootnet-detected', 'temporal', 'temporal-detected', 'temporal-truth']) {
     const card = fs.readFileSync(path.join(MODELS, `${name}.md`), 'utf8');
     assert.match(card, /research use only/);
     // the command names its data: `train` has no default --data (issue 20, item 6)
