@@ -183,7 +183,7 @@ export function buildProgram(): Command {
     .requiredOption('--input <mode>', 'gt2d (projected ground truth) | points2d (stored detections)')
     .option('--subjects <list>', 'only these subjects, comma-separated (e.g. the held-out S1)')
     .option('--score-every <n>', 'score every Nth lifted frame', positiveInt, 5)
-    .option('--model <file>', 'the temporal lifter (default: the one the lift path uses for this input, models/temporal-detected.onnx for points2d when present, else models/temporal.onnx)')
+    .option('--model <file>', 'the temporal lifter (default: the one the lift path uses for this input, models/temporal-detected.onnx for points2d and models/temporal-truth.onnx for gt2d when present, else models/temporal.onnx)')
     .option('--posenet <file>', 'single-frame PoseNet to compare with (default: the one the lift path uses for this input, models/posenet-detected.onnx for points2d when present, else models/posenet.onnx)')
     .option('--no-compare', 'temporal lifter only')
     .option('--no-flip-test', 'no test-time mirroring (both lifters)')
@@ -217,7 +217,7 @@ export function buildProgram(): Command {
     .option('--definition-weight <w>', 'detector keypoints: weight of the joints a detector defines differently (pelvis, hips, thorax, head) in the depth search and the fitter (tuning; default DEFINITION_WEIGHT)', nonNegativeNumber('a weight >= 0'))
     .option('--score-every <n>', 'lift every (stride-th) frame of each view as a video track is lifted (the video path\'s windows, at the sequence\'s rate) and score every Nth; the acceleration error on every lifted frame', positiveInt)
     .option('--single-frame', 'lift every frame alone, as photos are (no temporal term), instead of each view as a track at its rate / stride; with --score-every, every frame alone and every Nth scored')
-    .option('--no-temporal', 'tracks: single-frame PoseNet instead of the temporal lifters (models/temporal.onnx, temporal-detected.onnx)')
+    .option('--no-temporal', 'tracks: single-frame PoseNet instead of the temporal lifters (models/temporal.onnx, temporal-detected.onnx, temporal-truth.onnx)')
     .option('--temporal-size <which>', 'the temporal lifter\'s poses at single-frame PoseNet\'s size (posenet, the default) or their own (own)', oneOf('posenet', 'own'))
     .option('--temporal-kinds <list>', 'the kinds of 2D whose tracks the temporal lifter lifts, comma-separated from joints, mpii, coco (tuning; default: the shipped TEMPORAL_KINDS)',
       (v: string) => v.split(',').map((k) => k.trim()).filter(Boolean).map(keypointKindArg))
@@ -293,7 +293,7 @@ export function buildProgram(): Command {
     .option('--out <path>', 'output file or folder (default: ./<name>.poselift.json)')
     .option('--models <dir>', 'folder with posenet.onnx and rootnet.onnx', defaultModelsDir())
     .option('--adapter <detector>', `the keypoints came from this detector (${DETECTOR_NAMES.join(', ')}): apply its calibrated keypoint adapter (default: lift as given)`)
-    .option('--no-temporal', 'with --fps: lift every frame with single-frame PoseNet instead of the temporal lifter of the keypoints\' kind (models/temporal.onnx, temporal-detected.onnx)')
+    .option('--no-temporal', 'with --fps: lift every frame with single-frame PoseNet instead of the temporal lifter of the keypoints\' kind (models/temporal.onnx, temporal-detected.onnx, temporal-truth.onnx)')
     .option('--coco-posenet <which>', COCO_POSENET_HELP, cocoPosenetArg)
     .action(async (input: string, o) => {
       const { liftCommand } = await import('./lift.js');

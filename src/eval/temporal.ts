@@ -197,8 +197,13 @@ export function singleFramePosenet(modelsDir: string, input: string): string {
   return modelFor(modelsDir, input, 'posenet');
 }
 
-/** The temporal lifter the lift path uses for this input (as `singleFramePosenet`: the detected one for points2d when present). */
+/**
+ * The temporal lifter the lift path uses for this input (as `singleFramePosenet`: the detected one for points2d
+ * when present; for the projected truth, gt2d, `temporal-truth.onnx` when present, as `Lifter.temporalFor('joints')`).
+ */
 export function defaultTemporal(modelsDir: string, input: string): string {
+  const truth = path.join(modelsDir, 'temporal-truth.onnx');
+  if (input === 'gt2d' && fs.existsSync(truth)) return truth;
   return modelFor(modelsDir, input, 'temporal');
 }
 
