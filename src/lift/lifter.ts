@@ -242,6 +242,7 @@ export class Lifter {
       return o.temporal !== false && wanted && fs.existsSync(f) ? load(f, (x) => TemporalLifter.load(x)) : undefined;
     };
     const hasTd = fs.existsSync(path.join(modelsDir, MODEL_FILES.temporalDetected));
+    const hasTt = fs.existsSync(path.join(modelsDir, MODEL_FILES.temporalTruth));
     const pc = path.join(modelsDir, MODEL_FILES.posenetCoco);
     // unadapted COCO keypoints reach posenet-coco only when the truth-trained networks lift COCO keypoints
     const hasPc = fs.existsSync(pc);
@@ -249,8 +250,9 @@ export class Lifter {
     if (coco && cocoPosenet === 'coco' && !hasPc) throw new Error(`${pc}: model file missing; train it with \`poselift train posenet-coco\`, or lift COCO-style keypoints with posenet.onnx (leave out --coco-posenet coco)`);
     const [posenet, rootnet, posenetD, rootnetD, temporal, temporalD, temporalT, posenetC] = await Promise.all([
       loadPosenet(p), loadRootnet(r), wantDetected ? loadPosenet(pd) : undefined, wantDetected ? loadRootnet(rd) : undefined,
-      // temporal.onnx: every kind but the detection-trained networks', and theirs too without temporal-detected.onnx
-      temporalIn(MODEL_FILES.temporal, kinds.some((k) => k !== 'mpii') || !hasTd || !wantDetected),
+      // temporal.onnx: COCO-style keypoints, ground-truth-like ones without temporal-truth.onnx, and the
+      // detection-trained networks' kinds without temporal-detected.onnx
+      temporalIn(MODEL_FILES.temporal, kinds.some((k) => k === 'coco' || (k === 'joints' && !hasTt) || (k === 'mpii' && !(hasTd && wantDetected)))),
       temporalIn(MODEL_FILES.temporalDetected, wantDetected), temporalIn(MODEL_FILES.temporalTruth, kinds.includes('joints')),
       wantCoco ? loadPosenet(pc) : undefined,
     ]);

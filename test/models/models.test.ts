@@ -303,9 +303,11 @@ test('lifters for different kinds of 2D loaded with one SharedNetworks (a queue 
   assert.equal(joints.rootnet, coco.rootnet);
   assert.equal(again.temporal, coco.temporal);
   assert.equal(again.posenetCoco, coco.posenetCoco);
-  // mpii's own networks are new: the detection-trained pair and its temporal lifter
+  // the other kinds' own networks are new: temporal-truth for joints (which does not load temporal.onnx), the
+  // detection-trained pair and its temporal lifter for mpii
+  assert.ok(joints.temporalTruth && joints.temporal === undefined);
   assert.ok(mpii.netsFor('mpii').posenet !== coco.posenet && mpii.temporalDetected);
-  assert.equal(shared.size, loadedForCoco + 3, 'posenet-detected, rootnet-detected and temporal-detected added, nothing else');
+  assert.equal(shared.size, loadedForCoco + 4, 'temporal-truth, posenet-detected, rootnet-detected and temporal-detected added, nothing else');
   // a lifter without `shared` loads its own
   assert.notEqual((await Lifter.load(MODELS, { kinds: ['joints'] })).posenet, coco.posenet);
   // a failed load is not kept: the next lifter tries again
