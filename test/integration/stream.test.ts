@@ -139,7 +139,7 @@ test('a failure part-way through a video leaves neither the output nor a tempora
   assert.deepEqual(left(dir), []);
 });
 
-test('bounded buffering: frames held at once stay within one track window on a long two-person video', async () => {
+test('bounded buffering: frames held at once stay within one track window (and the temporal lifter\'s context) on a long two-person video', async () => {
   // 4 windows of held-out S1 (projected ground truth, 50 fps) as detections; a second person (the same
   // motion 700 px to the right) enters at frame 100, so the two tracks' windows are out of phase
   const ds = openDataset(path.join(DATA, 'h36m-train'));
@@ -173,10 +173,14 @@ test('bounded buffering: frames held at once stay within one track window on a l
   assert.ok(written.every((f) => f.people.every((p) => p.joints3d !== null)), 'every person lifted before its frame is written');
   assert.equal(new Set(written.flatMap((f) => f.people.map((p) => p.id))).size, 2, 'two tracks');
   assert.ok(asm.peakHeld >= TRACK_WINDOW - TRACK_OVERLAP && asm.peakHeld <= TRACK_WINDOW + TRACK_OVERLAP + 2, `peak ${asm.peakHeld} frames held`);
-  assert.ok(worst <= TRACK_WINDOW, `${worst} frames held between pushes`);
+  // a track holds one window plus the frames the temporal lifter reads after it (h36m17 keypoints are lifted by
+  // temporal-truth.onnx since 2026-12-06: 13 slots at 25 fps = 26 frames at 50 fps)
+  const context = lifter.trackContext(50, { kind: 'joints' });
+  assert.ok(context > 0 && context <= 26, `the temporal lifter's context ${context}`);
+  assert.ok(worst <= TRACK_WINDOW + context, `${worst} frames held between pushes (window ${TRACK_WINDOW}, context ${context})`);
   assert.equal(asm.held, 0);
-  // written while the video went on, not at the end: the first frame after one window, the middle one
-  // before three quarters of the video was pushed
-  assert.ok(when[0] <= TRACK_WINDOW, `first frame written after ${when[0]} pushed`);
+  // written while the video went on, not at the end: the first frame after one window and its context, the
+  // middle one before three quarters of the video was pushed
+  assert.ok(when[0] <= TRACK_WINDOW + context, `first frame written after ${when[0]} pushed`);
   assert.ok(when[n / 2] < (3 * n) / 4, `middle frame written after ${when[n / 2]} pushed`);
 });
