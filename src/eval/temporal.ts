@@ -15,6 +15,7 @@ import { MetricsAccumulator } from './metrics.js';
 import { normalisedH36m } from '../lift/normalise.js';
 import { J, kindOfLayout } from '../lift/posenet/features.js';
 import { PoseNet } from '../lift/posenet/model.js';
+import { MODEL_FILES } from '../lift/lifter.js';
 import { TEMPORAL_FPS } from '../lift/temporal/features.js';
 import { TemporalLifter } from '../lift/temporal/model.js';
 
@@ -202,7 +203,7 @@ export function singleFramePosenet(modelsDir: string, input: string): string {
  * when present; for the projected truth, gt2d, `temporal-truth.onnx` when present, as `Lifter.temporalFor('joints')`).
  */
 export function defaultTemporal(modelsDir: string, input: string): string {
-  const truth = path.join(modelsDir, 'temporal-truth.onnx');
+  const truth = path.join(modelsDir, MODEL_FILES.temporalTruth);
   if (input === 'gt2d' && fs.existsSync(truth)) return truth;
   return modelFor(modelsDir, input, 'temporal');
 }
