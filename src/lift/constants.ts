@@ -108,8 +108,9 @@ export type CocoPosenet = 'posenet' | 'coco' | 'unadapted';
  * against 44.7, the novel-pose tracks 42.8 / 50.4 (unmixed / mixed) against 46.7 / 52.4 (bars set before the
  * run: no worse than PoseNet on the last and on the detections as COCO-17). Since 2026-12-06 ground-truth-like
  * keypoints too (h36m17 keypoint files, projected motion capture), by `temporal-truth.onnx` (the projected truth
- * without detector-like noise, 512 channels x 48 epochs): S1's projected truth 39.6 / 102.6 against 42.1 / 105.1,
- * the novel-pose h36m17 tracks 38.0 / 41.8 (unmixed / mixed) against 40.0 / 45.2 (bars written first). Known weakness (the four photos
+ * without detector-like noise, 512 channels x 96 epochs since the third session of 2026-12-06): S1's projected truth
+ * 37.2 / 102.3 against 42.1 / 105.1, the novel-pose h36m17 tracks 36.0 / 39.1 (unmixed / mixed) against 40.0 / 45.2
+ * (bars written first). Known weakness (the four photos
  * held still as tracks, a smoke test): S5's seated frontal pose 135.9 against PoseNet's 65.0.
  * Decision: docs/decisions/temporal-lifter.md.
  */
