@@ -105,7 +105,7 @@ export const TEMPORAL_DETECTED_DEFAULTS: Omit<TemporalConfig, 'data'> = {
 export const TEMPORAL_TRUTH_DEFAULTS: Omit<TemporalConfig, 'data'> = {
   ...TEMPORAL_DEFAULTS,
   // 512 channels x 96 epochs (2.2 M parameters, 22.6 M windows, 96 min on 2 cores; 43.1 mm alone against posenet's
-  // 48.9, flat from epoch ~85), shipped 2026-12-06 (third session) as models/temporal-truth.onnx: S1's projected truth
+  // 48.9; 43.5 already at epoch 70), shipped 2026-12-06 (third session) as models/temporal-truth.onnx: S1's projected truth
   // as 10 fps tracks 37.2 / 29.8 / 102.3 mm against posenet's 42.1 / 33.2 / 105.1. Length made each step: 1024 x 16
   // epochs (3.8 M windows; 48.9 alone) was level with posenet (42.06), 512 x 48 (11.3 M; 46.3 alone) gave 39.6
   // (docs/decisions/temporal-lifter.md)
